@@ -1,0 +1,43 @@
+#include "protocol/market_calendar.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace broker {
+
+namespace {
+
+std::tm local_tm(timestamp t, int offset_minutes) {
+  std::time_t secs = static_cast<std::time_t>(t / 1'000'000'000 + offset_minutes * 60);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return tm;
+}
+
+} // namespace
+
+std::string market_calendar::local_date(timestamp t) const {
+  auto tm = local_tm(t, rules_.utc_offset_minutes);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return buf;
+}
+
+bool market_calendar::is_business_day(timestamp t) const {
+  auto tm = local_tm(t, rules_.utc_offset_minutes);
+  if (tm.tm_wday == 0 || tm.tm_wday == 6)
+    return false;
+  return rules_.holidays.count(local_date(t)) == 0;
+}
+
+bool market_calendar::is_open(timestamp t) const {
+  if (rules_.always_open)
+    return true;
+  if (!is_business_day(t))
+    return false;
+  auto tm = local_tm(t, rules_.utc_offset_minutes);
+  int minute = tm.tm_hour * 60 + tm.tm_min;
+  return minute >= rules_.open_minute && minute < rules_.close_minute;
+}
+
+} // namespace broker

@@ -1,0 +1,31 @@
+#include "protocol/reject_reason.hpp"
+
+namespace broker {
+
+std::string_view code_of(reject_reason r) {
+  switch (r) {
+    case reject_reason::kyc_not_verified: return "kyc_not_verified";
+    case reject_reason::insufficient_funds: return "insufficient_funds";
+    case reject_reason::insufficient_holdings: return "insufficient_holdings";
+    case reject_reason::unknown_symbol: return "unknown_symbol";
+    case reject_reason::market_closed: return "market_closed";
+    case reject_reason::invalid_tick_size: return "invalid_tick_size";
+    case reject_reason::invalid_lot_size: return "invalid_lot_size";
+    case reject_reason::outside_price_band: return "outside_price_band";
+    case reject_reason::order_not_found: return "order_not_found";
+    case reject_reason::order_not_cancellable: return "order_not_cancellable";
+    case reject_reason::idempotency_conflict: return "idempotency_key_reused";
+    case reject_reason::storage_unavailable: return "storage_unavailable";
+    case reject_reason::exchange_unavailable: return "exchange_unavailable";
+    case reject_reason::email_taken: return "email_taken";
+    case reject_reason::invalid_credentials: return "invalid_credentials";
+    case reject_reason::kyc_already_submitted: return "kyc_already_submitted";
+    case reject_reason::insufficient_withdrawable: return "insufficient_withdrawable";
+    case reject_reason::payment_failed: return "payment_failed";
+    case reject_reason::user_not_found: return "user_not_found";
+    case reject_reason::internal_error: return "internal_error";
+  }
+  return "internal_error";
+}
+
+} // namespace broker

@@ -1,0 +1,41 @@
+#pragma once
+// Why the broker refused a command. One enum for the whole broker; edge/ maps
+// each reason to an HTTP status in one table (edge/error_mapping.cpp).
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace broker {
+
+enum class reject_reason : uint8_t {
+  kyc_not_verified = 1,
+  insufficient_funds,
+  insufficient_holdings,
+  unknown_symbol,
+  market_closed,
+  invalid_tick_size,
+  invalid_lot_size,
+  outside_price_band,
+  order_not_found,
+  order_not_cancellable,
+  idempotency_conflict,
+  storage_unavailable,
+  exchange_unavailable,
+  email_taken,
+  invalid_credentials,
+  kyc_already_submitted,
+  insufficient_withdrawable,
+  payment_failed,
+  user_not_found,
+  internal_error,
+};
+
+std::string_view code_of(reject_reason r); // "insufficient_funds"
+
+struct rejection {
+  reject_reason reason = reject_reason::internal_error;
+  std::string message;
+  std::string field; // the request field at fault, if one is
+};
+
+} // namespace broker

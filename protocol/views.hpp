@@ -1,0 +1,17 @@
+#pragma once
+// How domain objects look in JSON, written once for the REST responses and the
+// WebSocket pushes alike.
+#include "protocol/json_writer.hpp"
+#include "protocol/reject_reason.hpp"
+#include "protocol/types.hpp"
+
+namespace broker {
+
+void write_order(json_writer& w, const order& o);
+void write_balance(json_writer& w, const cash_balance& c);
+void write_profile(json_writer& w, const user_profile& p);
+void write_transfer(json_writer& w, const transfer& t);
+// {"error":{"code":...,"message":...,"field":...}}
+std::string error_body(std::string_view code, std::string_view message, std::string_view field);
+
+} // namespace broker
