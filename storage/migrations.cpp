@@ -1,0 +1,270 @@
+#include "storage/migrations.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "storage/store.hpp"
+
+namespace broker {
+
+// Conventions for every table (both dialects):
+//  - column names avoid SQL keywords (user_id, not "user"; order_id, not "order");
+//  - enums are stored as their wire strings (to_string / parse_* in types.hpp),
+//    so a row reads the same in a SQL shell as on the API;
+//  - money, quantities and timestamps (ns since epoch) are 64-bit integers;
+//  - every column is NOT NULL: the domain structs have no "absent" values, an
+//    empty string is the empty value.
+// No foreign keys: the store records the in-memory books' state, it does not
+// validate it; a constraint the books didn't check would reject a flush the
+// persistence actor cannot repair and stall persistence for good.
+// SQLite tables are STRICT so a value of the wrong type is refused on write
+// instead of being coerced on read.
+
+const char* const schema_migrations_sqlite_ddl = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT,
+  applied_at TEXT
+);
+)sql";
+
+const char* const schema_migrations_postgres_ddl = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT,
+  applied_at TEXT
+);
+)sql";
+
+namespace {
+
+// Migration 1. Executions keep insertion order for order detail: SQLite uses
+// the implicit rowid (monotonic because rows are never deleted), PostgreSQL
+// has no rowid so it gets an identity column.
+const char* const v1_sqlite = R"sql(
+CREATE TABLE users (
+  id            INTEGER NOT NULL PRIMARY KEY,
+  email         TEXT    NOT NULL UNIQUE,
+  password_hash TEXT    NOT NULL,
+  name          TEXT    NOT NULL,
+  phone         TEXT    NOT NULL,
+  kyc           TEXT    NOT NULL,
+  pan           TEXT    NOT NULL,
+  date_of_birth TEXT    NOT NULL,
+  address       TEXT    NOT NULL,
+  kyc_reason    TEXT    NOT NULL,
+  created_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE accounts (
+  user_id          INTEGER NOT NULL PRIMARY KEY,
+  cash_available   INTEGER NOT NULL,
+  cash_held        INTEGER NOT NULL,
+  next_order_seq   INTEGER NOT NULL,
+  next_transfer_id INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE holdings (
+  user_id       INTEGER NOT NULL,
+  symbol        TEXT    NOT NULL,
+  quantity      INTEGER NOT NULL,
+  held_quantity INTEGER NOT NULL,
+  cost_basis    INTEGER NOT NULL,
+  PRIMARY KEY (user_id, symbol)
+) STRICT;
+
+CREATE TABLE orders (
+  id                INTEGER NOT NULL PRIMARY KEY,
+  user_id           INTEGER NOT NULL,
+  symbol            TEXT    NOT NULL,
+  side              TEXT    NOT NULL,
+  order_type        TEXT    NOT NULL,
+  validity          TEXT    NOT NULL,
+  quantity          INTEGER NOT NULL,
+  price             INTEGER NOT NULL,
+  trigger_price     INTEGER NOT NULL,
+  status            TEXT    NOT NULL,
+  filled_quantity   INTEGER NOT NULL,
+  filled_value      INTEGER NOT NULL,
+  held_cash         INTEGER NOT NULL,
+  exchange_order_id TEXT    NOT NULL,
+  reject_code       TEXT    NOT NULL,
+  reject_message    TEXT    NOT NULL,
+  idempotency_key   TEXT    NOT NULL,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX orders_by_user ON orders (user_id);
+
+CREATE TABLE executions (
+  exec_id           TEXT    NOT NULL PRIMARY KEY,
+  order_id          INTEGER NOT NULL,
+  user_id           INTEGER NOT NULL,
+  exchange_order_id TEXT    NOT NULL,
+  kind              TEXT    NOT NULL,
+  last_quantity     INTEGER NOT NULL,
+  last_price        INTEGER NOT NULL,
+  cum_quantity      INTEGER NOT NULL,
+  leaves_quantity   INTEGER NOT NULL,
+  report_text       TEXT    NOT NULL,
+  exec_time         INTEGER NOT NULL,
+  symbol            TEXT    NOT NULL,
+  side              TEXT    NOT NULL
+) STRICT;
+-- The index carries the rowid, so "WHERE order_id = ? ORDER BY rowid" needs no sort.
+CREATE INDEX executions_by_order ON executions (order_id);
+
+CREATE TABLE transfers (
+  user_id           INTEGER NOT NULL,
+  id                INTEGER NOT NULL,
+  kind              TEXT    NOT NULL,
+  amount            INTEGER NOT NULL,
+  status            TEXT    NOT NULL,
+  gateway_reference TEXT    NOT NULL,
+  failure_reason    TEXT    NOT NULL,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  PRIMARY KEY (user_id, id)
+) STRICT;
+
+CREATE TABLE idempotency (
+  user_id         INTEGER NOT NULL,
+  idempotency_key TEXT    NOT NULL,
+  request_digest  TEXT    NOT NULL,
+  order_id        INTEGER NOT NULL,
+  PRIMARY KEY (user_id, idempotency_key)
+) STRICT;
+)sql";
+
+const char* const v1_postgres = R"sql(
+CREATE TABLE users (
+  id            BIGINT NOT NULL PRIMARY KEY,
+  email         TEXT   NOT NULL UNIQUE,
+  password_hash TEXT   NOT NULL,
+  name          TEXT   NOT NULL,
+  phone         TEXT   NOT NULL,
+  kyc           TEXT   NOT NULL,
+  pan           TEXT   NOT NULL,
+  date_of_birth TEXT   NOT NULL,
+  address       TEXT   NOT NULL,
+  kyc_reason    TEXT   NOT NULL,
+  created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE accounts (
+  user_id          BIGINT NOT NULL PRIMARY KEY,
+  cash_available   BIGINT NOT NULL,
+  cash_held        BIGINT NOT NULL,
+  next_order_seq   BIGINT NOT NULL,
+  next_transfer_id BIGINT NOT NULL
+);
+
+CREATE TABLE holdings (
+  user_id       BIGINT NOT NULL,
+  symbol        TEXT   NOT NULL,
+  quantity      BIGINT NOT NULL,
+  held_quantity BIGINT NOT NULL,
+  cost_basis    BIGINT NOT NULL,
+  PRIMARY KEY (user_id, symbol)
+);
+
+CREATE TABLE orders (
+  id                BIGINT NOT NULL PRIMARY KEY,
+  user_id           BIGINT NOT NULL,
+  symbol            TEXT   NOT NULL,
+  side              TEXT   NOT NULL,
+  order_type        TEXT   NOT NULL,
+  validity          TEXT   NOT NULL,
+  quantity          BIGINT NOT NULL,
+  price             BIGINT NOT NULL,
+  trigger_price     BIGINT NOT NULL,
+  status            TEXT   NOT NULL,
+  filled_quantity   BIGINT NOT NULL,
+  filled_value      BIGINT NOT NULL,
+  held_cash         BIGINT NOT NULL,
+  exchange_order_id TEXT   NOT NULL,
+  reject_code       TEXT   NOT NULL,
+  reject_message    TEXT   NOT NULL,
+  idempotency_key   TEXT   NOT NULL,
+  created_at        BIGINT NOT NULL,
+  updated_at        BIGINT NOT NULL
+);
+CREATE INDEX orders_by_user ON orders (user_id);
+
+CREATE TABLE executions (
+  seq               BIGINT GENERATED ALWAYS AS IDENTITY,
+  exec_id           TEXT   NOT NULL PRIMARY KEY,
+  order_id          BIGINT NOT NULL,
+  user_id           BIGINT NOT NULL,
+  exchange_order_id TEXT   NOT NULL,
+  kind              TEXT   NOT NULL,
+  last_quantity     BIGINT NOT NULL,
+  last_price        BIGINT NOT NULL,
+  cum_quantity      BIGINT NOT NULL,
+  leaves_quantity   BIGINT NOT NULL,
+  report_text       TEXT   NOT NULL,
+  exec_time         BIGINT NOT NULL,
+  symbol            TEXT   NOT NULL,
+  side              TEXT   NOT NULL
+);
+CREATE UNIQUE INDEX executions_by_seq ON executions (seq);
+CREATE INDEX executions_by_order ON executions (order_id, seq);
+
+CREATE TABLE transfers (
+  user_id           BIGINT NOT NULL,
+  id                BIGINT NOT NULL,
+  kind              TEXT   NOT NULL,
+  amount            BIGINT NOT NULL,
+  status            TEXT   NOT NULL,
+  gateway_reference TEXT   NOT NULL,
+  failure_reason    TEXT   NOT NULL,
+  created_at        BIGINT NOT NULL,
+  updated_at        BIGINT NOT NULL,
+  PRIMARY KEY (user_id, id)
+);
+
+CREATE TABLE idempotency (
+  user_id         BIGINT NOT NULL,
+  idempotency_key TEXT   NOT NULL,
+  request_digest  TEXT   NOT NULL,
+  order_id        BIGINT NOT NULL,
+  PRIMARY KEY (user_id, idempotency_key)
+);
+)sql";
+
+} // namespace
+
+const std::vector<migration>& all_migrations() {
+  // Append only; see migrations.hpp.
+  static const std::vector<migration> list{
+    {1, "initial schema", v1_sqlite, v1_postgres},
+  };
+  return list;
+}
+
+std::vector<const migration*> pending_migrations(const std::vector<migration>& all,
+                                                 const std::vector<int>& applied) {
+  int previous = 0;
+  for (const migration& m : all) {
+    if (m.version <= previous)
+      throw store_error("migration list is not strictly increasing from 1 at version "
+                        + std::to_string(m.version));
+    previous = m.version;
+  }
+  auto known = [&all](int version) {
+    return std::any_of(all.begin(), all.end(),
+                       [version](const migration& m) { return m.version == version; });
+  };
+  for (int version : applied)
+    if (!known(version))
+      throw store_error("database has schema migration " + std::to_string(version)
+                        + " which this build does not know (written by a newer build?)");
+
+  std::vector<const migration*> pending;
+  for (const migration& m : all)
+    if (std::find(applied.begin(), applied.end(), m.version) == applied.end())
+      pending.push_back(&m);
+  return pending;
+}
+
+} // namespace broker

@@ -1,0 +1,513 @@
+#include "storage/sqlite_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "storage/migrations.hpp"
+
+namespace broker {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const SQLite::Exception& e) {
+  throw store_error("sqlite " + what + ": " + e.what() + " (code "
+                    + std::to_string(e.getExtendedErrorCode()) + ")");
+}
+
+// Resets a cached statement however its use ends: a statement left mid-step
+// would pin the reader's snapshot (and with it the WAL) or make its next use
+// fail with "statement needs reset".
+class reset_guard {
+public:
+  explicit reset_guard(SQLite::Statement& s) : s_(s) {}
+  ~reset_guard() { (void)s_.tryReset(); }
+  reset_guard(const reset_guard&) = delete;
+  reset_guard& operator=(const reset_guard&) = delete;
+
+private:
+  SQLite::Statement& s_;
+};
+
+void bind_one(SQLite::Statement& s, int i, int64_t v) { s.bind(i, v); }
+void bind_one(SQLite::Statement& s, int i, const std::string& v) { s.bind(i, v); }
+// Enum wire names; short enough for the small-string buffer, so no allocation.
+void bind_one(SQLite::Statement& s, int i, std::string_view v) { s.bind(i, std::string(v)); }
+
+// Binds args to ?1..?N in order and runs a statement that returns no rows.
+template <class... Args>
+void run(SQLite::Statement& s, const Args&... args) {
+  reset_guard guard(s);
+  int i = 0;
+  (bind_one(s, ++i, args), ...);
+  s.exec();
+}
+
+// Reads the current row's columns left to right, in the SELECT's order.
+class row_reader {
+public:
+  explicit row_reader(SQLite::Statement& s) : s_(s) {}
+  int64_t i64() { return s_.getColumn(next_++).getInt64(); }
+  std::string text() { return s_.getColumn(next_++).getString(); }
+  // An enum stored as its wire string. A string that doesn't parse means the
+  // file was edited or corrupted: fail loudly rather than guess a value.
+  template <class E>
+  E wire(std::optional<E> (*parse)(std::string_view), const char* column) {
+    std::string raw = text();
+    if (std::optional<E> value = parse(raw))
+      return *value;
+    throw store_error(std::string("sqlite load: bad value '") + raw + "' in " + column);
+  }
+
+private:
+  SQLite::Statement& s_;
+  int next_ = 0;
+};
+
+// ---- Migrations -------------------------------------------------------------
+
+std::vector<int> applied_versions(SQLite::Database& db) {
+  std::vector<int> versions;
+  SQLite::Statement q(db, "SELECT version FROM schema_migrations ORDER BY version");
+  while (q.executeStep())
+    versions.push_back(q.getColumn(0).getInt());
+  return versions;
+}
+
+// Applies each missing migration in its own transaction, recording it in the
+// same transaction: a crash leaves a migration either fully applied and
+// recorded, or neither.
+void apply_migrations(SQLite::Database& db) {
+  db.exec(schema_migrations_sqlite_ddl);
+  for (const migration* m : pending_migrations(all_migrations(), applied_versions(db))) {
+    try {
+      // IMMEDIATE takes the write lock now, so the check below is final even
+      // if another process opened the same file at the same time.
+      SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+      SQLite::Statement seen(db, "SELECT 1 FROM schema_migrations WHERE version = ?");
+      seen.bind(1, m->version);
+      if (seen.executeStep())
+        continue; // applied meanwhile; tx rolls back its empty transaction
+      db.exec(m->sqlite_sql);
+      SQLite::Statement record(db,
+        "INSERT INTO schema_migrations (version, name, applied_at)"
+        " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+      record.bind(1, m->version);
+      record.bind(2, m->name);
+      record.exec();
+      tx.commit();
+    } catch (const SQLite::Exception& e) {
+      fail("migration " + std::to_string(m->version) + " (" + m->name + ")", e);
+    }
+  }
+}
+
+// ---- Row binders and readers --------------------------------------------------
+// Each table's column order is written once in its SQL below; the binder and
+// the reader of that table follow the same order.
+
+constexpr const char* upsert_user_sql =
+  "INSERT INTO users (id, email, password_hash, name, phone, kyc, pan, date_of_birth,"
+  " address, kyc_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+  " ON CONFLICT (id) DO UPDATE SET email = excluded.email,"
+  " password_hash = excluded.password_hash, name = excluded.name, phone = excluded.phone,"
+  " kyc = excluded.kyc, pan = excluded.pan, date_of_birth = excluded.date_of_birth,"
+  " address = excluded.address, kyc_reason = excluded.kyc_reason,"
+  " created_at = excluded.created_at";
+constexpr const char* select_users_sql =
+  "SELECT id, email, password_hash, name, phone, kyc, pan, date_of_birth, address,"
+  " kyc_reason, created_at FROM users ORDER BY id";
+
+void write_row(SQLite::Statement& s, const user_profile& u) {
+  run(s, u.id, u.email, u.password_hash, u.name, u.phone, to_string(u.kyc), u.pan,
+      u.date_of_birth, u.address, u.kyc_reason, u.created_at);
+}
+user_profile read_user(SQLite::Statement& s) {
+  row_reader r(s);
+  user_profile u;
+  u.id = r.i64();
+  u.email = r.text();
+  u.password_hash = r.text();
+  u.name = r.text();
+  u.phone = r.text();
+  u.kyc = r.wire(parse_kyc_status, "users.kyc");
+  u.pan = r.text();
+  u.date_of_birth = r.text();
+  u.address = r.text();
+  u.kyc_reason = r.text();
+  u.created_at = r.i64();
+  return u;
+}
+
+constexpr const char* upsert_account_sql =
+  "INSERT INTO accounts (user_id, cash_available, cash_held, next_order_seq, next_transfer_id)"
+  " VALUES (?1, ?2, ?3, ?4, ?5)"
+  " ON CONFLICT (user_id) DO UPDATE SET cash_available = excluded.cash_available,"
+  " cash_held = excluded.cash_held, next_order_seq = excluded.next_order_seq,"
+  " next_transfer_id = excluded.next_transfer_id";
+constexpr const char* select_accounts_sql =
+  "SELECT user_id, cash_available, cash_held, next_order_seq, next_transfer_id"
+  " FROM accounts ORDER BY user_id";
+
+void write_row(SQLite::Statement& s, const account_row& a) {
+  run(s, a.user, a.cash.available, a.cash.held, a.next_order_seq, a.next_transfer_id);
+}
+account_row read_account(SQLite::Statement& s) {
+  row_reader r(s);
+  account_row a;
+  a.user = r.i64();
+  a.cash.available = r.i64();
+  a.cash.held = r.i64();
+  a.next_order_seq = r.i64();
+  a.next_transfer_id = r.i64();
+  return a;
+}
+
+constexpr const char* upsert_holding_sql =
+  "INSERT INTO holdings (user_id, symbol, quantity, held_quantity, cost_basis)"
+  " VALUES (?1, ?2, ?3, ?4, ?5)"
+  " ON CONFLICT (user_id, symbol) DO UPDATE SET quantity = excluded.quantity,"
+  " held_quantity = excluded.held_quantity, cost_basis = excluded.cost_basis";
+constexpr const char* select_holdings_sql =
+  "SELECT user_id, symbol, quantity, held_quantity, cost_basis"
+  " FROM holdings ORDER BY user_id, symbol";
+
+void write_row(SQLite::Statement& s, const holding_row& h) {
+  run(s, h.user, h.position.symbol, h.position.quantity, h.position.held_quantity,
+      h.position.cost_basis);
+}
+holding_row read_holding(SQLite::Statement& s) {
+  row_reader r(s);
+  holding_row h;
+  h.user = r.i64();
+  h.position.symbol = r.text();
+  h.position.quantity = r.i64();
+  h.position.held_quantity = r.i64();
+  h.position.cost_basis = r.i64();
+  return h;
+}
+
+constexpr const char* upsert_order_sql =
+  "INSERT INTO orders (id, user_id, symbol, side, order_type, validity, quantity, price,"
+  " trigger_price, status, filled_quantity, filled_value, held_cash, exchange_order_id,"
+  " reject_code, reject_message, idempotency_key, created_at, updated_at)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+  " ?18, ?19)"
+  " ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, symbol = excluded.symbol,"
+  " side = excluded.side, order_type = excluded.order_type, validity = excluded.validity,"
+  " quantity = excluded.quantity, price = excluded.price,"
+  " trigger_price = excluded.trigger_price, status = excluded.status,"
+  " filled_quantity = excluded.filled_quantity, filled_value = excluded.filled_value,"
+  " held_cash = excluded.held_cash, exchange_order_id = excluded.exchange_order_id,"
+  " reject_code = excluded.reject_code, reject_message = excluded.reject_message,"
+  " idempotency_key = excluded.idempotency_key, created_at = excluded.created_at,"
+  " updated_at = excluded.updated_at";
+constexpr const char* select_orders_sql =
+  "SELECT id, user_id, symbol, side, order_type, validity, quantity, price, trigger_price,"
+  " status, filled_quantity, filled_value, held_cash, exchange_order_id, reject_code,"
+  " reject_message, idempotency_key, created_at, updated_at FROM orders ORDER BY id";
+
+void write_row(SQLite::Statement& s, const order& o) {
+  run(s, o.id, o.user, o.symbol, to_string(o.side), to_string(o.type), to_string(o.validity),
+      o.quantity, o.price, o.trigger_price, to_string(o.status), o.filled_quantity,
+      o.filled_value, o.held_cash, o.exchange_order_id, o.reject_code, o.reject_message,
+      o.idempotency_key, o.created_at, o.updated_at);
+}
+order read_order(SQLite::Statement& s) {
+  row_reader r(s);
+  order o;
+  o.id = r.i64();
+  o.user = r.i64();
+  o.symbol = r.text();
+  o.side = r.wire(parse_side, "orders.side");
+  o.type = r.wire(parse_order_type, "orders.order_type");
+  o.validity = r.wire(parse_validity, "orders.validity");
+  o.quantity = r.i64();
+  o.price = r.i64();
+  o.trigger_price = r.i64();
+  o.status = r.wire(parse_order_status, "orders.status");
+  o.filled_quantity = r.i64();
+  o.filled_value = r.i64();
+  o.held_cash = r.i64();
+  o.exchange_order_id = r.text();
+  o.reject_code = r.text();
+  o.reject_message = r.text();
+  o.idempotency_key = r.text();
+  o.created_at = r.i64();
+  o.updated_at = r.i64();
+  return o;
+}
+
+// Insert-once: the conflict target is named so that only a replayed exec_id
+// is ignored, never some other uniqueness violation a later migration adds.
+constexpr const char* insert_execution_sql =
+  "INSERT INTO executions (exec_id, order_id, user_id, exchange_order_id, kind,"
+  " last_quantity, last_price, cum_quantity, leaves_quantity, report_text, exec_time,"
+  " symbol, side) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+  " ON CONFLICT (exec_id) DO NOTHING";
+// rowid is insertion order: rows are never deleted, so each new rowid is the
+// largest so far plus one.
+constexpr const char* execution_columns =
+  "SELECT exec_id, order_id, user_id, exchange_order_id, kind, last_quantity, last_price,"
+  " cum_quantity, leaves_quantity, report_text, exec_time, symbol, side FROM executions";
+
+void write_row(SQLite::Statement& s, const execution_row& e) {
+  const execution_report& x = e.report;
+  run(s, x.exec_id, x.client_order_id, e.user, x.exchange_order_id, to_string(x.kind),
+      x.last_quantity, x.last_price, x.cum_quantity, x.leaves_quantity, x.text, x.time,
+      e.symbol, to_string(e.side));
+}
+execution_row read_execution(SQLite::Statement& s) {
+  row_reader r(s);
+  execution_row e;
+  execution_report& x = e.report;
+  x.exec_id = r.text();
+  x.client_order_id = r.i64();
+  e.user = r.i64();
+  x.exchange_order_id = r.text();
+  x.kind = r.wire(parse_exec_kind, "executions.kind");
+  x.last_quantity = r.i64();
+  x.last_price = r.i64();
+  x.cum_quantity = r.i64();
+  x.leaves_quantity = r.i64();
+  x.text = r.text();
+  x.time = r.i64();
+  e.symbol = r.text();
+  e.side = r.wire(parse_side, "executions.side");
+  return e;
+}
+
+constexpr const char* upsert_transfer_sql =
+  "INSERT INTO transfers (user_id, id, kind, amount, status, gateway_reference,"
+  " failure_reason, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+  " ON CONFLICT (user_id, id) DO UPDATE SET kind = excluded.kind, amount = excluded.amount,"
+  " status = excluded.status, gateway_reference = excluded.gateway_reference,"
+  " failure_reason = excluded.failure_reason, created_at = excluded.created_at,"
+  " updated_at = excluded.updated_at";
+constexpr const char* select_transfers_sql =
+  "SELECT user_id, id, kind, amount, status, gateway_reference, failure_reason, created_at,"
+  " updated_at FROM transfers ORDER BY user_id, id";
+
+void write_row(SQLite::Statement& s, const transfer& t) {
+  run(s, t.user, t.id, to_string(t.kind), t.amount, to_string(t.status), t.gateway_reference,
+      t.failure_reason, t.created_at, t.updated_at);
+}
+transfer read_transfer(SQLite::Statement& s) {
+  row_reader r(s);
+  transfer t;
+  t.user = r.i64();
+  t.id = r.i64();
+  t.kind = r.wire(parse_transfer_kind, "transfers.kind");
+  t.amount = r.i64();
+  t.status = r.wire(parse_transfer_status, "transfers.status");
+  t.gateway_reference = r.text();
+  t.failure_reason = r.text();
+  t.created_at = r.i64();
+  t.updated_at = r.i64();
+  return t;
+}
+
+// Insert-once, like executions: the first request digest for a key stands.
+constexpr const char* insert_idempotency_sql =
+  "INSERT INTO idempotency (user_id, idempotency_key, request_digest, order_id)"
+  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, idempotency_key) DO NOTHING";
+constexpr const char* select_idempotency_sql =
+  "SELECT user_id, idempotency_key, request_digest, order_id FROM idempotency"
+  " ORDER BY user_id, idempotency_key";
+
+void write_row(SQLite::Statement& s, const idempotency_entry& i) {
+  run(s, i.user, i.key, i.request_digest, i.order);
+}
+idempotency_entry read_idempotency(SQLite::Statement& s) {
+  row_reader r(s);
+  idempotency_entry i;
+  i.user = r.i64();
+  i.key = r.text();
+  i.request_digest = r.text();
+  i.order = r.i64();
+  return i;
+}
+
+template <class T>
+void write_all(SQLite::Statement& s, const std::vector<T>& rows) {
+  for (const T& row : rows)
+    write_row(s, row);
+}
+
+template <class T>
+void read_all(SQLite::Statement& s, std::vector<T>& out, T (*read)(SQLite::Statement&)) {
+  reset_guard guard(s);
+  while (s.executeStep())
+    out.push_back(read(s));
+}
+
+// ---- Connections --------------------------------------------------------------
+
+SQLite::Database open_write_connection(const std::string& path, const sqlite_options& opts) {
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                        opts.busy_timeout_ms);
+    // WAL is persistent in the file; the reader's concurrency depends on it,
+    // so a database that can't switch (":memory:") is refused.
+    std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (mode != "wal")
+      throw store_error("sqlite open " + path + ": journal_mode is '" + mode + "', need 'wal'");
+    db.exec(opts.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    // Off on purpose (and stated, since builds differ in the default): the
+    // schema has no foreign keys, see migrations.cpp.
+    db.exec("PRAGMA foreign_keys = OFF");
+    apply_migrations(db);
+    return db;
+  } catch (const SQLite::Exception& e) {
+    fail("open " + path, e);
+  }
+}
+
+SQLite::Database open_read_connection(const std::string& path, const sqlite_options& opts) {
+  try {
+    return SQLite::Database(path, SQLite::OPEN_READONLY, opts.busy_timeout_ms);
+  } catch (const SQLite::Exception& e) {
+    fail("open (read) " + path, e);
+  }
+}
+
+} // namespace
+
+// Members are destroyed in reverse order: statements before their database,
+// whose close would otherwise fail with unfinalized statements.
+struct sqlite_store::writer {
+  std::mutex mutex; // one commit at a time on this connection
+  SQLite::Database db;
+  SQLite::Statement upsert_user;
+  SQLite::Statement upsert_account;
+  SQLite::Statement upsert_holding;
+  SQLite::Statement upsert_order;
+  SQLite::Statement insert_execution;
+  SQLite::Statement upsert_transfer;
+  SQLite::Statement insert_idempotency;
+
+  writer(const std::string& path, const sqlite_options& opts)
+    : db(open_write_connection(path, opts)),
+      upsert_user(db, upsert_user_sql),
+      upsert_account(db, upsert_account_sql),
+      upsert_holding(db, upsert_holding_sql),
+      upsert_order(db, upsert_order_sql),
+      insert_execution(db, insert_execution_sql),
+      upsert_transfer(db, upsert_transfer_sql),
+      insert_idempotency(db, insert_idempotency_sql) {}
+
+  // A failed statement may or may not have ended the transaction (SQLite
+  // rolls back by itself on some errors, e.g. SQLITE_FULL); either way the
+  // connection must be back in autocommit, or every later BEGIN would fail.
+  void ensure_rolled_back() noexcept {
+    if (sqlite3_get_autocommit(db.getHandle()) == 0) {
+      try {
+        db.exec("ROLLBACK");
+      } catch (const SQLite::Exception&) {
+        // Nothing more to do; the next commit reports the state it finds.
+      }
+    }
+  }
+};
+
+struct sqlite_store::reader {
+  std::mutex mutex; // the connection and its statements are used by one thread at a time
+  SQLite::Database db;
+  SQLite::Statement select_users;
+  SQLite::Statement select_accounts;
+  SQLite::Statement select_holdings;
+  SQLite::Statement select_orders;
+  SQLite::Statement select_executions;
+  SQLite::Statement select_executions_of;
+  SQLite::Statement select_transfers;
+  SQLite::Statement select_idempotency;
+
+  reader(const std::string& path, const sqlite_options& opts)
+    : db(open_read_connection(path, opts)),
+      select_users(db, select_users_sql),
+      select_accounts(db, select_accounts_sql),
+      select_holdings(db, select_holdings_sql),
+      select_orders(db, select_orders_sql),
+      select_executions(db, std::string(execution_columns) + " ORDER BY rowid"),
+      select_executions_of(db, std::string(execution_columns)
+                                 + " WHERE order_id = ?1 ORDER BY rowid"),
+      select_transfers(db, select_transfers_sql),
+      select_idempotency(db, select_idempotency_sql) {}
+};
+
+sqlite_store::sqlite_store(const std::string& path, sqlite_options opts) {
+  try {
+    writer_ = std::make_unique<writer>(path, opts);
+    reader_ = std::make_unique<reader>(path, opts);
+  } catch (const SQLite::Exception& e) {
+    fail("open " + path, e); // preparing a statement failed
+  }
+}
+
+sqlite_store::~sqlite_store() = default;
+
+void sqlite_store::commit(const write_batch& batch) {
+  if (batch.empty())
+    return; // no transaction, no fsync
+  writer& w = *writer_;
+  std::lock_guard<std::mutex> lock(w.mutex);
+  try {
+    // IMMEDIATE takes the write lock up front, so lock waits happen (under
+    // busy_timeout) before any row is written, never halfway through.
+    SQLite::Transaction tx(w.db, SQLite::TransactionBehavior::IMMEDIATE);
+    write_all(w.upsert_user, batch.users);
+    write_all(w.upsert_account, batch.accounts);
+    write_all(w.upsert_holding, batch.holdings);
+    write_all(w.upsert_order, batch.orders);
+    write_all(w.insert_execution, batch.executions);
+    write_all(w.upsert_transfer, batch.transfers);
+    write_all(w.insert_idempotency, batch.idempotency);
+    tx.commit();
+    // Leaving the scope without commit() rolls the whole batch back.
+  } catch (const SQLite::Exception& e) {
+    w.ensure_rolled_back();
+    fail("commit", e);
+  }
+}
+
+store_snapshot sqlite_store::load() {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    // One read transaction, so every table is read from the same commit: a
+    // concurrent commit is seen entirely or not at all.
+    SQLite::Transaction tx(r.db, SQLite::TransactionBehavior::DEFERRED);
+    store_snapshot snap;
+    read_all(r.select_users, snap.users, read_user);
+    read_all(r.select_accounts, snap.accounts, read_account);
+    read_all(r.select_holdings, snap.holdings, read_holding);
+    read_all(r.select_orders, snap.orders, read_order);
+    read_all(r.select_executions, snap.executions, read_execution);
+    read_all(r.select_transfers, snap.transfers, read_transfer);
+    read_all(r.select_idempotency, snap.idempotency, read_idempotency);
+    tx.commit(); // ends the read transaction; nothing was written
+    return snap;
+  } catch (const SQLite::Exception& e) {
+    fail("load", e);
+  }
+}
+
+std::vector<execution_row> sqlite_store::executions_of(order_id id) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    std::vector<execution_row> rows;
+    r.select_executions_of.bind(1, static_cast<int64_t>(id));
+    read_all(r.select_executions_of, rows, read_execution);
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("executions_of", e);
+  }
+}
+
+} // namespace broker

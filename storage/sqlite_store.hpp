@@ -1,0 +1,46 @@
+#pragma once
+// broker::store on one SQLite file in WAL mode. Two connections: the writer
+// (used by commit(), i.e. the persistence actor) and a read-only reader (load()
+// and executions_of(), any thread). WAL lets the reader see the last committed
+// state while a commit is being written, so order-detail reads never wait for
+// a commit's fsync.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/store.hpp"
+
+namespace broker {
+
+struct sqlite_options {
+  // FULL: a commit that returned survives power loss. NORMAL: the last
+  // commits may be lost on power loss (never on a process crash); the file is
+  // never corrupted either way.
+  bool synchronous_full = true;
+  // How long a connection waits on a lock held by another connection.
+  int busy_timeout_ms = 5000;
+};
+
+class sqlite_store final : public store {
+public:
+  // Opens or creates the file at `path` and applies missing migrations.
+  // Throws store_error when the file can't be opened or migrated, was written
+  // by a newer build, or can't use WAL (":memory:" is therefore refused: the
+  // reader connection would see a different, empty database).
+  explicit sqlite_store(const std::string& path, sqlite_options opts = {});
+  ~sqlite_store() override;
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  void commit(const write_batch& batch) override;
+  store_snapshot load() override;
+  std::vector<execution_row> executions_of(order_id id) override;
+
+private:
+  struct writer; // write connection, its cached statements and its mutex
+  struct reader; // read-only connection, its cached statements and its mutex
+  std::unique_ptr<writer> writer_;
+  std::unique_ptr<reader> reader_; // opened after writer_ has migrated the file
+};
+
+} // namespace broker

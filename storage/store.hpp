@@ -1,0 +1,79 @@
+#pragma once
+// The store interface. The persistence actor is its only writer; it commits
+// one write_batch per flush, in one transaction. SQLite (embedded default) and
+// PostgreSQL implement it; the same test suite runs against both.
+//
+// Rows are written as their latest state (upsert by key), except executions,
+// which are insert-once by exec_id: a replayed report cannot be stored twice.
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "protocol/types.hpp"
+
+namespace broker {
+
+struct account_row {
+  user_id user = 0;
+  cash_balance cash;
+  int64_t next_order_seq = 1;
+  int64_t next_transfer_id = 1;
+};
+
+struct holding_row {
+  user_id user = 0;
+  holding position;
+};
+
+struct execution_row {
+  user_id user = 0;
+  execution_report report;
+  std::string symbol;
+  broker::side side = side::buy;
+};
+
+struct write_batch {
+  std::vector<user_profile> users;          // upsert by id
+  std::vector<account_row> accounts;        // upsert by user
+  std::vector<holding_row> holdings;        // upsert by (user, symbol); quantity 0 rows may stay
+  std::vector<order> orders;                // upsert by id
+  std::vector<execution_row> executions;    // insert; a duplicate exec_id is ignored
+  std::vector<transfer> transfers;          // upsert by (user, id)
+  std::vector<idempotency_entry> idempotency; // insert; duplicate (user, key) is ignored
+
+  bool empty() const {
+    return users.empty() && accounts.empty() && holdings.empty() && orders.empty()
+           && executions.empty() && transfers.empty() && idempotency.empty();
+  }
+  void append(write_batch&& other); // moves other's rows after this batch's
+};
+
+// Everything needed to rebuild the books at start.
+struct store_snapshot {
+  std::vector<user_profile> users;
+  std::vector<account_row> accounts;
+  std::vector<holding_row> holdings;
+  std::vector<order> orders;
+  std::vector<execution_row> executions;
+  std::vector<transfer> transfers;
+  std::vector<idempotency_entry> idempotency;
+};
+
+// Thrown by a backend when a commit or read fails; the batch was not applied.
+struct store_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class store {
+public:
+  virtual ~store() = default;
+  // Applies every row of the batch in one transaction, or none (throws store_error).
+  virtual void commit(const write_batch& batch) = 0;
+  virtual store_snapshot load() = 0;
+  // Executions of one order, oldest first (order detail).
+  virtual std::vector<execution_row> executions_of(order_id id) = 0;
+};
+
+} // namespace broker
