@@ -1,0 +1,16 @@
+#pragma once
+// The account actor: one per user, the only writer of that user's cash, holds,
+// holdings and orders. See account_book.hpp for the invariants it keeps.
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/account_book.hpp"
+#include "actors/account_env.hpp"
+
+namespace broker {
+
+caf::actor spawn_account(caf::actor_system& sys, account_seed seed,
+                         std::shared_ptr<const account_env> env);
+
+} // namespace broker

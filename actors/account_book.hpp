@@ -1,0 +1,106 @@
+#pragma once
+// The books of one user: cash, holds, holdings, orders, transfers, KYC and
+// idempotency keys. Plain C++ (no actors): the account actor owns exactly one
+// and is its only caller, so every mutation here happens alone and in order.
+//
+// Each mutation appends the rows it changed to a write_batch; the actor hands
+// that batch to persistence and answers the client once it has committed.
+//
+// Invariants (check_invariants, always on, also in release builds):
+//   cash.available >= 0 and cash.held >= 0
+//   cash.held == sum(held_cash of working buy orders) + sum(pending withdrawals)
+//   per holding: 0 <= held_quantity <= quantity,
+//                held_quantity == sum(leaves of working sell orders in that symbol)
+//   per order:   filled_quantity <= quantity; a final order holds nothing
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include "protocol/reject_reason.hpp"
+#include "protocol/requests.hpp"
+#include "protocol/types.hpp"
+#include "storage/store.hpp"
+
+namespace broker {
+
+// What the store knows about one account at start.
+struct account_seed {
+  user_profile profile;
+  account_row account;
+  std::vector<holding> holdings;
+  std::vector<order> orders;
+  std::vector<std::string> exec_ids;
+  std::vector<transfer> transfers;
+  std::vector<idempotency_entry> idempotency;
+};
+
+struct place_outcome {
+  std::variant<order, rejection> result;
+  bool replayed = false; // an earlier order returned for a repeated Idempotency-Key
+};
+
+class account_book {
+public:
+  explicit account_book(account_seed seed);
+
+  // Validates and, if it passes, records a PENDING order with its cash or
+  // shares held. `inst` is null for an unknown symbol.
+  place_outcome place(const place_order_request& r, const std::string& idempotency_key,
+                      const instrument* inst, bool market_open, timestamp now, write_batch& out);
+  // The batch that recorded a new order failed to commit: forget the order
+  // and release its hold, as if it had never been placed.
+  void abandon(order_id id, write_batch& out);
+
+  std::variant<order, rejection> request_cancel(order_id id, timestamp now, write_batch& out);
+  // The batch that recorded PENDING_CANCEL failed to commit: go back.
+  void undo_cancel(order_id id, order_status before, write_batch& out);
+
+  // Applies an execution report exactly once (dedupe by exec_id). Returns the
+  // order when it changed.
+  std::optional<order> apply_report(const execution_report& r, timestamp now, write_batch& out);
+
+  // Money in and out. A withdrawal holds the amount until the gateway answers.
+  transfer record_deposit(money amount, const std::string& gateway_reference, timestamp now,
+                          write_batch& out);
+  std::variant<transfer, rejection> begin_withdrawal(money amount, timestamp now, write_batch& out);
+  transfer finish_withdrawal(int64_t transfer_id, bool paid, const std::string& detail,
+                             timestamp now, write_batch& out);
+
+  std::variant<user_profile, rejection> submit_kyc(const kyc_request& r, timestamp now,
+                                                   write_batch& out);
+  void record_kyc_verdict(bool verified, const std::string& reason, write_batch& out);
+
+  const user_profile& profile() const { return profile_; }
+  const cash_balance& cash() const { return cash_; }
+  const order* find(order_id id) const;
+  const std::map<order_id, order>& orders() const { return orders_; }
+  const std::map<std::string, holding>& holdings() const { return holdings_; }
+  const std::set<order_id>& working_orders() const { return working_; }
+
+  void check_invariants() const; // aborts with a message on violation
+
+private:
+  order& must_find(order_id id);
+  void set_status(order& o, order_status to);
+  void release_holds(order& o); // the order is final: give back what it still holds
+  account_row account_row_now() const;
+  void write_account(write_batch& out) const { out.accounts.push_back(account_row_now()); }
+  void write_holding(const std::string& symbol, write_batch& out) const;
+
+  user_profile profile_;
+  cash_balance cash_;
+  int64_t next_order_seq_ = 1;
+  int64_t next_transfer_id_ = 1;
+  std::map<std::string, holding> holdings_;
+  std::map<order_id, order> orders_;
+  std::set<order_id> working_;             // orders not yet final
+  std::unordered_set<std::string> exec_ids_; // every execution applied
+  std::map<std::string, idempotency_entry> idempotency_;
+  std::map<int64_t, transfer> transfers_;
+};
+
+} // namespace broker

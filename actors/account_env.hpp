@@ -1,0 +1,24 @@
+#pragma once
+// What every account actor needs to reach: the node's shared, read-only
+// context. Built once by the node and shared by pointer.
+#include <memory>
+
+#include <caf/actor.hpp>
+
+#include "protocol/clock.hpp"
+#include "protocol/instruments.hpp"
+#include "protocol/market_calendar.hpp"
+
+namespace broker {
+
+struct account_env {
+  caf::actor persistence;
+  caf::actor connector;
+  caf::actor kyc_provider;
+  caf::actor payment_gateway;
+  std::shared_ptr<const instrument_table> instruments;
+  std::shared_ptr<const market_calendar> calendar;
+  const utc_clock* clock = nullptr;
+};
+
+} // namespace broker

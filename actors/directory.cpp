@@ -1,0 +1,117 @@
+#include "actors/directory.hpp"
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/account.hpp"
+#include "actors/messages.hpp"
+
+namespace broker {
+
+namespace {
+
+struct directory_state {
+  std::map<user_id, account_seed> seeds; // accounts not spawned yet
+  std::unordered_map<user_id, caf::actor> accounts;
+  std::shared_ptr<const account_env> env;
+  static inline const char* name = "directory";
+};
+
+using directory_ptr = caf::stateful_actor<directory_state>*;
+
+// The account actor of `user`, spawned on first use; invalid for an unknown user.
+caf::actor account_of(directory_ptr self, user_id user) {
+  auto& st = self->state;
+  if (auto it = st.accounts.find(user); it != st.accounts.end())
+    return it->second;
+  auto seed = st.seeds.find(user);
+  if (seed == st.seeds.end())
+    return {};
+  auto a = spawn_account(self->system(), std::move(seed->second), st.env);
+  st.seeds.erase(seed);
+  self->monitor(a);
+  st.accounts.emplace(user, a);
+  return a;
+}
+
+} // namespace
+
+caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed> seeds,
+                              std::shared_ptr<const account_env> env) {
+  self->state.seeds = std::move(seeds);
+  self->state.env = std::move(env);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    // An account actor died: its in-memory books may be ahead of the store,
+    // so the node must not guess. Respawning from the store is future work;
+    // until then the user's commands fail loudly (user_not_found).
+    for (auto it = self->state.accounts.begin(); it != self->state.accounts.end(); ++it)
+      if (it->second.address() == dm.source) {
+        self->state.accounts.erase(it);
+        break;
+      }
+  });
+  return {
+    [=](account_atom, user_id user) -> caf::result<caf::actor> {
+      if (auto a = account_of(self, user))
+        return a;
+      return to_error(rejection{reject_reason::user_not_found, "no such user", {}});
+    },
+    [=](open_account_atom, const user_profile& profile) {
+      account_seed seed;
+      seed.profile = profile;
+      seed.account.user = profile.id;
+      self->state.seeds.emplace(profile.id, std::move(seed));
+    },
+    [=](const execution_report& r) {
+      if (auto a = account_of(self, owner_of(r.client_order_id)))
+        self->send(a, r);
+    },
+    [=](verdict_atom, user_id user, const kyc_verdict& v) {
+      if (auto a = account_of(self, user))
+        self->send(a, verdict_atom::value, v);
+    },
+    [=](caf::get_atom) { // how many accounts are live, for the console and tests
+      return static_cast<int64_t>(self->state.accounts.size());
+    },
+  };
+}
+
+caf::actor spawn_directory(caf::actor_system& sys, std::map<user_id, account_seed> seeds,
+                           std::shared_ptr<const account_env> env) {
+  return sys.spawn(directory_actor, std::move(seeds), std::move(env));
+}
+
+std::map<user_id, account_seed> seeds_from(store_snapshot snap) {
+  std::map<user_id, account_seed> seeds;
+  for (auto& u : snap.users) {
+    auto& s = seeds[u.id];
+    s.account.user = u.id;
+    s.profile = std::move(u);
+  }
+  auto seed_of = [&](user_id u) -> account_seed* {
+    auto it = seeds.find(u);
+    return it == seeds.end() ? nullptr : &it->second;
+  };
+  for (auto& a : snap.accounts)
+    if (auto s = seed_of(a.user))
+      s->account = a;
+  for (auto& h : snap.holdings)
+    if (auto s = seed_of(h.user))
+      s->holdings.push_back(std::move(h.position));
+  for (auto& o : snap.orders)
+    if (auto s = seed_of(o.user))
+      s->orders.push_back(std::move(o));
+  for (auto& e : snap.executions)
+    if (auto s = seed_of(e.user))
+      s->exec_ids.push_back(std::move(e.report.exec_id));
+  for (auto& t : snap.transfers)
+    if (auto s = seed_of(t.user))
+      s->transfers.push_back(std::move(t));
+  for (auto& i : snap.idempotency)
+    if (auto s = seed_of(i.user))
+      s->idempotency.push_back(std::move(i));
+  return seeds;
+}
+
+} // namespace broker

@@ -1,0 +1,66 @@
+#include "actors/exchange_connector.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace broker {
+
+namespace {
+
+struct connector_state {
+  caf::actor directory;
+  caf::actor exchange;
+  std::vector<std::pair<caf::message, int>> waiting; // sent before the exchange attached
+  uint64_t orders_sent = 0;
+  uint64_t reports_received = 0;
+  static inline const char* name = "exchange_connector";
+};
+
+using connector_ptr = caf::stateful_actor<connector_state>*;
+
+} // namespace
+
+caf::behavior exchange_connector(connector_ptr self) {
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    if (dm.source == self->state.exchange.address())
+      self->state.exchange = nullptr; // orders wait until it is attached again
+  });
+  auto forward = [=](caf::message msg) {
+    if (self->state.exchange)
+      self->send(self->state.exchange, std::move(msg));
+    else
+      self->state.waiting.emplace_back(std::move(msg), 0);
+  };
+  return {
+    // Where accounts are found (the directory is spawned after the connector).
+    [=](account_atom, caf::actor directory) { self->state.directory = std::move(directory); },
+    // The exchange link is up; `working` are the broker's non-final orders to reconcile.
+    [=](attach_atom, caf::actor exchange, std::vector<order> working) {
+      auto& st = self->state;
+      st.exchange = exchange;
+      self->monitor(exchange);
+      self->send(exchange, reconcile_atom::value, std::move(working));
+      for (auto& w : st.waiting)
+        self->send(exchange, std::move(w.first));
+      st.waiting.clear();
+    },
+    [=](new_order_atom, const order& o) {
+      ++self->state.orders_sent;
+      forward(caf::make_message(new_order_atom::value, o));
+    },
+    [=](cancel_order_atom, order_id id, const std::string& symbol) {
+      forward(caf::make_message(cancel_order_atom::value, id, symbol));
+    },
+    [=](const execution_report& r) {
+      ++self->state.reports_received;
+      self->send(self->state.directory, r);
+    },
+  };
+}
+
+caf::actor spawn_exchange_connector(caf::actor_system& sys) {
+  return sys.spawn(exchange_connector);
+}
+
+} // namespace broker

@@ -1,0 +1,22 @@
+#pragma once
+// The exchange connector: the broker's one link to the exchange. Sends new
+// orders (client order id = the broker's order id) and cancels, receives
+// execution reports and hands them to the directory, which routes each to its
+// account. On (re)attach it asks the exchange about every order the broker
+// still thinks is working, so the books are repaired after a restart.
+//
+// The exchange side speaks: (new_order_atom, order), (cancel_order_atom,
+// order_id, symbol), (reconcile_atom, vector<order>), and sends back
+// execution_report messages to the connector.
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "protocol/types.hpp"
+
+namespace broker {
+
+// Send it (account_atom, directory) before the first report can arrive.
+caf::actor spawn_exchange_connector(caf::actor_system& sys);
+
+} // namespace broker

@@ -1,0 +1,26 @@
+#include "actors/messages.hpp"
+
+#include <caf/message.hpp>
+#include <caf/make_message.hpp>
+
+namespace broker {
+
+caf::error to_error(const rejection& r) {
+  return caf::error{static_cast<uint8_t>(r.reason), broker_error_category,
+                    caf::make_message(r.message, r.field)};
+}
+
+rejection to_rejection(const caf::error& e) {
+  if (e.category() != broker_error_category)
+    return rejection{reject_reason::internal_error, "internal error", {}};
+  rejection r;
+  r.reason = static_cast<reject_reason>(e.code());
+  const auto& ctx = e.context();
+  if (ctx.match_elements<std::string, std::string>()) {
+    r.message = ctx.get_as<std::string>(0);
+    r.field = ctx.get_as<std::string>(1);
+  }
+  return r;
+}
+
+} // namespace broker

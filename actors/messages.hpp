@@ -1,0 +1,153 @@
+#pragma once
+// The message vocabulary between actors: one atom per verb, declared once, and
+// the inspect() overloads CAF needs to carry the domain types. Light CAF
+// headers only (no caf/all.hpp).
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "protocol/reject_reason.hpp"
+#include "protocol/requests.hpp"
+#include "protocol/types.hpp"
+#include "storage/store.hpp"
+
+namespace broker {
+
+// Account commands (edge -> account).
+using place_atom = caf::atom_constant<caf::atom("place")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using order_atom = caf::atom_constant<caf::atom("order")>;
+using orders_atom = caf::atom_constant<caf::atom("orders")>;
+using deposit_atom = caf::atom_constant<caf::atom("deposit")>;
+using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;
+using balance_atom = caf::atom_constant<caf::atom("balance")>;
+using kyc_atom = caf::atom_constant<caf::atom("kyc")>;
+using profile_atom = caf::atom_constant<caf::atom("profile")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;     // a session follows an account
+using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
+// Identity (edge -> users).
+using signup_atom = caf::atom_constant<caf::atom("signup")>;
+using login_atom = caf::atom_constant<caf::atom("login")>;
+// Directory.
+using account_atom = caf::atom_constant<caf::atom("account")>;   // find a user's account actor
+using open_account_atom = caf::atom_constant<caf::atom("openacct")>;
+// Persistence.
+using commit_atom = caf::atom_constant<caf::atom("commit")>;       // request: answered after commit
+using write_behind_atom = caf::atom_constant<caf::atom("writebhnd")>; // no answer wanted
+using flush_now_atom = caf::atom_constant<caf::atom("flushnow")>;
+// Exchange link (connector <-> exchange).
+using new_order_atom = caf::atom_constant<caf::atom("neworder")>;
+using cancel_order_atom = caf::atom_constant<caf::atom("cxlorder")>;
+using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+// Outside services (sim/): KYC provider, payment gateway.
+using verify_atom = caf::atom_constant<caf::atom("verify")>;
+using verdict_atom = caf::atom_constant<caf::atom("verdict")>;
+using collect_atom = caf::atom_constant<caf::atom("collect")>;
+using payout_atom = caf::atom_constant<caf::atom("payout")>;
+// Sessions.
+using frame_atom = caf::atom_constant<caf::atom("frame")>;
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+using push_atom = caf::atom_constant<caf::atom("push")>;
+
+// A page of a user's orders, newest first.
+struct order_query {
+  std::string status; // empty: any; else an order_status wire name
+  int64_t page = 1;
+  int64_t limit = 50;
+};
+struct order_page {
+  std::vector<order> orders;
+  int64_t total = 0;
+};
+
+// The KYC provider's answer; `final` is false while it is still checking.
+struct kyc_verdict {
+  bool final = false;
+  bool verified = false;
+  std::string reason;
+};
+
+// The payment gateway's answer.
+struct payment_result {
+  bool ok = false;
+  std::string reference; // gateway reference, or the failure reason
+};
+
+// Rejections travel as caf::error in the "broker" category: code = reject_reason,
+// context = (message, field). edge/ turns them back into a rejection.
+constexpr caf::atom_value broker_error_category = caf::atom("broker");
+caf::error to_error(const rejection& r);
+rejection to_rejection(const caf::error& e);
+
+// --- inspect overloads --------------------------------------------------------
+
+template <class F> typename F::result_type inspect(F& f, order& x) {
+  return f(caf::meta::type_name("order"), x.id, x.user, x.symbol, x.side, x.type, x.validity,
+           x.quantity, x.price, x.trigger_price, x.status, x.filled_quantity, x.filled_value,
+           x.held_cash, x.exchange_order_id, x.reject_code, x.reject_message, x.idempotency_key,
+           x.created_at, x.updated_at);
+}
+template <class F> typename F::result_type inspect(F& f, execution_report& x) {
+  return f(caf::meta::type_name("execution_report"), x.exec_id, x.client_order_id,
+           x.exchange_order_id, x.kind, x.last_quantity, x.last_price, x.cum_quantity,
+           x.leaves_quantity, x.text, x.time);
+}
+template <class F> typename F::result_type inspect(F& f, place_order_request& x) {
+  return f(caf::meta::type_name("place_order_request"), x.symbol, x.side, x.type, x.validity,
+           x.quantity, x.price, x.trigger_price);
+}
+template <class F> typename F::result_type inspect(F& f, signup_request& x) {
+  return f(caf::meta::type_name("signup_request"), x.email, x.password, x.name, x.phone);
+}
+template <class F> typename F::result_type inspect(F& f, login_request& x) {
+  return f(caf::meta::type_name("login_request"), x.email, x.password);
+}
+template <class F> typename F::result_type inspect(F& f, kyc_request& x) {
+  return f(caf::meta::type_name("kyc_request"), x.pan, x.date_of_birth, x.address);
+}
+template <class F> typename F::result_type inspect(F& f, user_profile& x) {
+  return f(caf::meta::type_name("user_profile"), x.id, x.email, x.password_hash, x.name, x.phone,
+           x.kyc, x.pan, x.date_of_birth, x.address, x.kyc_reason, x.created_at);
+}
+template <class F> typename F::result_type inspect(F& f, cash_balance& x) {
+  return f(caf::meta::type_name("cash_balance"), x.available, x.held);
+}
+template <class F> typename F::result_type inspect(F& f, holding& x) {
+  return f(caf::meta::type_name("holding"), x.symbol, x.quantity, x.held_quantity, x.cost_basis);
+}
+template <class F> typename F::result_type inspect(F& f, transfer& x) {
+  return f(caf::meta::type_name("transfer"), x.id, x.user, x.kind, x.amount, x.status,
+           x.gateway_reference, x.failure_reason, x.created_at, x.updated_at);
+}
+template <class F> typename F::result_type inspect(F& f, idempotency_entry& x) {
+  return f(caf::meta::type_name("idempotency_entry"), x.user, x.key, x.request_digest, x.order);
+}
+template <class F> typename F::result_type inspect(F& f, account_row& x) {
+  return f(caf::meta::type_name("account_row"), x.user, x.cash, x.next_order_seq,
+           x.next_transfer_id);
+}
+template <class F> typename F::result_type inspect(F& f, holding_row& x) {
+  return f(caf::meta::type_name("holding_row"), x.user, x.position);
+}
+template <class F> typename F::result_type inspect(F& f, execution_row& x) {
+  return f(caf::meta::type_name("execution_row"), x.user, x.report, x.symbol, x.side);
+}
+template <class F> typename F::result_type inspect(F& f, write_batch& x) {
+  return f(caf::meta::type_name("write_batch"), x.users, x.accounts, x.holdings, x.orders,
+           x.executions, x.transfers, x.idempotency);
+}
+template <class F> typename F::result_type inspect(F& f, order_query& x) {
+  return f(caf::meta::type_name("order_query"), x.status, x.page, x.limit);
+}
+template <class F> typename F::result_type inspect(F& f, order_page& x) {
+  return f(caf::meta::type_name("order_page"), x.orders, x.total);
+}
+template <class F> typename F::result_type inspect(F& f, kyc_verdict& x) {
+  return f(caf::meta::type_name("kyc_verdict"), x.final, x.verified, x.reason);
+}
+template <class F> typename F::result_type inspect(F& f, payment_result& x) {
+  return f(caf::meta::type_name("payment_result"), x.ok, x.reference);
+}
+
+} // namespace broker

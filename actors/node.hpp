@@ -1,0 +1,88 @@
+#pragma once
+// One broker node: spawns the actor tree from what the store holds and gives
+// edge/ an asynchronous API that hides CAF. Each call runs as a short-lived
+// bridge actor that asks the directory for the user's account and the account
+// for the answer; `done` then runs once, on a CAF worker thread.
+//
+// The outside world (exchange, KYC provider, payment gateway) is passed in as
+// actors, so this layer does not depend on sim/.
+#include <functional>
+#include <memory>
+#include <variant>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/persistence.hpp"
+#include "actors/session.hpp"
+#include "actors/users.hpp"
+#include "protocol/clock.hpp"
+#include "protocol/frames.hpp"
+#include "protocol/instruments.hpp"
+#include "protocol/market_calendar.hpp"
+#include "storage/store.hpp"
+
+namespace broker {
+
+struct outside_services {
+  caf::actor exchange;
+  caf::actor kyc_provider;
+  caf::actor payment_gateway;
+};
+
+struct node_options {
+  users_options users;
+  persistence_options persistence;
+  std::chrono::seconds request_timeout{30};
+};
+
+template <class T>
+using reply = std::function<void(std::variant<T, rejection>)>;
+
+class node {
+public:
+  // Loads the store and starts the actors. The exchange is attached last and
+  // reconciles every order the books still hold as working.
+  node(caf::actor_system& sys, std::shared_ptr<store> db,
+       std::shared_ptr<const instrument_table> instruments,
+       std::shared_ptr<const market_calendar> calendar, const utc_clock& clock,
+       outside_services outside, node_options opts);
+  ~node(); // stops every actor it spawned
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  void signup(signup_request r, reply<user_id> done);
+  void login(login_request r, reply<user_id> done);
+  void profile(user_id u, reply<user_profile> done);
+  void submit_kyc(user_id u, kyc_request r, reply<user_profile> done);
+  void deposit(user_id u, money amount, reply<transfer> done);
+  void withdraw(user_id u, money amount, reply<transfer> done);
+  void balance(user_id u, reply<cash_balance> done);
+  void place_order(user_id u, place_order_request r, std::string idempotency_key, reply<order> done);
+  void cancel_order(user_id u, order_id id, reply<order> done);
+  void get_order(user_id u, order_id id, reply<order> done);
+  void list_orders(user_id u, order_query q, reply<order_page> done);
+
+  std::shared_ptr<frame_handler> open_session(std::shared_ptr<frame_sink> sink, token_verifier verify);
+
+  const instrument_table& instruments() const { return *instruments_; }
+  caf::actor directory() const { return directory_; }
+  caf::actor persistence() const { return persistence_; }
+  caf::actor connector() const { return connector_; }
+  caf::actor users() const { return users_; }
+
+private:
+  template <class T, class... Ts>
+  void ask_account(user_id u, reply<T> done, Ts... args);
+  template <class T, class... Ts>
+  void ask(caf::actor dest, reply<T> done, Ts... args);
+
+  caf::actor_system& sys_;
+  std::shared_ptr<const instrument_table> instruments_;
+  node_options opts_;
+  outside_services outside_;
+  caf::actor persistence_, connector_, directory_, users_;
+};
+
+} // namespace broker

@@ -1,0 +1,92 @@
+#include "actors/persistence.hpp"
+
+#include <cstdio>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace broker {
+
+namespace {
+
+size_t rows(const write_batch& b) {
+  return b.users.size() + b.accounts.size() + b.holdings.size() + b.orders.size()
+         + b.executions.size() + b.transfers.size() + b.idempotency.size();
+}
+
+struct persistence_state {
+  std::shared_ptr<store> db;
+  persistence_options opts;
+  write_batch open;                            // rows waiting for the next transaction
+  std::vector<caf::response_promise> waiting;  // requesters of those rows
+  bool flush_queued = false;
+  uint64_t commits = 0;
+  static inline const char* name = "persistence";
+};
+
+using persistence_ptr = caf::stateful_actor<persistence_state>*;
+
+void flush(persistence_ptr self) {
+  auto& st = self->state;
+  st.flush_queued = false;
+  if (st.open.empty() && st.waiting.empty())
+    return;
+  auto batch = std::move(st.open);
+  auto waiting = std::move(st.waiting);
+  st.open = write_batch{};
+  st.waiting.clear();
+  caf::error failure;
+  if (!batch.empty()) {
+    try {
+      st.db->commit(batch);
+      ++st.commits;
+    } catch (const std::exception& e) {
+      // Loud: an operator must see that the books stopped being written.
+      std::fprintf(stderr, "persistence: commit of %zu rows failed: %s\n", rows(batch), e.what());
+      failure = to_error(rejection{reject_reason::storage_unavailable, e.what(), {}});
+    }
+  }
+  for (auto& rp : waiting)
+    failure ? rp.deliver(failure) : rp.deliver(caf::ok_atom::value);
+}
+
+// Adds rows to the open batch and makes sure a flush will run: at once when
+// the batch is full, else queued behind the messages already waiting.
+void enqueue(persistence_ptr self, write_batch&& batch) {
+  auto& st = self->state;
+  st.open.append(std::move(batch));
+  if (rows(st.open) >= st.opts.max_batch_rows) {
+    flush(self);
+  } else if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, flush_now_atom::value);
+  }
+}
+
+} // namespace
+
+caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
+                                persistence_options opts) {
+  self->state.db = std::move(db);
+  self->state.opts = opts;
+  return {
+    [=](commit_atom, write_batch& batch) -> caf::result<caf::ok_atom> {
+      self->state.waiting.push_back(self->make_response_promise());
+      enqueue(self, std::move(batch));
+      return caf::delegated<caf::ok_atom>{};
+    },
+    [=](write_behind_atom, write_batch& batch) { enqueue(self, std::move(batch)); },
+    [=](flush_now_atom) { flush(self); },
+    [=](caf::get_atom) { return self->state.commits; },
+  };
+}
+
+caf::actor spawn_persistence(caf::actor_system& sys, std::shared_ptr<store> db,
+                             persistence_options opts) {
+  if (opts.detached)
+    return sys.spawn<caf::detached>(persistence_actor, std::move(db), opts);
+  return sys.spawn(persistence_actor, std::move(db), opts);
+}
+
+} // namespace broker
