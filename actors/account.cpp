@@ -14,6 +14,7 @@ struct account_state {
   std::unique_ptr<account_book> book;
   std::shared_ptr<const account_env> env;
   std::set<caf::actor> watchers; // sessions following this account
+  int commits_in_flight = 0;      // batches handed to persistence, not yet answered
   static inline const char* name = "account";
 };
 
@@ -34,17 +35,87 @@ void push(account_ptr self, const T& update) {
 // Hands a batch to persistence; `done` runs once it has committed (ok) or failed.
 template <class Done>
 void commit(account_ptr self, write_batch batch, Done done) {
+  ++self->state.commits_in_flight;
   self->request(self->state.env->persistence, caf::infinite, commit_atom::value, std::move(batch))
-    .then([=](caf::ok_atom) mutable { done(true); },
-          [=](caf::error&) mutable { done(false); });
+    .then(
+      [=](caf::ok_atom) mutable {
+        --self->state.commits_in_flight;
+        done(true);
+      },
+      [=](caf::error&) mutable {
+        --self->state.commits_in_flight;
+        done(false);
+      });
+}
+
+constexpr auto write_retry_delay = std::chrono::seconds{1};
+
+// For changes that already happened (a fill, an undo): they must reach the
+// store, so a failed commit is retried until it lands. `then` runs once durable.
+template <class Then>
+void commit_until_durable(account_ptr self, write_batch batch, Then then) {
+  commit(self, batch, [=](bool ok) mutable {
+    if (ok)
+      then();
+    else // rows are latest-state upserts and insert-once executions: a retry is safe
+      self->delayed_send(self, write_retry_delay, retry_write_atom::value, std::move(batch));
+  });
 }
 
 void write_behind(account_ptr self, write_batch batch) {
   if (!batch.empty())
-    self->send(self->state.env->persistence, write_behind_atom::value, std::move(batch));
+    commit_until_durable(self, std::move(batch), [] {});
+}
+
+// Answers reads only with what is durable: if writes are still in flight, wait
+// for them (persistence answers in order, so an empty commit is a barrier).
+template <class T, class Read>
+caf::result<T> when_durable(account_ptr self, Read read) {
+  if (self->state.commits_in_flight == 0)
+    return read();
+  auto rp = self->make_response_promise<T>();
+  commit(self, write_batch{}, [=](bool) mutable { rp.deliver(read()); });
+  return rp;
 }
 
 timestamp now(account_ptr self) { return self->state.env->clock->now(); }
+
+order_page list_orders(account_ptr self, const order_query& q) {
+  order_page page;
+  auto wanted = parse_order_status(q.status);
+  int64_t skip = (q.page - 1) * q.limit;
+  auto& all = self->state.book->orders();
+  for (auto it = all.rbegin(); it != all.rend(); ++it) { // ids grow: newest first
+    if (wanted && it->second.status != *wanted)
+      continue;
+    if (page.total++ < skip || static_cast<int64_t>(page.orders.size()) >= q.limit)
+      continue;
+    page.orders.push_back(it->second);
+  }
+  return page;
+}
+
+constexpr auto kyc_retry_delay = std::chrono::seconds{5};
+
+// Asks the KYC provider about the PENDING application on file. Used after a
+// restart and when the provider could not be reached: a PENDING status always
+// has a check under way, so the user is never stuck.
+void recheck_kyc(account_ptr self) {
+  const auto& p = self->state.book->profile();
+  if (p.kyc != kyc_status::pending)
+    return;
+  self->request(self->state.env->kyc_provider, caf::infinite, verify_atom::value, p.id,
+                kyc_request{p.pan, p.date_of_birth, p.address})
+    .then(
+      [=](const kyc_verdict& v) {
+        if (!v.final || self->state.book->profile().kyc != kyc_status::pending)
+          return; // the verdict follows as a verdict_atom message
+        write_batch batch;
+        self->state.book->record_kyc_verdict(v.verified, v.reason, batch);
+        write_behind(self, std::move(batch));
+      },
+      [=](caf::error&) { self->delayed_send(self, kyc_retry_delay, verify_atom::value); });
+}
 
 } // namespace
 
@@ -55,6 +126,8 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
   self->set_down_handler([=](const caf::down_msg& dm) {
     self->state.watchers.erase(caf::actor_cast<caf::actor>(dm.source));
   });
+  if (self->state.book->profile().kyc == kyc_status::pending)
+    self->send(self, verify_atom::value); // a check was under way when the node stopped
   return {
     [=](place_atom, const place_order_request& r, const std::string& key) -> caf::result<order> {
       auto& st = self->state;
@@ -116,32 +189,30 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
     [=](const execution_report& r) {
       write_batch batch;
       if (auto changed = self->state.book->apply_report(r, now(self), batch)) {
-        write_behind(self, std::move(batch));
-        push(self, *changed);
-        push(self, self->state.book->cash());
+        // Sessions hear of a fill only once it is durable: what a client was
+        // shown survives a crash.
+        commit_until_durable(self, std::move(batch), [=, o = *changed] {
+          push(self, o);
+          push(self, self->state.book->cash());
+        });
       }
     },
+    [=](retry_write_atom, write_batch& batch) { write_behind(self, std::move(batch)); },
     [=](order_atom, order_id id) -> caf::result<order> {
-      if (auto o = self->state.book->find(id))
-        return *o;
-      return to_error(rejection{reject_reason::order_not_found, "no such order", {}});
+      if (!self->state.book->find(id))
+        return to_error(rejection{reject_reason::order_not_found, "no such order", {}});
+      return when_durable<order>(self, [=] { return *self->state.book->find(id); });
     },
-    [=](orders_atom, const order_query& q) -> order_page {
-      order_page page;
-      auto wanted = parse_order_status(q.status);
-      int64_t skip = (q.page - 1) * q.limit;
-      auto& all = self->state.book->orders();
-      for (auto it = all.rbegin(); it != all.rend(); ++it) { // ids grow: newest first
-        if (wanted && it->second.status != *wanted)
-          continue;
-        if (page.total++ < skip || static_cast<int64_t>(page.orders.size()) >= q.limit)
-          continue;
-        page.orders.push_back(it->second);
-      }
-      return page;
+    [=](orders_atom, const order_query& q) -> caf::result<order_page> {
+      return when_durable<order_page>(self, [=] { return list_orders(self, q); });
     },
-    [=](balance_atom) { return self->state.book->cash(); },
-    [=](profile_atom) { return self->state.book->profile(); },
+    [=](balance_atom) -> caf::result<cash_balance> {
+      return when_durable<cash_balance>(self, [=] { return self->state.book->cash(); });
+    },
+    [=](profile_atom) -> caf::result<user_profile> {
+      return when_durable<user_profile>(self, [=] { return self->state.book->profile(); });
+    },
+
     [=](deposit_atom, money amount) -> caf::result<transfer> {
       auto rp = self->make_response_promise<transfer>();
       auto user = self->state.book->profile().id;
@@ -227,13 +298,15 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
             });
           },
           [=](caf::error&) mutable {
-            // The provider is down: stay PENDING; its verdict arrives later or KYC is resubmitted.
+            // The provider is down: stay PENDING and keep asking until it answers.
             commit(self, batch, [=](bool ok) mutable {
               ok ? rp.deliver(self->state.book->profile()) : rp.deliver(unavailable());
             });
+            self->delayed_send(self, kyc_retry_delay, verify_atom::value);
           });
       return rp;
     },
+    [=](verify_atom) { recheck_kyc(self); },
     [=](verdict_atom, const kyc_verdict& v) {
       if (self->state.book->profile().kyc != kyc_status::pending)
         return;
@@ -250,9 +323,9 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
   };
 }
 
-caf::actor spawn_account(caf::actor_system& sys, account_seed seed,
+caf::actor spawn_account(caf::local_actor* parent, account_seed seed,
                          std::shared_ptr<const account_env> env) {
-  return sys.spawn(account_actor, std::move(seed), std::move(env));
+  return parent->spawn<caf::linked>(account_actor, std::move(seed), std::move(env));
 }
 
 } // namespace broker

@@ -10,7 +10,8 @@
 
 namespace broker {
 
-caf::actor spawn_account(caf::actor_system& sys, account_seed seed,
+// Linked to `parent` (the directory): when the node stops, its accounts stop with it.
+caf::actor spawn_account(caf::local_actor* parent, account_seed seed,
                          std::shared_ptr<const account_env> env);
 
 } // namespace broker

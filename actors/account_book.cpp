@@ -177,7 +177,9 @@ void account_book::abandon(order_id id, write_batch& out) {
   if (it == orders_.end())
     return;
   order& o = it->second;
-  BOOK_CHECK(o.status == order_status::pending && o.filled_quantity == 0,
+  // Never sent: still PENDING, or a cancel was asked for before the commit failed.
+  BOOK_CHECK((o.status == order_status::pending || o.status == order_status::pending_cancel)
+               && o.filled_quantity == 0 && o.exchange_order_id.empty(),
              "only a never-sent order can be abandoned");
   release_holds(o);
   if (!o.idempotency_key.empty())
@@ -212,7 +214,10 @@ std::variant<order, rejection> account_book::request_cancel(order_id id, timesta
 }
 
 void account_book::undo_cancel(order_id id, order_status before, write_batch& out) {
-  order& o = must_find(id);
+  auto it = orders_.find(id);
+  if (it == orders_.end())
+    return; // the order itself was abandoned meanwhile
+  order& o = it->second;
   if (o.status != order_status::pending_cancel)
     return; // a report already moved it on
   o.status = before;
@@ -394,12 +399,6 @@ void account_book::record_kyc_verdict(bool verified, const std::string& reason, 
 const order* account_book::find(order_id id) const {
   auto it = orders_.find(id);
   return it == orders_.end() ? nullptr : &it->second;
-}
-
-order& account_book::must_find(order_id id) {
-  auto it = orders_.find(id);
-  BOOK_CHECK(it != orders_.end(), "order exists");
-  return it->second;
 }
 
 void account_book::set_status(order& o, order_status to) {

@@ -84,7 +84,6 @@ public:
   void check_invariants() const; // aborts with a message on violation
 
 private:
-  order& must_find(order_id id);
   void set_status(order& o, order_status to);
   void release_holds(order& o); // the order is final: give back what it still holds
   account_row account_row_now() const;

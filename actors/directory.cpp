@@ -28,9 +28,8 @@ caf::actor account_of(directory_ptr self, user_id user) {
   auto seed = st.seeds.find(user);
   if (seed == st.seeds.end())
     return {};
-  auto a = spawn_account(self->system(), std::move(seed->second), st.env);
+  auto a = spawn_account(self, std::move(seed->second), st.env);
   st.seeds.erase(seed);
-  self->monitor(a);
   st.accounts.emplace(user, a);
   return a;
 }
@@ -41,16 +40,26 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
                               std::shared_ptr<const account_env> env) {
   self->state.seeds = std::move(seeds);
   self->state.env = std::move(env);
-  self->set_down_handler([=](const caf::down_msg& dm) {
-    // An account actor died: its in-memory books may be ahead of the store,
-    // so the node must not guess. Respawning from the store is future work;
-    // until then the user's commands fail loudly (user_not_found).
-    for (auto it = self->state.accounts.begin(); it != self->state.accounts.end(); ++it)
-      if (it->second.address() == dm.source) {
-        self->state.accounts.erase(it);
-        break;
+  // Accounts are linked to the directory, so the node's shutdown ends them.
+  // An account that died alone is forgotten: its in-memory books may be ahead
+  // of the store, so the node must not guess. Respawning it from the store is
+  // future work; until then its user's commands fail loudly (user_not_found).
+  self->set_exit_handler([=](const caf::exit_msg& em) {
+    auto& accounts = self->state.accounts;
+    for (auto it = accounts.begin(); it != accounts.end(); ++it)
+      if (it->second.address() == em.source) {
+        accounts.erase(it);
+        return;
       }
+    self->quit(em.reason);
   });
+  // A KYC check under way when the node stopped is picked up again at once.
+  std::vector<user_id> pending_kyc;
+  for (auto& [user, seed] : self->state.seeds)
+    if (seed.profile.kyc == kyc_status::pending)
+      pending_kyc.push_back(user);
+  for (auto user : pending_kyc)
+    account_of(self, user);
   return {
     [=](account_atom, user_id user) -> caf::result<caf::actor> {
       if (auto a = account_of(self, user))

@@ -33,7 +33,7 @@ using account_atom = caf::atom_constant<caf::atom("account")>;   // find a user'
 using open_account_atom = caf::atom_constant<caf::atom("openacct")>;
 // Persistence.
 using commit_atom = caf::atom_constant<caf::atom("commit")>;       // request: answered after commit
-using write_behind_atom = caf::atom_constant<caf::atom("writebhnd")>; // no answer wanted
+using retry_write_atom = caf::atom_constant<caf::atom("retrywrite")>; // a failed batch, again
 using flush_now_atom = caf::atom_constant<caf::atom("flushnow")>;
 // Exchange link (connector <-> exchange).
 using new_order_atom = caf::atom_constant<caf::atom("neworder")>;

@@ -76,7 +76,6 @@ caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
       enqueue(self, std::move(batch));
       return caf::delegated<caf::ok_atom>{};
     },
-    [=](write_behind_atom, write_batch& batch) { enqueue(self, std::move(batch)); },
     [=](flush_now_atom) { flush(self); },
     [=](caf::get_atom) { return self->state.commits; },
   };

@@ -102,7 +102,10 @@ void publish(exchange_ptr self, const std::vector<book_event>& events, bool from
   }
 }
 
-std::string next_order_id(exchange_state& st) { return "X" + std::to_string(st.next_order++); }
+// Prefixed with the session so ids stay unique across exchange restarts.
+std::string next_order_id(exchange_state& st) {
+  return st.session + "-X" + std::to_string(st.next_order++);
+}
 
 // The liquidity provider moves its mid one random step and requotes; a noise
 // trader then hits one side so the tape prints and stops can trigger.

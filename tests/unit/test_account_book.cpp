@@ -1,0 +1,364 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <random>
+
+#include <unistd.h>
+
+#include "actors/account_book.hpp"
+#include "actors/directory.hpp"
+#include "storage/sqlite_store.hpp"
+
+using namespace broker;
+
+namespace {
+
+constexpr user_id me = 7;
+
+instrument reliance() {
+  instrument i;
+  i.symbol = "RELIANCE";
+  i.name = "Reliance Industries";
+  i.tick_size = 5;
+  i.lot_size = 1;
+  i.reference_price = 245000; // band 1960.00 .. 2940.00
+  i.band_percent = 20;
+  return i;
+}
+
+account_book funded_book(money cash, kyc_status kyc = kyc_status::verified) {
+  account_seed seed;
+  seed.profile.id = me;
+  seed.profile.email = "me@example.com";
+  seed.profile.kyc = kyc;
+  seed.account.user = me;
+  seed.account.cash.available = cash;
+  return account_book{std::move(seed)};
+}
+
+place_order_request limit(side s, int64_t qty, money price) {
+  place_order_request r;
+  r.symbol = "RELIANCE";
+  r.side = s;
+  r.type = order_type::limit;
+  r.quantity = qty;
+  r.price = price;
+  return r;
+}
+
+place_order_request market(side s, int64_t qty) {
+  place_order_request r;
+  r.symbol = "RELIANCE";
+  r.side = s;
+  r.type = order_type::market;
+  r.quantity = qty;
+  return r;
+}
+
+struct exec_ids {
+  int next = 1;
+  execution_report make(order_id id, exec_kind kind, int64_t qty = 0, money px = 0,
+                        int64_t cum = 0, int64_t leaves = 0) {
+    execution_report r;
+    r.exec_id = "E" + std::to_string(next++);
+    r.client_order_id = id;
+    r.exchange_order_id = "X" + std::to_string(id);
+    r.kind = kind;
+    r.last_quantity = qty;
+    r.last_price = px;
+    r.cum_quantity = cum;
+    r.leaves_quantity = leaves;
+    return r;
+  }
+};
+
+order placed(const place_outcome& out) {
+  if (auto rej = std::get_if<rejection>(&out.result))
+    FAIL("rejected: " << code_of(rej->reason) << " " << rej->message);
+  return std::get<order>(out.result);
+}
+
+reject_reason rejected(const place_outcome& out) {
+  REQUIRE(std::holds_alternative<rejection>(out.result));
+  return std::get<rejection>(out.result).reason;
+}
+
+} // namespace
+
+TEST_CASE("orders are refused before any hold when a rule fails", "[account]") {
+  auto inst = reliance();
+  write_batch out;
+  SECTION("KYC not verified") {
+    auto book = funded_book(10'000'000, kyc_status::pending);
+    CHECK(rejected(book.place(limit(side::buy, 1, 245000), "", &inst, true, 1, out))
+          == reject_reason::kyc_not_verified);
+    CHECK(book.cash().held == 0);
+  }
+  auto book = funded_book(1'000'000); // 10,000.00
+  CHECK(rejected(book.place(limit(side::buy, 1, 245000), "", nullptr, true, 1, out)) == reject_reason::unknown_symbol);
+  CHECK(rejected(book.place(limit(side::buy, 1, 245000), "", &inst, false, 1, out)) == reject_reason::market_closed);
+  CHECK(rejected(book.place(limit(side::buy, 1, 245003), "", &inst, true, 1, out)) == reject_reason::invalid_tick_size);
+  CHECK(rejected(book.place(limit(side::buy, 1, 195995), "", &inst, true, 1, out)) == reject_reason::outside_price_band);
+  CHECK(rejected(book.place(limit(side::buy, 1, 294005), "", &inst, true, 1, out)) == reject_reason::outside_price_band);
+  CHECK(rejected(book.place(limit(side::buy, 5, 245000), "", &inst, true, 1, out)) == reject_reason::insufficient_funds);
+  CHECK(rejected(book.place(limit(side::sell, 1, 245000), "", &inst, true, 1, out)) == reject_reason::insufficient_holdings);
+  // A market buy holds at the top of the band: 4 * 2940 > 10,000.
+  CHECK(rejected(book.place(market(side::buy, 4), "", &inst, true, 1, out)) == reject_reason::insufficient_funds);
+  CHECK(out.empty());
+  CHECK(book.cash().available == 1'000'000);
+  CHECK(book.orders().empty());
+}
+
+TEST_CASE("a buy holds cash, fills spend it, the rest is released", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  auto o = placed(book.place(limit(side::buy, 3, 245000), "", &inst, true, 1, out));
+  CHECK(o.status == order_status::pending);
+  CHECK(o.held_cash == 735000);
+  CHECK(book.cash().available == 265000);
+  CHECK(book.cash().held == 735000);
+  CHECK(out.orders.size() == 1);
+  CHECK(out.accounts.size() == 1);
+
+  exec_ids ex;
+  book.apply_report(ex.make(o.id, exec_kind::accepted, 0, 0, 0, 3), 2, out);
+  CHECK(book.find(o.id)->status == order_status::open);
+  // Two shares at 2440.00: cheaper than the limit.
+  book.apply_report(ex.make(o.id, exec_kind::trade, 2, 244000, 2, 1), 3, out);
+  CHECK(book.find(o.id)->status == order_status::partially_filled);
+  CHECK(book.cash().held == 735000 - 488000);
+  CHECK(book.holdings().at("RELIANCE").quantity == 2);
+  // The last share at 2450.00 finishes it; 2 * 10.00 of unused hold comes back.
+  book.apply_report(ex.make(o.id, exec_kind::trade, 1, 245000, 3, 0), 4, out);
+  auto& done = *book.find(o.id);
+  CHECK(done.status == order_status::filled);
+  CHECK(done.held_cash == 0);
+  CHECK(book.cash().held == 0);
+  CHECK(book.cash().available == 1'000'000 - 488000 - 245000);
+  CHECK(book.holdings().at("RELIANCE").cost_basis == 733000);
+  CHECK(book.working_orders().empty());
+}
+
+TEST_CASE("an execution report is applied once however often it arrives", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  auto o = placed(book.place(limit(side::buy, 2, 245000), "", &inst, true, 1, out));
+  exec_ids ex;
+  auto fill = ex.make(o.id, exec_kind::trade, 1, 245000, 1, 1);
+  CHECK(book.apply_report(fill, 2, out).has_value());
+  CHECK_FALSE(book.apply_report(fill, 3, out).has_value());
+  CHECK(book.find(o.id)->filled_quantity == 1);
+  CHECK(book.holdings().at("RELIANCE").quantity == 1);
+  CHECK(out.executions.size() == 1);
+}
+
+TEST_CASE("a sell reserves shares and a cancel frees them", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  exec_ids ex;
+  auto buy = placed(book.place(market(side::buy, 3), "", &inst, true, 1, out));
+  book.apply_report(ex.make(buy.id, exec_kind::trade, 3, 245000, 3, 0), 2, out);
+  auto sell = placed(book.place(limit(side::sell, 2, 250000), "", &inst, true, 3, out));
+  CHECK(book.holdings().at("RELIANCE").held_quantity == 2);
+  CHECK(rejected(book.place(limit(side::sell, 2, 250000), "", &inst, true, 3, out))
+        == reject_reason::insufficient_holdings);
+
+  out = {};
+  auto cancelling = book.request_cancel(sell.id, 4, out);
+  REQUIRE(std::holds_alternative<order>(cancelling));
+  CHECK(std::get<order>(cancelling).status == order_status::pending_cancel);
+  // One share trades before the cancel lands: a fill may beat a cancel.
+  book.apply_report(ex.make(sell.id, exec_kind::trade, 1, 250000, 1, 1), 5, out);
+  CHECK(book.find(sell.id)->status == order_status::pending_cancel);
+  book.apply_report(ex.make(sell.id, exec_kind::cancelled, 0, 0, 1, 0), 6, out);
+  CHECK(book.find(sell.id)->status == order_status::cancelled);
+  auto& h = book.holdings().at("RELIANCE");
+  CHECK(h.quantity == 2);
+  CHECK(h.held_quantity == 0);
+  // The store hears about the freed shares, not only memory.
+  REQUIRE_FALSE(out.holdings.empty());
+  CHECK(out.holdings.back().position.held_quantity == 0);
+  CHECK(std::holds_alternative<rejection>(book.request_cancel(sell.id, 7, out)));
+}
+
+TEST_CASE("a refused cancel puts the order back to work", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  exec_ids ex;
+  auto o = placed(book.place(limit(side::buy, 1, 245000), "", &inst, true, 1, out));
+  book.apply_report(ex.make(o.id, exec_kind::accepted, 0, 0, 0, 1), 2, out);
+  book.request_cancel(o.id, 3, out);
+  book.apply_report(ex.make(o.id, exec_kind::cancel_rejected), 4, out);
+  CHECK(book.find(o.id)->status == order_status::open);
+  CHECK(book.cash().held == 245000);
+}
+
+TEST_CASE("an idempotency key returns the first order or refuses a different body", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  auto first = book.place(limit(side::buy, 1, 245000), "key-1", &inst, true, 1, out);
+  auto again = book.place(limit(side::buy, 1, 245000), "key-1", &inst, true, 2, out);
+  CHECK(again.replayed);
+  CHECK(placed(again).id == placed(first).id);
+  CHECK(book.orders().size() == 1);
+  CHECK(book.cash().held == 245000);
+  CHECK(rejected(book.place(limit(side::buy, 2, 245000), "key-1", &inst, true, 3, out))
+        == reject_reason::idempotency_conflict);
+  // A replay answers even when the market has since closed.
+  CHECK(book.place(limit(side::buy, 1, 245000), "key-1", &inst, false, 4, out).replayed);
+}
+
+TEST_CASE("an order whose batch failed is forgotten and its hold released", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  auto o = placed(book.place(limit(side::buy, 1, 245000), "k", &inst, true, 1, out));
+  write_batch undo;
+  book.abandon(o.id, undo);
+  CHECK(book.find(o.id) == nullptr);
+  CHECK(book.cash().available == 1'000'000);
+  CHECK(book.cash().held == 0);
+  // The key is free again and the id is never reused.
+  auto again = placed(book.place(limit(side::buy, 1, 245000), "k", &inst, true, 2, out));
+  CHECK(again.id != o.id);
+}
+
+TEST_CASE("a cancel asked for before the order's commit failed is undone with it", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  auto o = placed(book.place(limit(side::buy, 1, 245000), "", &inst, true, 1, out));
+  REQUIRE(std::holds_alternative<order>(book.request_cancel(o.id, 2, out)));
+  write_batch undo;
+  book.abandon(o.id, undo);             // the placement's batch failed
+  book.undo_cancel(o.id, order_status::pending, undo); // and so did the cancel's
+  CHECK(book.find(o.id) == nullptr);
+  CHECK(book.cash().held == 0);
+  CHECK(book.cash().available == 1'000'000);
+}
+
+TEST_CASE("withdrawals hold the money until the gateway answers", "[account]") {
+  auto book = funded_book(100'000);
+  write_batch out;
+  CHECK(std::holds_alternative<rejection>(book.begin_withdrawal(100'001, 1, out)));
+  auto t = std::get<transfer>(book.begin_withdrawal(60'000, 1, out));
+  CHECK(book.cash().available == 40'000);
+  CHECK(book.cash().held == 60'000);
+  book.finish_withdrawal(t.id, false, "bank down", 2, out);
+  CHECK(book.cash().available == 100'000);
+  auto t2 = std::get<transfer>(book.begin_withdrawal(60'000, 3, out));
+  auto done = book.finish_withdrawal(t2.id, true, "PGOUT-1", 4, out);
+  CHECK(done.status == transfer_status::completed);
+  CHECK(book.cash().available == 40'000);
+  CHECK(book.cash().held == 0);
+}
+
+// Random deposits, orders, fills, cancels and withdrawals, seeded. After every
+// step the book checks its own invariants (it aborts on a violation); at the
+// end, money is conserved and the books rebuilt from the store equal the live
+// ones: nothing the store was told is missing or stale.
+TEST_CASE("seeded random trading: money is conserved and the store rebuilds the books", "[account][property]") {
+  auto dir = std::filesystem::temp_directory_path() / ("broker-book-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto inst = reliance();
+  for (uint64_t seed : {1u, 2u, 3u, 42u}) {
+    DYNAMIC_SECTION("seed " << seed) {
+      sqlite_options fast;
+      fast.synchronous_full = false;
+      sqlite_store db{(dir / ("s" + std::to_string(seed) + ".db")).string(), fast};
+      account_seed s;
+      s.profile.id = me;
+      s.profile.email = "me" + std::to_string(seed) + "@example.com";
+      s.profile.kyc = kyc_status::verified;
+      s.account.user = me;
+      write_batch first;
+      first.users.push_back(s.profile);
+      first.accounts.push_back(s.account);
+      db.commit(first);
+      account_book book{s};
+      std::mt19937_64 rng{seed};
+      exec_ids ex;
+      money deposited = 0, withdrawn = 0, bought = 0, sold = 0;
+      auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>{lo, hi}(rng); };
+      for (int step = 0; step < 2000; ++step) {
+        write_batch out;
+        timestamp now = step;
+        auto roll = pick(0, 99);
+        if (roll < 10) {
+          money amount = pick(1, 5'000'000);
+          book.record_deposit(amount, "PG", now, out);
+          deposited += amount;
+        } else if (roll < 15) {
+          money amount = pick(1, 3'000'000);
+          auto t = book.begin_withdrawal(amount, now, out);
+          if (auto tr = std::get_if<transfer>(&t)) {
+            bool paid = pick(0, 3) != 0;
+            book.finish_withdrawal(tr->id, paid, paid ? "PGOUT" : "declined", now, out);
+            if (paid)
+              withdrawn += amount;
+          }
+        } else if (roll < 45) {
+          auto s_side = pick(0, 1) ? side::buy : side::sell;
+          auto r = pick(0, 2) == 0 ? market(s_side, pick(1, 20))
+                                   : limit(s_side, pick(1, 20), inst.lower_band() + 5 * pick(0, 19600));
+          book.place(r, pick(0, 4) == 0 ? "k" + std::to_string(pick(0, 30)) : "", &inst, true, now, out);
+        } else if (!book.working_orders().empty()) {
+          auto it = book.working_orders().begin();
+          std::advance(it, pick(0, static_cast<int64_t>(book.working_orders().size()) - 1));
+          const order o = *book.find(*it);
+          if (roll < 55) {
+            book.request_cancel(o.id, now, out);
+          } else if (roll < 65) {
+            book.apply_report(ex.make(o.id, exec_kind::cancelled, 0, 0, o.filled_quantity, 0), now, out);
+          } else if (roll < 68) {
+            book.apply_report(ex.make(o.id, exec_kind::rejected), now, out);
+          } else {
+            int64_t left = o.quantity - o.filled_quantity;
+            int64_t qty = pick(1, left);
+            money cap = o.type == order_type::limit ? o.price : inst.upper_band();
+            money px = o.side == side::buy ? cap - 5 * pick(0, 100) : cap + 5 * pick(0, 100);
+            px = std::clamp(px, inst.lower_band(), inst.upper_band());
+            if (o.side == side::buy && px > cap)
+              px = cap;
+            auto rep = ex.make(o.id, exec_kind::trade, qty, px, o.filled_quantity + qty, left - qty);
+            if (book.apply_report(rep, now, out))
+              (o.side == side::buy ? bought : sold) += qty * px;
+            if (pick(0, 9) == 0) // a duplicate report changes nothing
+              REQUIRE_FALSE(book.apply_report(rep, now, out).has_value());
+          }
+        }
+        db.commit(out);
+        // Cash equals deposits - withdrawals - buys + sells (no fees yet).
+        REQUIRE(book.cash().available + book.cash().held == deposited - withdrawn - bought + sold);
+      }
+      auto seeds = seeds_from(db.load());
+      REQUIRE(seeds.count(me) == 1);
+      account_book rebuilt{std::move(seeds.at(me))};
+      CHECK(rebuilt.cash().available == book.cash().available);
+      CHECK(rebuilt.cash().held == book.cash().held);
+      CHECK(rebuilt.working_orders() == book.working_orders());
+      REQUIRE(rebuilt.orders().size() == book.orders().size());
+      for (auto& [id, o] : book.orders()) {
+        auto* r = rebuilt.find(id);
+        REQUIRE(r != nullptr);
+        CHECK(r->status == o.status);
+        CHECK(r->filled_quantity == o.filled_quantity);
+        CHECK(r->filled_value == o.filled_value);
+        CHECK(r->held_cash == o.held_cash);
+      }
+      for (auto& [sym, h] : book.holdings()) {
+        auto& r = rebuilt.holdings().at(sym);
+        CHECK(r.quantity == h.quantity);
+        CHECK(r.held_quantity == h.held_quantity);
+        CHECK(r.cost_basis == h.cost_basis);
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
