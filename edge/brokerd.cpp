@@ -1,0 +1,149 @@
+// brokerd: one broker node with every role, the embedded SQLite store and the
+// in-process simulated exchange. Configuration: config/brokerd.ini, then
+// command-line flags (--port P, --data-dir D, ...; --help lists them).
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <pthread.h>
+
+#include <caf/all.hpp>
+
+#include "actors/node.hpp"
+#include "edge/http_server.hpp"
+#include "edge/rest_api.hpp"
+#include "edge/tokens.hpp"
+#include "protocol/decimal.hpp"
+#include "sim/exchange.hpp"
+#include "sim/outside_services.hpp"
+#include "storage/sqlite_store.hpp"
+
+#ifndef BROKER_CONFIG_DIR
+#define BROKER_CONFIG_DIR "config"
+#endif
+
+namespace {
+
+struct brokerd_config : caf::actor_system_config {
+  uint16_t port = 8080;
+  std::string address = "127.0.0.1";
+  std::string data_dir = "data";
+  std::string instruments = BROKER_CONFIG_DIR "/instruments.csv";
+  int io_threads = 2;
+  bool always_open = true;
+  std::vector<std::string> holidays;
+  size_t kyc_delay_ms = 0;
+  std::string payment_fail_above = "0";
+  size_t token_ttl_seconds = 86400;
+  std::string password_cost = "interactive";
+  bool sqlite_sync_full = true;
+  size_t seed = 42;
+  size_t quote_interval_ms = 250;
+
+  brokerd_config() {
+    opt_group{custom_options_, "global"}
+      .add(port, "port", "TCP port to listen on (0: pick a free one)")
+      .add(address, "address", "address to listen on")
+      .add(data_dir, "data-dir", "directory for the database and the token key")
+      .add(instruments, "instruments", "instrument master CSV")
+      .add(io_threads, "io-threads", "HTTP/WebSocket I/O threads")
+      .add(always_open, "market-always-open", "accept orders at any hour")
+      .add(holidays, "market-holidays", "exchange holidays, YYYY-MM-DD")
+      .add(kyc_delay_ms, "kyc-delay-ms", "simulated KYC provider delay (0: immediate)")
+      .add(payment_fail_above, "payment-fail-above", "simulated gateway declines amounts above this (0: never)")
+      .add(token_ttl_seconds, "token-ttl-seconds", "login token lifetime")
+      .add(password_cost, "password-cost", "argon2id cost: interactive or min")
+      .add(sqlite_sync_full, "sqlite-sync-full", "fsync every commit (synchronous=FULL)")
+      .add(seed, "seed", "seed of the simulated market")
+      .add(quote_interval_ms, "quote-interval-ms", "simulated market maker refresh period");
+  }
+};
+
+// CAF's parser wants --name=value; people type --name value. Join them.
+std::vector<std::string> normalise_flags(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    bool takes_value = a.rfind("--", 0) == 0 && a.find('=') == std::string::npos && a != "--help"
+                       && a != "--market-always-open" && a != "--sqlite-sync-full"
+                       && a.rfind("--caf#", 0) != 0 && i + 1 < argc
+                       && std::string{argv[i + 1]}.rfind("--", 0) != 0;
+    if (takes_value)
+      out.push_back(a + "=" + argv[++i]);
+    else
+      out.push_back(a);
+  }
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Block SIGINT/SIGTERM before any thread starts, so every thread inherits the
+  // mask and the main thread alone takes them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  brokerd_config cfg;
+  std::string ini = BROKER_CONFIG_DIR "/brokerd.ini";
+  if (auto err = cfg.parse(normalise_flags(argc, argv), std::filesystem::exists(ini) ? ini.c_str() : nullptr)) {
+    std::cerr << "brokerd: bad configuration: " << cfg.render(err) << "\n";
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  auto fail_above = broker::parse_decimal(cfg.payment_fail_above, broker::money_scale);
+  if (!fail_above || *fail_above < 0) {
+    std::cerr << "brokerd: payment-fail-above must be a decimal amount\n";
+    return 2;
+  }
+  try {
+    std::filesystem::create_directories(cfg.data_dir);
+    static broker::system_utc_clock clock;
+    auto instruments = broker::load_instruments(cfg.instruments);
+    broker::calendar_rules rules;
+    rules.always_open = cfg.always_open;
+    rules.holidays.insert(cfg.holidays.begin(), cfg.holidays.end());
+    auto calendar = std::make_shared<const broker::market_calendar>(rules);
+    broker::sqlite_options db_opts;
+    db_opts.synchronous_full = cfg.sqlite_sync_full;
+    auto db = std::make_shared<broker::sqlite_store>(cfg.data_dir + "/broker.db", db_opts);
+    broker::edge::token_authority tokens{
+      broker::edge::load_or_create_secret(cfg.data_dir + "/token.key"),
+      static_cast<int64_t>(cfg.token_ttl_seconds), clock};
+
+    caf::actor_system sys{cfg};
+    broker::sim::exchange_options ex;
+    ex.seed = cfg.seed;
+    ex.quote_interval = std::chrono::milliseconds{cfg.quote_interval_ms};
+    broker::outside_services outside{
+      broker::sim::spawn_exchange(sys, instruments, calendar, &clock, ex),
+      broker::sim::spawn_kyc_provider(sys, {std::chrono::milliseconds{cfg.kyc_delay_ms}}),
+      broker::sim::spawn_payment_gateway(sys, {*fail_above})};
+    broker::node_options opts;
+    if (cfg.password_cost == "min")
+      opts.users.cost = broker::password_cost::minimum();
+    {
+      broker::node node{sys, db, instruments, calendar, clock, outside, opts};
+      broker::edge::rest_api api{node, tokens};
+      broker::edge::server_options http;
+      http.address = cfg.address;
+      http.port = cfg.port;
+      http.io_threads = cfg.io_threads;
+      broker::edge::http_server server{api, http};
+      server.start();
+      std::cout << "brokerd listening on http://" << cfg.address << ":" << server.port()
+                << " (data in " << cfg.data_dir << ")" << std::endl;
+
+      int signal_number = 0;
+      sigwait(&stop_signals, &signal_number);
+      std::cout << "brokerd stopping" << std::endl;
+      server.stop(); // no more requests into the actors, then the actors go
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "brokerd: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,302 @@
+#include "edge/rest_api.hpp"
+
+#include <cctype>
+
+#include "protocol/decimal.hpp"
+#include "protocol/views.hpp"
+
+namespace broker::edge {
+
+int http_status(reject_reason r) {
+  switch (r) {
+    case reject_reason::kyc_not_verified: return 403;
+    case reject_reason::insufficient_funds:
+    case reject_reason::insufficient_holdings:
+    case reject_reason::unknown_symbol:
+    case reject_reason::market_closed:
+    case reject_reason::invalid_tick_size:
+    case reject_reason::invalid_lot_size:
+    case reject_reason::outside_price_band:
+    case reject_reason::idempotency_conflict:
+    case reject_reason::insufficient_withdrawable: return 422;
+    case reject_reason::order_not_found:
+    case reject_reason::user_not_found: return 404;
+    case reject_reason::order_not_cancellable:
+    case reject_reason::email_taken:
+    case reject_reason::kyc_already_submitted: return 409;
+    case reject_reason::invalid_credentials: return 401;
+    case reject_reason::payment_failed: return 402;
+    case reject_reason::storage_unavailable:
+    case reject_reason::exchange_unavailable: return 503;
+    case reject_reason::internal_error: return 500;
+  }
+  return 500;
+}
+
+namespace {
+
+http_response json(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+http_response error(int status, std::string_view code, std::string_view message,
+                    std::string_view field = {}) {
+  return json(status, error_body(code, message, field));
+}
+
+http_response error(const rejection& r) {
+  return error(http_status(r.reason), code_of(r.reason), r.message, r.field);
+}
+
+http_response bad_request(const request_error& e) {
+  return error(400, e.code, e.message, e.field);
+}
+
+// Writes a value with `view` or the rejection, whichever arrived.
+template <class T, class View>
+reply<T> answer(respond_fn respond, int status, View view) {
+  return [respond = std::move(respond), status, view](std::variant<T, rejection> result) {
+    if (auto rej = std::get_if<rejection>(&result)) {
+      respond(error(*rej));
+      return;
+    }
+    json_writer w;
+    view(w, std::get<T>(result));
+    respond(json(status, w.take()));
+  };
+}
+
+// Parses a whole positive decimal integer, nothing else.
+std::optional<int64_t> positive_integer(std::string_view s) {
+  if (s.empty() || s.size() > 18)
+    return std::nullopt;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c)))
+      return std::nullopt;
+  auto v = std::stoll(std::string{s});
+  return v > 0 ? std::optional<int64_t>{v} : std::nullopt;
+}
+
+// Adapts the transport's WebSocket to the session actor's frame interfaces.
+class ws_frames_out final : public frame_sink {
+public:
+  explicit ws_frames_out(std::shared_ptr<ws_sink> s) : sink_(std::move(s)) {}
+  bool send_text(std::string frame) override { return sink_->send_text(std::move(frame)); }
+  void close(uint16_t code, std::string reason) override { sink_->close(code, std::move(reason)); }
+
+private:
+  std::shared_ptr<ws_sink> sink_;
+};
+
+class ws_frames_in final : public ws_handler {
+public:
+  explicit ws_frames_in(std::shared_ptr<frame_handler> h) : handler_(std::move(h)) {}
+  void on_text(std::string frame) override { handler_->on_text(std::move(frame)); }
+  void on_binary(std::string frame) override { handler_->on_binary(std::move(frame)); }
+  void on_closed() override { handler_->on_closed(); }
+
+private:
+  std::shared_ptr<frame_handler> handler_;
+};
+
+const std::string orders_prefix = "/v1/orders/";
+
+} // namespace
+
+void rest_api::on_request(http_request req, respond_fn respond) {
+  const auto& path = req.path;
+  const auto& method = req.method;
+
+  // Public routes.
+  if (path == "/v1/health") {
+    respond(json(200, R"({"status":"ok"})"));
+    return;
+  }
+  if (path == "/v1/users/signup" || path == "/v1/users/login") {
+    if (method != "POST") {
+      respond(error(405, "method_not_allowed", "use POST"));
+      return;
+    }
+    if (path == "/v1/users/signup") {
+      auto parsed = parse_signup(req.body);
+      if (auto e = std::get_if<request_error>(&parsed)) {
+        respond(bad_request(*e));
+        return;
+      }
+      node_.signup(std::get<signup_request>(std::move(parsed)),
+                   answer<user_id>(std::move(respond), 201, [](json_writer& w, user_id id) {
+                     w.begin_object().field("userId", std::to_string(id)).end_object();
+                   }));
+      return;
+    }
+    auto parsed = parse_login(req.body);
+    if (auto e = std::get_if<request_error>(&parsed)) {
+      respond(bad_request(*e));
+      return;
+    }
+    const auto& tokens = tokens_;
+    node_.login(std::get<login_request>(std::move(parsed)),
+                answer<user_id>(std::move(respond), 200, [&tokens](json_writer& w, user_id id) {
+                  auto t = tokens.issue(id);
+                  w.begin_object()
+                    .field("token", t.token)
+                    .field("userId", std::to_string(id))
+                    .time_field("expiresAt", t.expires_at)
+                    .end_object();
+                }));
+    return;
+  }
+
+  // Everything else needs a valid bearer token.
+  std::optional<user_id> user;
+  if (auto h = req.header("authorization"); h && h->size() > 7 && h->at(6) == ' ') {
+    auto scheme = h->substr(0, 6); // the scheme is case-insensitive (RFC 9110)
+    for (auto& c : scheme)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (scheme == "bearer")
+      user = tokens_.verify(h->substr(7));
+  }
+  bool known_route = path == "/v1/users/me" || path == "/v1/users/kyc" || path.rfind("/v1/funds/", 0) == 0
+                     || path == "/v1/orders" || path.rfind(orders_prefix, 0) == 0;
+  if (!known_route) {
+    respond(error(404, "not_found", "no such endpoint"));
+    return;
+  }
+  if (!user) {
+    auto r = error(401, "unauthorized", "a valid Bearer token is required");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    respond(std::move(r));
+    return;
+  }
+  auto u = *user;
+  auto only = [&](const char* allowed) {
+    if (method == allowed)
+      return true;
+    respond(error(405, "method_not_allowed", std::string{"use "} + allowed));
+    return false;
+  };
+
+  if (path == "/v1/users/me") {
+    if (only("GET"))
+      node_.profile(u, answer<user_profile>(std::move(respond), 200, write_profile));
+  } else if (path == "/v1/users/kyc") {
+    if (!only("POST"))
+      return;
+    auto parsed = parse_kyc(req.body);
+    if (auto e = std::get_if<request_error>(&parsed)) {
+      respond(bad_request(*e));
+      return;
+    }
+    node_.submit_kyc(u, std::get<kyc_request>(std::move(parsed)),
+                     answer<user_profile>(std::move(respond), 200, [](json_writer& w, const user_profile& p) {
+                       w.begin_object().field("kycStatus", to_string(p.kyc));
+                       if (!p.kyc_reason.empty())
+                         w.field("kycReason", p.kyc_reason);
+                       w.end_object();
+                     }));
+  } else if (path == "/v1/funds/balance") {
+    if (only("GET"))
+      node_.balance(u, answer<cash_balance>(std::move(respond), 200, write_balance));
+  } else if (path == "/v1/funds/deposit" || path == "/v1/funds/withdraw") {
+    if (!only("POST"))
+      return;
+    auto parsed = parse_transfer(req.body);
+    if (auto e = std::get_if<request_error>(&parsed)) {
+      respond(bad_request(*e));
+      return;
+    }
+    auto amount = std::get<transfer_request>(parsed).amount;
+    auto done = answer<transfer>(std::move(respond), 201, write_transfer);
+    if (path == "/v1/funds/deposit")
+      node_.deposit(u, amount, std::move(done));
+    else
+      node_.withdraw(u, amount, std::move(done));
+  } else if (path == "/v1/orders") {
+    if (method == "POST") {
+      std::string key;
+      if (auto k = req.header("idempotency-key")) {
+        bool printable = !k->empty() && k->size() <= 128;
+        for (char c : *k)
+          printable = printable && c > 0x20 && c < 0x7f;
+        if (!printable) {
+          respond(error(400, "invalid_field", "Idempotency-Key must be 1 to 128 visible ASCII characters",
+                        "Idempotency-Key"));
+          return;
+        }
+        key = *k;
+      }
+      auto parsed = parse_place_order(req.body);
+      if (auto e = std::get_if<request_error>(&parsed)) {
+        respond(bad_request(*e));
+        return;
+      }
+      node_.place_order(u, std::get<place_order_request>(std::move(parsed)), std::move(key),
+                        answer<order>(std::move(respond), 201, write_order));
+    } else if (method == "GET") {
+      order_query q;
+      if (auto s = req.query_param("status"); s && !s->empty()) {
+        if (!parse_order_status(*s)) {
+          respond(error(400, "invalid_field", "status is not an order status", "status"));
+          return;
+        }
+        q.status = *s;
+      }
+      for (auto [name, target, max] : {std::tuple{"page", &q.page, int64_t{1'000'000}},
+                                       std::tuple{"limit", &q.limit, int64_t{500}}}) {
+        if (auto v = req.query_param(name)) {
+          auto n = positive_integer(*v);
+          if (!n || *n > max) {
+            respond(error(400, "invalid_field",
+                          std::string{name} + " must be a whole number from 1 to " + std::to_string(max),
+                          name));
+            return;
+          }
+          *target = *n;
+        }
+      }
+      node_.list_orders(u, q, answer<order_page>(std::move(respond), 200,
+                                                  [q](json_writer& w, const order_page& p) {
+                                                    w.begin_object().key("orders").begin_array();
+                                                    for (auto& o : p.orders)
+                                                      write_order(w, o);
+                                                    w.end_array()
+                                                      .field("page", q.page)
+                                                      .field("limit", q.limit)
+                                                      .field("total", p.total)
+                                                      .field("totalPages", (p.total + q.limit - 1) / q.limit)
+                                                      .end_object();
+                                                  }));
+    } else {
+      respond(error(405, "method_not_allowed", "use GET or POST"));
+    }
+  } else if (path.rfind(orders_prefix, 0) == 0) {
+    auto id = positive_integer(std::string_view{path}.substr(orders_prefix.size()));
+    if (!id) {
+      respond(error(404, "order_not_found", "no such order"));
+      return;
+    }
+    if (method == "GET")
+      node_.get_order(u, *id, answer<order>(std::move(respond), 200, write_order));
+    else if (method == "DELETE")
+      node_.cancel_order(u, *id, answer<order>(std::move(respond), 202, write_order));
+    else
+      respond(error(405, "method_not_allowed", "use GET or DELETE"));
+  } else {
+    respond(error(404, "not_found", "no such endpoint"));
+  }
+}
+
+std::shared_ptr<ws_handler> rest_api::on_websocket(const http_request& req,
+                                                   std::shared_ptr<ws_sink> sink) {
+  if (req.path != "/v1/ws")
+    return nullptr;
+  const auto& tokens = tokens_;
+  auto handler = node_.open_session(std::make_shared<ws_frames_out>(std::move(sink)),
+                                    [&tokens](const std::string& t) { return tokens.verify(t); });
+  return std::make_shared<ws_frames_in>(std::move(handler));
+}
+
+} // namespace broker::edge

@@ -1,0 +1,27 @@
+#pragma once
+// The broker's HTTP API and WebSocket entry, on top of the transport in
+// http_server.hpp. Validates shape (400 with the field named), authenticates
+// (401), and hands the command to the node; the answer comes back
+// asynchronously and is written as JSON.
+#include "actors/node.hpp"
+#include "edge/http_server.hpp"
+#include "edge/tokens.hpp"
+
+namespace broker::edge {
+
+class rest_api final : public request_handler {
+public:
+  rest_api(node& n, const token_authority& tokens) : node_(n), tokens_(tokens) {}
+  void on_request(http_request req, respond_fn respond) override;
+  std::shared_ptr<ws_handler> on_websocket(const http_request& req,
+                                           std::shared_ptr<ws_sink> sink) override;
+
+private:
+  node& node_;
+  const token_authority& tokens_;
+};
+
+// The one table from a rejection to an HTTP status.
+int http_status(reject_reason r);
+
+} // namespace broker::edge
