@@ -1,0 +1,246 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include "actors/messages.hpp"
+#include "tests/actor/node_harness.hpp"
+
+using namespace broker;
+using namespace broker::testing;
+
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path()
+           / ("broker-actor-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  return d;
+}
+
+place_order_request buy_market(const std::string& symbol, int64_t qty) {
+  place_order_request r;
+  r.symbol = symbol;
+  r.side = side::buy;
+  r.type = order_type::market;
+  r.quantity = qty;
+  return r;
+}
+
+place_order_request limit_order(const std::string& symbol, side s, int64_t qty, money price) {
+  place_order_request r;
+  r.symbol = symbol;
+  r.side = s;
+  r.type = order_type::limit;
+  r.quantity = qty;
+  r.price = price;
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("orders racing for the same funds: exactly one wins", "[actors]") {
+  auto dir = fresh_dir("race");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}}; // no market maker: nothing fills
+    // Cash for exactly one 10 x 2450.00 limit buy.
+    auto u = h.funded_user("race@example.com", 2'450'000);
+    std::vector<std::optional<std::variant<order, rejection>>> results(8);
+    for (auto& slot : results)
+      h.broker->place_order(u, limit_order("RELIANCE", side::buy, 10, 245000), "",
+                            [&slot](std::variant<order, rejection> r) { slot = std::move(r); });
+    h.run(); // all eight are in the account's mailbox before any is decided
+    int won = 0, refused_for_funds = 0;
+    for (auto& r : results) {
+      REQUIRE(r.has_value());
+      if (std::holds_alternative<order>(*r))
+        ++won;
+      else if (std::get<rejection>(*r).reason == reject_reason::insufficient_funds)
+        ++refused_for_funds;
+    }
+    CHECK(won == 1);
+    CHECK(refused_for_funds == 7);
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.available == 0);
+    CHECK(bal.held == 2'450'000);
+    // The store agrees: one order, the hold recorded.
+    auto snap = h.db->load();
+    CHECK(snap.orders.size() == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a market buy fills against the simulated market and settles the books", "[actors]") {
+  auto dir = fresh_dir("fill");
+  {
+    node_harness h{dir};
+    auto u = h.funded_user("fill@example.com", 10'000'000); // 1,00,000.00
+    auto placed = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, buy_market("RELIANCE", 10), "", done);
+    }));
+    CHECK(placed.status == order_status::pending); // the answer comes at commit, before the exchange
+    auto now = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, placed.id, done); }));
+    CHECK(now.status == order_status::filled);
+    CHECK(now.filled_quantity == 10);
+    CHECK_FALSE(now.exchange_order_id.empty());
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.held == 0);
+    CHECK(bal.available == 10'000'000 - now.filled_value);
+    // Fills reached the store through write-behind.
+    auto snap = h.db->load();
+    int64_t stored_fill_qty = 0;
+    for (auto& e : snap.executions)
+      if (e.report.client_order_id == placed.id)
+        stored_fill_qty += e.report.last_quantity;
+    CHECK(stored_fill_qty == 10);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a replayed execution report changes nothing", "[actors]") {
+  auto dir = fresh_dir("replay");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    auto u = h.funded_user("replay@example.com", 10'000'000);
+    auto o = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("TCS", side::buy, 5, 385000), "", done);
+    }));
+    execution_report fill;
+    fill.exec_id = "EXT-1";
+    fill.client_order_id = o.id;
+    fill.kind = exec_kind::trade;
+    fill.last_quantity = 2;
+    fill.last_price = 384000;
+    fill.cum_quantity = 2;
+    fill.leaves_quantity = 3;
+    for (int i = 0; i < 3; ++i) // the connector delivered it three times
+      caf::anon_send(h.broker->connector(), fill);
+    h.run();
+    auto now = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, o.id, done); }));
+    CHECK(now.filled_quantity == 2);
+    CHECK(now.status == order_status::partially_filled);
+    CHECK(now.filled_quantity + now.leaves_quantity() == now.quantity);
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.available + bal.held == 10'000'000 - 2 * 384000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the same idempotency key sent twice at once makes one order", "[actors]") {
+  auto dir = fresh_dir("idem");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    auto u = h.funded_user("idem@example.com", 10'000'000);
+    std::optional<std::variant<order, rejection>> a, b;
+    h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "same-key",
+                          [&](auto r) { a = std::move(r); });
+    h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "same-key",
+                          [&](auto r) { b = std::move(r); });
+    h.run();
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    CHECK(ok(*a).id == ok(*b).id);
+    auto page = ok(h.ask<order_page>([&](auto done) { h.broker->list_orders(u, order_query{}, done); }));
+    CHECK(page.total == 1);
+    auto conflict = h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("INFY", side::buy, 2, 150000), "same-key", done);
+    });
+    CHECK(refused(conflict) == reject_reason::idempotency_conflict);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("when the store cannot write, money-moving commands are refused and nothing is held", "[actors]") {
+  auto dir = fresh_dir("down");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    auto u = h.funded_user("down@example.com", 1'000'000);
+    h.db->broken = true;
+    auto placed = h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "k1", done);
+    });
+    CHECK(refused(placed) == reject_reason::storage_unavailable);
+    CHECK(refused(h.ask<transfer>([&](auto done) { h.broker->withdraw(u, 100, done); }))
+          == reject_reason::storage_unavailable);
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.available == 1'000'000);
+    CHECK(bal.held == 0);
+    h.db->broken = false;
+    // The same key works once the store is back: the failed attempt left no trace.
+    auto retry = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "k1", done);
+    }));
+    CHECK(retry.status == order_status::pending);
+    auto page = ok(h.ask<order_page>([&](auto done) { h.broker->list_orders(u, order_query{}, done); }));
+    CHECK(page.total == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a KYC verdict that takes time arrives on the injected clock", "[actors]") {
+  auto dir = fresh_dir("kyc");
+  {
+    node_harness h{dir, {std::chrono::seconds{5}, false, true}};
+    auto u = ok(h.ask<user_id>([&](auto done) {
+      h.broker->signup({"kyc@example.com", "correct horse battery", "K", "9876543210"}, done);
+    }));
+    auto p = ok(h.ask<user_profile>([&](auto done) {
+      h.broker->submit_kyc(u, {"ABCDE1234F", "1990-01-01", "1 Main Road"}, done);
+    }));
+    CHECK(p.kyc == kyc_status::pending);
+    h.advance(std::chrono::milliseconds{4999});
+    CHECK(ok(h.ask<user_profile>([&](auto done) { h.broker->profile(u, done); })).kyc == kyc_status::pending);
+    h.advance(std::chrono::milliseconds{1});
+    CHECK(ok(h.ask<user_profile>([&](auto done) { h.broker->profile(u, done); })).kyc == kyc_status::verified);
+    auto bad = ok(h.ask<user_id>([&](auto done) {
+      h.broker->signup({"bad@example.com", "correct horse battery", "B", "9876543210"}, done);
+    }));
+    h.ask<user_profile>([&](auto done) { h.broker->submit_kyc(bad, {"12345", "1990-01-01", "1 Main Road"}, done); });
+    h.advance(std::chrono::seconds{5});
+    auto rejected = ok(h.ask<user_profile>([&](auto done) { h.broker->profile(bad, done); }));
+    CHECK(rejected.kyc == kyc_status::rejected);
+    CHECK(rejected.kyc_reason == "PAN format is invalid");
+    CHECK(refused(h.ask<order>([&](auto done) {
+      h.broker->place_order(bad, buy_market("TCS", 1), "", done);
+    })) == reject_reason::kyc_not_verified);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("after a restart the books are rebuilt and working orders reconciled", "[actors][recovery]") {
+  auto dir = fresh_dir("restart");
+  user_id u = 0;
+  order resting, filled;
+  cash_balance before{};
+  {
+    node_harness h{dir};
+    u = h.funded_user("restart@example.com", 10'000'000);
+    filled = ok(h.ask<order>([&](auto done) { h.broker->place_order(u, buy_market("TCS", 3), "m1", done); }));
+    // Far below the market: rests on the book.
+    resting = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("TCS", side::buy, 2, 310000), "l1", done);
+    }));
+    h.run();
+    CHECK(ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); })).status
+          == order_status::open);
+    before = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(before.held == 2 * 310000);
+  } // the node goes away; the exchange's book goes with it
+  {
+    node_harness h{dir};
+    auto f = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, filled.id, done); }));
+    CHECK(f.status == order_status::filled);
+    CHECK(f.filled_quantity == 3);
+    auto r = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); }));
+    CHECK(r.status == order_status::cancelled);
+    auto after = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(after.held == 0);
+    CHECK(after.available == before.available + before.held);
+    // Idempotency keys survive the restart too.
+    auto again = ok(h.ask<order>([&](auto done) { h.broker->place_order(u, buy_market("TCS", 3), "m1", done); }));
+    CHECK(again.id == filled.id);
+    // New orders keep unique ids.
+    auto next = ok(h.ask<order>([&](auto done) { h.broker->place_order(u, buy_market("TCS", 1), "", done); }));
+    CHECK(next.id > resting.id);
+  }
+  std::filesystem::remove_all(dir);
+}

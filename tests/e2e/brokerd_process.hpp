@@ -1,0 +1,86 @@
+#pragma once
+// Runs the real brokerd binary as a child process for end-to-end tests.
+//
+//  * temp_dir: a fresh directory from mkdtemp, removed (recursively) when the
+//    object goes away.
+//  * brokerd_process: starts `brokerd --port 0 --data-dir <dir> --password-cost
+//    min <extra...>`, reads its stdout (poll() with a deadline, no sleeps) until
+//    "brokerd listening on http://127.0.0.1:<PORT> (data in <dir>)" and
+//    exposes the port. The child's stderr is appended to <dir>/brokerd.stderr
+//    (stderr_text() reads it back, for failure messages). stop() is SIGTERM +
+//    waitpid, kill9() is SIGKILL + waitpid; the destructor stops a child that
+//    is still running. The child also gets PR_SET_PDEATHSIG=SIGKILL so a
+//    crashed test run does not leave brokerd processes behind.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace broker::e2e {
+
+class temp_dir {
+public:
+  explicit temp_dir(const std::string& prefix = "brokerd-e2e");
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+// How a child process ended.
+struct exit_info {
+  bool exited = false;   // WIFEXITED
+  int code = -1;         // WEXITSTATUS when exited
+  bool signaled = false; // WIFSIGNALED
+  int signal = 0;        // WTERMSIG when signaled
+  std::string describe() const;
+};
+
+class brokerd_process {
+public:
+  // Throws std::runtime_error (with the child's stderr) if brokerd does not
+  // print its listening line within `startup_deadline` or exits first.
+  explicit brokerd_process(std::string data_dir, std::vector<std::string> extra_args = {},
+                           std::chrono::milliseconds startup_deadline = std::chrono::seconds(60));
+  ~brokerd_process();
+  brokerd_process(const brokerd_process&) = delete;
+  brokerd_process& operator=(const brokerd_process&) = delete;
+
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& listening_line() const { return listening_line_; }
+
+  // SIGTERM, then waits (bounded by `deadline`; after that SIGKILL) for the
+  // child to end. Returns how it ended. No-op returning the last result if the
+  // child was already reaped.
+  exit_info stop(std::chrono::milliseconds deadline = std::chrono::seconds(30));
+  // SIGKILL and waitpid.
+  exit_info kill9();
+
+  // Everything the child wrote to stdout after the listening line (read when
+  // it is stopped), and its stderr file so far.
+  const std::string& stdout_tail() const { return stdout_tail_; }
+  std::string stderr_text() const;
+  std::string stderr_path() const { return data_dir_ + "/brokerd.stderr"; }
+
+private:
+  exit_info reap(std::chrono::milliseconds deadline);
+  void drain_stdout();
+
+  std::string data_dir_;
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  uint16_t port_ = 0;
+  std::string listening_line_;
+  std::string stdout_tail_;
+  exit_info last_exit_;
+};
+
+} // namespace broker::e2e
