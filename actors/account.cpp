@@ -129,8 +129,14 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
   if (self->state.book->profile().kyc == kyc_status::pending)
     self->send(self, verify_atom::value); // a check was under way when the node stopped
   return {
-    [=](place_atom, const place_order_request& r, const std::string& key) -> caf::result<order> {
+    [=](place_atom, const place_order_request& r, const std::string& key,
+        timestamp deadline) -> caf::result<order> {
       auto& st = self->state;
+      // The caller gave up by now (or is about to): placing it anyway would
+      // make an order the client was told had failed.
+      if (deadline != 0 && now(self) > deadline)
+        return to_error(rejection{reject_reason::overloaded,
+                                  "the broker is busy: the order was not placed, try again", {}});
       write_batch batch;
       auto inst = st.env->instruments->find(r.symbol);
       auto out = st.book->place(r, key, inst, st.env->calendar->is_open(now(self)), now(self), batch);

@@ -2,6 +2,7 @@
 
 #include <caf/message.hpp>
 #include <caf/make_message.hpp>
+#include <caf/sec.hpp>
 
 namespace broker {
 
@@ -11,8 +12,14 @@ caf::error to_error(const rejection& r) {
 }
 
 rejection to_rejection(const caf::error& e) {
-  if (e.category() != broker_error_category)
+  if (e.category() != broker_error_category) {
+    if (e == caf::sec::request_timeout)
+      return rejection{reject_reason::overloaded,
+                       "the broker is busy and did not answer in time; try again "
+                       "(with the same Idempotency-Key, an order is never placed twice)",
+                       {}};
     return rejection{reject_reason::internal_error, "internal error", {}};
+  }
   rejection r;
   r.reason = static_cast<reject_reason>(e.code());
   const auto& ctx = e.context();

@@ -11,7 +11,8 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
            std::shared_ptr<const instrument_table> instruments,
            std::shared_ptr<const market_calendar> calendar, const utc_clock& clock,
            outside_services outside, node_options opts)
-  : sys_(sys), instruments_(std::move(instruments)), opts_(opts), outside_(std::move(outside)) {
+  : sys_(sys), clock_(clock), instruments_(std::move(instruments)), opts_(opts),
+    outside_(std::move(outside)) {
   auto snap = db->load();
   auto existing_users = snap.users;
   std::vector<order> working;
@@ -35,6 +36,29 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   caf::anon_send(connector_, attach_atom::value, outside_.exchange, std::move(working));
 }
 
+void node::stop(std::chrono::seconds timeout) {
+  caf::scoped_actor self{sys_, true};
+  auto stop_and_wait = [&](std::initializer_list<caf::actor> group) {
+    size_t waiting = 0;
+    for (auto& a : group)
+      if (a) {
+        self->monitor(a);
+        self->send_exit(a, caf::exit_reason::user_shutdown);
+        ++waiting;
+      }
+    for (; waiting > 0; --waiting)
+      self->receive([](const caf::down_msg&) {},
+                    caf::after(timeout) >> [&] { waiting = 1; });
+  };
+  // No new reports, then no new writes, then the last flush.
+  stop_and_wait({outside_.exchange, connector_, users_, directory_, outside_.kyc_provider,
+                 outside_.payment_gateway});
+  stop_and_wait({persistence_});
+  for (auto* a : {&outside_.exchange, &connector_, &users_, &directory_, &outside_.kyc_provider,
+                  &outside_.payment_gateway, &persistence_})
+    *a = nullptr;
+}
+
 node::~node() {
   for (auto& a : {users_, directory_, connector_, persistence_, outside_.exchange,
                   outside_.kyc_provider, outside_.payment_gateway})
@@ -52,17 +76,45 @@ void node::ask(caf::actor dest, reply<T> done, Ts... args) {
   });
 }
 
+caf::actor node::cached_account(user_id u) {
+  std::lock_guard<std::mutex> guard{accounts_mutex_};
+  auto it = accounts_.find(u);
+  return it == accounts_.end() ? caf::actor{} : it->second;
+}
+
+void node::remember_account(user_id u, caf::actor a) {
+  std::lock_guard<std::mutex> guard{accounts_mutex_};
+  accounts_.emplace(u, std::move(a));
+}
+
+void node::forget_account(user_id u) {
+  std::lock_guard<std::mutex> guard{accounts_mutex_};
+  accounts_.erase(u);
+}
+
 template <class T, class... Ts>
 void node::ask_account(user_id u, reply<T> done, Ts... args) {
   auto timeout = caf::duration{opts_.request_timeout};
+  auto ask = [=](caf::event_based_actor* self, caf::actor account) {
+    self->request(account, timeout, args...)
+      .then([=](T& value) { done(std::move(value)); },
+            [=](caf::error& e) {
+              if (e == caf::sec::request_receiver_down)
+                forget_account(u); // the directory will know what became of it
+              done(to_rejection(e));
+            });
+  };
+  if (auto account = cached_account(u)) {
+    sys_.spawn([=](caf::event_based_actor* self) { ask(self, account); });
+    return;
+  }
   auto directory = directory_;
   sys_.spawn([=](caf::event_based_actor* self) {
     self->request(directory, timeout, account_atom::value, u)
       .then(
         [=](caf::actor& account) {
-          self->request(account, timeout, args...)
-            .then([=](T& value) { done(std::move(value)); },
-                  [=](caf::error& e) { done(to_rejection(e)); });
+          remember_account(u, account);
+          ask(self, account);
         },
         [=](caf::error& e) { done(to_rejection(e)); });
   });
@@ -90,7 +142,11 @@ void node::balance(user_id u, reply<cash_balance> done) {
   ask_account(u, std::move(done), balance_atom::value);
 }
 void node::place_order(user_id u, place_order_request r, std::string key, reply<order> done) {
-  ask_account(u, std::move(done), place_atom::value, std::move(r), std::move(key));
+  // Half the reply timeout: an order still queued by then is refused, not
+  // placed behind the back of a client that was told it timed out.
+  timestamp deadline = clock_.now()
+                       + std::chrono::duration_cast<std::chrono::nanoseconds>(opts_.request_timeout).count() / 2;
+  ask_account(u, std::move(done), place_atom::value, std::move(r), std::move(key), deadline);
 }
 void node::cancel_order(user_id u, order_id id, reply<order> done) {
   ask_account(u, std::move(done), cancel_atom::value, id);

@@ -7,6 +7,8 @@
 // The outside world (exchange, KYC provider, payment gateway) is passed in as
 // actors, so this layer does not depend on sim/.
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <variant>
 
@@ -48,7 +50,11 @@ public:
        std::shared_ptr<const instrument_table> instruments,
        std::shared_ptr<const market_calendar> calendar, const utc_clock& clock,
        outside_services outside, node_options opts);
-  ~node(); // stops every actor it spawned
+  ~node(); // sends every actor it spawned an exit; see stop()
+  // Orderly stop for a running server (not on the test scheduler: it blocks):
+  // the exchange and sessions' accounts first, then persistence, which flushes
+  // what it holds before it exits. Waits at most `timeout`.
+  void stop(std::chrono::seconds timeout);
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
@@ -75,11 +81,19 @@ public:
 private:
   template <class T, class... Ts>
   void ask_account(user_id u, reply<T> done, Ts... args);
+  caf::actor cached_account(user_id u);
+  void remember_account(user_id u, caf::actor a);
+  void forget_account(user_id u);
   template <class T, class... Ts>
   void ask(caf::actor dest, reply<T> done, Ts... args);
 
   caf::actor_system& sys_;
+  const utc_clock& clock_;
   std::shared_ptr<const instrument_table> instruments_;
+  // Account handles, so a call is one hop to the account, not two. Read from
+  // edge threads and bridge actors alike, hence the mutex.
+  std::mutex accounts_mutex_;
+  std::unordered_map<user_id, caf::actor> accounts_;
   node_options opts_;
   outside_services outside_;
   caf::actor persistence_, connector_, directory_, users_;

@@ -21,6 +21,7 @@ struct persistence_state {
   write_batch open;                            // rows waiting for the next transaction
   std::vector<caf::response_promise> waiting;  // requesters of those rows
   bool flush_queued = false;
+  caf::error stopping; // set once asked to exit
   uint64_t commits = 0;
   static inline const char* name = "persistence";
 };
@@ -70,13 +71,23 @@ caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
                                 persistence_options opts) {
   self->state.db = std::move(db);
   self->state.opts = opts;
+  // Asked to stop: finish what is queued first. The exit may overtake commits
+  // already in the mailbox, so the last flush is queued behind them.
+  self->set_exit_handler([=](const caf::exit_msg& em) {
+    self->state.stopping = em.reason;
+    self->send(self, flush_now_atom::value);
+  });
   return {
     [=](commit_atom, write_batch& batch) -> caf::result<caf::ok_atom> {
       self->state.waiting.push_back(self->make_response_promise());
       enqueue(self, std::move(batch));
       return caf::delegated<caf::ok_atom>{};
     },
-    [=](flush_now_atom) { flush(self); },
+    [=](flush_now_atom) {
+      flush(self);
+      if (self->state.stopping)
+        self->quit(self->state.stopping);
+    },
     [=](caf::get_atom) { return self->state.commits; },
   };
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -93,6 +94,10 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  // CAF defaults to max(4, cores) workers; on a small machine the extra
+  // threads only compete with the persistence and I/O threads.
+  if (!caf::get_if<size_t>(&cfg, "scheduler.max-threads"))
+    cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
   auto fail_above = broker::parse_decimal(cfg.payment_fail_above, broker::money_scale);
   if (!fail_above || *fail_above < 0) {
     std::cerr << "brokerd: payment-fail-above must be a decimal amount\n";
@@ -139,7 +144,8 @@ int main(int argc, char** argv) {
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
       std::cout << "brokerd stopping" << std::endl;
-      server.stop(); // no more requests into the actors, then the actors go
+      server.stop();                   // no more requests into the actors,
+      node.stop(std::chrono::seconds{10}); // then the actors go, persistence last
     }
   } catch (const std::exception& e) {
     std::cerr << "brokerd: " << e.what() << "\n";

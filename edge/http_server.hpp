@@ -9,9 +9,10 @@
 //    on an io thread, on the connection's strand: never two at once for one
 //    connection, possibly concurrently for different connections. Keep them
 //    short; hand work to other threads and answer through respond_fn / ws_sink.
-//  * respond_fn, ws_sink and http_server::port() may be used from any thread,
-//    also after the connection closed and after the server was stopped or
-//    destroyed (they then do nothing).
+//  * respond_fn and ws_sink may be used from any thread, also after the
+//    connection closed and after the server was stopped or destroyed (they
+//    then do nothing). port() and connection_count() may be called from any
+//    thread while the server exists.
 //  * The request_handler must outlive the http_server. Nothing the server
 //    hands out (respond_fn, ws_sink) keeps the server alive.
 //  * stop() and ~http_server() must not be called from a handler callback
@@ -66,6 +67,8 @@ public:
   // Queues a text frame. Returns false (and drops the frame) if the connection
   // is closed or closing, or its outbound queue already holds max_ws_queue
   // frames (the frame being written counts): the caller decides (e.g. close it).
+  // true means queued: a frame that races with the connection closing may
+  // still be dropped.
   virtual bool send_text(std::string frame) = 0;
   // Sends a close frame with `code` after the frames already queued (a close
   // that cannot complete within ws_close_timeout_seconds drops the connection).
@@ -91,8 +94,10 @@ public:
   virtual ~request_handler() = default;
   virtual void on_request(http_request req, respond_fn respond) = 0;
   // For an upgrade request: return the handler for the new connection, or
-  // nullptr to refuse (the server replies 404). `sink` may be used at once;
-  // frames queued before the handshake completes are sent after it.
+  // nullptr to refuse (the server replies 404; 500 if this throws). `sink` may
+  // be used at once; frames queued before the handshake completes are sent
+  // after it. A returned handler gets on_closed even if the handshake then
+  // fails (e.g. a bad Sec-WebSocket-Key, answered 400 by the server).
   virtual std::shared_ptr<ws_handler> on_websocket(const http_request& req,
                                                    std::shared_ptr<ws_sink> sink) = 0;
 };
@@ -118,7 +123,8 @@ struct server_options {
   int shutdown_grace_ms = 2000;
   // Unexpected transport errors ("read: connection reset by peer" ...) and
   // exceptions escaping handlers. Called from io threads. Empty: written to
-  // stderr. Expected ones (eof, operation aborted, closed) are not reported.
+  // stderr. Expected ones (eof, operation aborted, closed, timeouts) are not
+  // reported.
   std::function<void(const std::string&)> on_error;
 };
 

@@ -27,7 +27,8 @@ int http_status(reject_reason r) {
     case reject_reason::invalid_credentials: return 401;
     case reject_reason::payment_failed: return 402;
     case reject_reason::storage_unavailable:
-    case reject_reason::exchange_unavailable: return 503;
+    case reject_reason::exchange_unavailable:
+    case reject_reason::overloaded: return 503;
     case reject_reason::internal_error: return 500;
   }
   return 500;

@@ -23,6 +23,7 @@ std::string_view code_of(reject_reason r) {
     case reject_reason::insufficient_withdrawable: return "insufficient_withdrawable";
     case reject_reason::payment_failed: return "payment_failed";
     case reject_reason::user_not_found: return "user_not_found";
+    case reject_reason::overloaded: return "overloaded";
     case reject_reason::internal_error: return "internal_error";
   }
   return "internal_error";

@@ -27,6 +27,7 @@ enum class reject_reason : uint8_t {
   insufficient_withdrawable,
   payment_failed,
   user_not_found,
+  overloaded, // the request waited past its deadline: nothing was done, try again
   internal_error,
 };
 
