@@ -9,6 +9,7 @@ namespace broker {
 namespace {
 
 struct connector_state {
+  std::string link; // what kind of link this is, for the operator
   caf::actor directory;
   caf::actor exchange;
   std::vector<std::pair<caf::message, int>> waiting; // sent before the exchange attached
@@ -21,7 +22,8 @@ using connector_ptr = caf::stateful_actor<connector_state>*;
 
 } // namespace
 
-caf::behavior exchange_connector(connector_ptr self) {
+caf::behavior exchange_connector(connector_ptr self, std::string link) {
+  self->state.link = std::move(link);
   self->set_down_handler([=](const caf::down_msg& dm) {
     if (dm.source == self->state.exchange.address())
       self->state.exchange = nullptr; // orders wait until it is attached again
@@ -59,8 +61,8 @@ caf::behavior exchange_connector(connector_ptr self) {
   };
 }
 
-caf::actor spawn_exchange_connector(caf::actor_system& sys) {
-  return sys.spawn(exchange_connector);
+caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link) {
+  return sys.spawn(exchange_connector, std::move(link));
 }
 
 } // namespace broker

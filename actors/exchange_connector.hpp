@@ -8,6 +8,7 @@
 // The exchange side speaks: (new_order_atom, order), (cancel_order_atom,
 // order_id, symbol), (reconcile_atom, vector<order>), and sends back
 // execution_report messages to the connector.
+#include <string>
 #include <vector>
 
 #include <caf/fwd.hpp>
@@ -17,6 +18,7 @@
 namespace broker {
 
 // Send it (account_atom, directory) before the first report can arrive.
-caf::actor spawn_exchange_connector(caf::actor_system& sys);
+// `link` names the kind of exchange link ("in-process simulated exchange").
+caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link);
 
 } // namespace broker

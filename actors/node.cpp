@@ -21,7 +21,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
       working.push_back(o);
 
   persistence_ = spawn_persistence(sys, db, opts.persistence);
-  connector_ = spawn_exchange_connector(sys);
+  connector_ = spawn_exchange_connector(sys, "in-process");
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
   env->connector = connector_;
@@ -69,11 +69,13 @@ node::~node() {
 template <class T, class... Ts>
 void node::ask(caf::actor dest, reply<T> done, Ts... args) {
   auto timeout = caf::duration{opts_.request_timeout};
-  sys_.spawn([=](caf::event_based_actor* self) {
+  // Every spawn passes an argument: CAF 0.17 dereferences a null pointer when
+  // an actor is spawned with none (UBSan reports it).
+  sys_.spawn([=](caf::event_based_actor* self, const caf::actor& dest) {
     self->request(dest, timeout, args...)
       .then([=](T& value) { done(std::move(value)); },
             [=](caf::error& e) { done(to_rejection(e)); });
-  });
+  }, dest);
 }
 
 caf::actor node::cached_account(user_id u) {
@@ -95,7 +97,7 @@ void node::forget_account(user_id u) {
 template <class T, class... Ts>
 void node::ask_account(user_id u, reply<T> done, Ts... args) {
   auto timeout = caf::duration{opts_.request_timeout};
-  auto ask = [=](caf::event_based_actor* self, caf::actor account) {
+  auto ask = [=](caf::event_based_actor* self, const caf::actor& account) {
     self->request(account, timeout, args...)
       .then([=](T& value) { done(std::move(value)); },
             [=](caf::error& e) {
@@ -105,11 +107,10 @@ void node::ask_account(user_id u, reply<T> done, Ts... args) {
             });
   };
   if (auto account = cached_account(u)) {
-    sys_.spawn([=](caf::event_based_actor* self) { ask(self, account); });
+    sys_.spawn(ask, account);
     return;
   }
-  auto directory = directory_;
-  sys_.spawn([=](caf::event_based_actor* self) {
+  sys_.spawn([=](caf::event_based_actor* self, const caf::actor& directory) {
     self->request(directory, timeout, account_atom::value, u)
       .then(
         [=](caf::actor& account) {
@@ -117,7 +118,7 @@ void node::ask_account(user_id u, reply<T> done, Ts... args) {
           ask(self, account);
         },
         [=](caf::error& e) { done(to_rejection(e)); });
-  });
+  }, directory_);
 }
 
 void node::signup(signup_request r, reply<user_id> done) {
