@@ -147,8 +147,8 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       // A replay still waits for the batch ahead of it: the original may not be durable yet.
       commit(self, std::move(batch), [=](bool ok) mutable {
         if (out.replayed) {
-          ok ? rp.deliver(self->state.book->find(placed.id) ? *self->state.book->find(placed.id) : placed)
-             : rp.deliver(unavailable());
+          auto* latest = self->state.book->find(placed.id); // it may have filled since
+          ok ? rp.deliver(latest ? *latest : placed) : rp.deliver(unavailable());
           return;
         }
         if (!ok) {

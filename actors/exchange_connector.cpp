@@ -12,9 +12,7 @@ struct connector_state {
   std::string link; // what kind of link this is, for the operator
   caf::actor directory;
   caf::actor exchange;
-  std::vector<std::pair<caf::message, int>> waiting; // sent before the exchange attached
-  uint64_t orders_sent = 0;
-  uint64_t reports_received = 0;
+  std::vector<caf::message> waiting; // sent before the exchange attached
   static inline const char* name = "exchange_connector";
 };
 
@@ -32,7 +30,7 @@ caf::behavior exchange_connector(connector_ptr self, std::string link) {
     if (self->state.exchange)
       self->send(self->state.exchange, std::move(msg));
     else
-      self->state.waiting.emplace_back(std::move(msg), 0);
+      self->state.waiting.push_back(std::move(msg));
   };
   return {
     // Where accounts are found (the directory is spawned after the connector).
@@ -44,18 +42,16 @@ caf::behavior exchange_connector(connector_ptr self, std::string link) {
       self->monitor(exchange);
       self->send(exchange, reconcile_atom::value, std::move(working));
       for (auto& w : st.waiting)
-        self->send(exchange, std::move(w.first));
+        self->send(exchange, std::move(w));
       st.waiting.clear();
     },
     [=](new_order_atom, const order& o) {
-      ++self->state.orders_sent;
       forward(caf::make_message(new_order_atom::value, o));
     },
     [=](cancel_order_atom, order_id id, const std::string& symbol) {
       forward(caf::make_message(cancel_order_atom::value, id, symbol));
     },
     [=](const execution_report& r) {
-      ++self->state.reports_received;
       self->send(self->state.directory, r);
     },
   };

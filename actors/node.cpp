@@ -71,8 +71,8 @@ void node::ask(caf::actor dest, reply<T> done, Ts... args) {
   auto timeout = caf::duration{opts_.request_timeout};
   // Every spawn passes an argument: CAF 0.17 dereferences a null pointer when
   // an actor is spawned with none (UBSan reports it).
-  sys_.spawn([=](caf::event_based_actor* self, const caf::actor& dest) {
-    self->request(dest, timeout, args...)
+  sys_.spawn([=](caf::event_based_actor* self, const caf::actor& target) {
+    self->request(target, timeout, args...)
       .then([=](T& value) { done(std::move(value)); },
             [=](caf::error& e) { done(to_rejection(e)); });
   }, dest);
