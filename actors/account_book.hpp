@@ -6,7 +6,8 @@
 // Each mutation appends the rows it changed to a write_batch; the actor hands
 // that batch to persistence and answers the client once it has committed.
 //
-// Invariants (check_invariants, always on, also in release builds):
+// Invariants (audit(), always on, also in release builds; after every mutation
+// while the book is small, amortized over mutations once it is large):
 //   cash.available >= 0 and cash.held >= 0
 //   cash.held == sum(held_cash of working buy orders) + sum(pending withdrawals)
 //   per holding: 0 <= held_quantity <= quantity,
@@ -81,9 +82,15 @@ public:
   const std::map<std::string, holding>& holdings() const { return holdings_; }
   const std::set<order_id>& working_orders() const { return working_; }
 
-  void check_invariants() const; // aborts with a message on violation
+  void audit() const; // checks every invariant; aborts with a message on violation
 
 private:
+  // Cheap checks always, and the full audit often enough that its cost per
+  // mutation is at most `audit_cost_per_mutation` items of the book.
+  void after_mutation();
+  static constexpr size_t audit_cost_per_mutation = 16;
+  size_t mutations_since_audit_ = 0;
+
   void set_status(order& o, order_status to);
   void release_holds(order& o); // the order is final: give back what it still holds
   account_row account_row_now() const;

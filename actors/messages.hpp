@@ -50,6 +50,9 @@ using frame_atom = caf::atom_constant<caf::atom("frame")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using push_atom = caf::atom_constant<caf::atom("push")>;
 
+using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: run this call
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
+
 // A page of a user's orders, newest first.
 struct order_query {
   std::string status; // empty: any; else an order_status wire name

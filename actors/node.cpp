@@ -4,6 +4,7 @@
 
 #include "actors/directory.hpp"
 #include "actors/exchange_connector.hpp"
+#include "actors/gateway.hpp"
 
 namespace broker {
 
@@ -32,13 +33,15 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   env->clock = &clock;
   directory_ = spawn_directory(sys, seeds_from(std::move(snap)), env);
   users_ = spawn_users(sys, std::move(existing_users), persistence_, directory_, &clock, opts.users);
+  for (size_t i = 0; i < std::max<size_t>(1, opts.gateways); ++i)
+    gateways_.push_back(spawn_gateway(sys, &clock, opts.gateway));
   caf::anon_send(connector_, account_atom::value, directory_);
   caf::anon_send(connector_, attach_atom::value, outside_.exchange, std::move(working));
 }
 
 void node::stop(std::chrono::seconds timeout) {
   caf::scoped_actor self{sys_, true};
-  auto stop_and_wait = [&](std::initializer_list<caf::actor> group) {
+  auto stop_and_wait = [&](const std::vector<caf::actor>& group) {
     size_t waiting = 0;
     for (auto& a : group)
       if (a) {
@@ -54,6 +57,9 @@ void node::stop(std::chrono::seconds timeout) {
   stop_and_wait({outside_.exchange, connector_, users_, directory_, outside_.kyc_provider,
                  outside_.payment_gateway});
   stop_and_wait({persistence_});
+  // Last: whatever they still wait for is answered "shutting down".
+  stop_and_wait(gateways_);
+  gateways_.clear();
   for (auto* a : {&outside_.exchange, &connector_, &users_, &directory_, &outside_.kyc_provider,
                   &outside_.payment_gateway, &persistence_})
     *a = nullptr;
@@ -64,18 +70,63 @@ node::~node() {
                   outside_.kyc_provider, outside_.payment_gateway})
     if (a)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& g : gateways_)
+    caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+// A call whose answer is a T. `Send` sends the request(s) from the gateway
+// and answers through answer(); a late answer after expiry is dropped.
+template <class T, class Send>
+class typed_call final : public gateway_call {
+public:
+  typed_call(reply<T> done, Send send) : done_(std::move(done)), send_(std::move(send)) {}
+
+  void start(caf::event_based_actor* self) override {
+    send_(self, std::static_pointer_cast<typed_call>(shared_from_this()));
+  }
+  void expire(bool stopping) override {
+    done_(rejection{reject_reason::overloaded,
+                    stopping ? "the broker is shutting down; try again"
+                             : "the broker is busy and did not answer in time; try again "
+                               "(with the same Idempotency-Key, an order is never placed twice)",
+                    {}});
+  }
+  void answer(T&& value) {
+    if (settle())
+      done_(std::move(value));
+  }
+  void answer(const caf::error& e) {
+    if (settle())
+      done_(to_rejection(e));
+  }
+
+private:
+  reply<T> done_;
+  Send send_;
+};
+
+template <class T, class Send>
+std::shared_ptr<gateway_call> make_call(reply<T> done, Send send) {
+  return std::make_shared<typed_call<T, Send>>(std::move(done), std::move(send));
+}
+
+} // namespace
+
+const caf::actor& node::gateway_for(uint64_t key) const {
+  return gateways_[key % gateways_.size()];
 }
 
 template <class T, class... Ts>
 void node::ask(caf::actor dest, reply<T> done, Ts... args) {
-  auto timeout = caf::duration{opts_.request_timeout};
-  // Every spawn passes an argument: CAF 0.17 dereferences a null pointer when
-  // an actor is spawned with none (UBSan reports it).
-  sys_.spawn([=](caf::event_based_actor* self, const caf::actor& target) {
-    self->request(target, timeout, args...)
-      .then([=](T& value) { done(std::move(value)); },
-            [=](caf::error& e) { done(to_rejection(e)); });
-  }, dest);
+  auto call = make_call<T>(std::move(done), [=](caf::event_based_actor* self, auto c) {
+    self->request(dest, caf::infinite, args...)
+      .then([=](T& value) { c->answer(std::move(value)); },
+            [=](caf::error& e) { c->answer(e); });
+  });
+  call->deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count();
+  send_call(gateway_for(next_gateway_++), std::move(call));
 }
 
 caf::actor node::cached_account(user_id u) {
@@ -96,29 +147,31 @@ void node::forget_account(user_id u) {
 
 template <class T, class... Ts>
 void node::ask_account(user_id u, reply<T> done, Ts... args) {
-  auto timeout = caf::duration{opts_.request_timeout};
-  auto ask = [=](caf::event_based_actor* self, const caf::actor& account) {
-    self->request(account, timeout, args...)
-      .then([=](T& value) { done(std::move(value)); },
-            [=](caf::error& e) {
-              if (e == caf::sec::request_receiver_down)
-                forget_account(u); // the directory will know what became of it
-              done(to_rejection(e));
-            });
-  };
-  if (auto account = cached_account(u)) {
-    sys_.spawn(ask, account);
-    return;
-  }
-  sys_.spawn([=](caf::event_based_actor* self, const caf::actor& directory) {
-    self->request(directory, timeout, account_atom::value, u)
+  auto call = make_call<T>(std::move(done), [=](caf::event_based_actor* self, auto c) {
+    auto ask = [=](const caf::actor& account) {
+      self->request(account, caf::infinite, args...)
+        .then([=](T& value) { c->answer(std::move(value)); },
+              [=](caf::error& e) {
+                if (e == caf::sec::request_receiver_down)
+                  forget_account(u); // the directory will know what became of it
+                c->answer(e);
+              });
+    };
+    if (auto account = cached_account(u)) {
+      ask(account);
+      return;
+    }
+    self->request(directory_, caf::infinite, account_atom::value, u)
       .then(
         [=](caf::actor& account) {
           remember_account(u, account);
-          ask(self, account);
+          ask(account);
         },
-        [=](caf::error& e) { done(to_rejection(e)); });
-  }, directory_);
+        [=](caf::error& e) { c->answer(e); });
+  });
+  call->deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count();
+  // One gateway per user: a user's calls reach the account in the order made.
+  send_call(gateway_for(u), std::move(call));
 }
 
 void node::signup(signup_request r, reply<user_id> done) {
@@ -145,8 +198,7 @@ void node::balance(user_id u, reply<cash_balance> done) {
 void node::place_order(user_id u, place_order_request r, std::string key, reply<order> done) {
   // Half the reply timeout: an order still queued by then is refused, not
   // placed behind the back of a client that was told it timed out.
-  timestamp deadline = clock_.now()
-                       + std::chrono::duration_cast<std::chrono::nanoseconds>(opts_.request_timeout).count() / 2;
+  timestamp deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count() / 2;
   ask_account(u, std::move(done), place_atom::value, std::move(r), std::move(key), deadline);
 }
 void node::cancel_order(user_id u, order_id id, reply<order> done) {

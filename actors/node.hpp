@@ -1,20 +1,24 @@
 #pragma once
 // One broker node: spawns the actor tree from what the store holds and gives
-// edge/ an asynchronous API that hides CAF. Each call runs as a short-lived
-// bridge actor that asks the directory for the user's account and the account
-// for the answer; `done` then runs once, on a CAF worker thread.
+// edge/ an asynchronous API that hides CAF. Each call goes through one of a
+// few gateway actors (actors/gateway.hpp), which asks the user's account (or
+// the directory first, for an account not yet known here) and runs `done`
+// exactly once, on a CAF worker thread.
 //
 // The outside world (exchange, KYC provider, payment gateway) is passed in as
 // actors, so this layer does not depend on sim/.
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
 #include <memory>
 #include <variant>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/gateway.hpp"
 #include "actors/messages.hpp"
 #include "actors/persistence.hpp"
 #include "actors/session.hpp"
@@ -37,6 +41,8 @@ struct node_options {
   users_options users;
   persistence_options persistence;
   std::chrono::seconds request_timeout{30};
+  size_t gateways = 4; // actors carrying calls in; a user's calls always use the same one
+  gateway_options gateway;
 };
 
 template <class T>
@@ -86,6 +92,7 @@ private:
   void forget_account(user_id u);
   template <class T, class... Ts>
   void ask(caf::actor dest, reply<T> done, Ts... args);
+  const caf::actor& gateway_for(uint64_t key) const;
 
   caf::actor_system& sys_;
   const utc_clock& clock_;
@@ -97,6 +104,8 @@ private:
   node_options opts_;
   outside_services outside_;
   caf::actor persistence_, connector_, directory_, users_;
+  std::vector<caf::actor> gateways_;
+  std::atomic<uint64_t> next_gateway_{0}; // round robin for calls not tied to a user
 };
 
 } // namespace broker
