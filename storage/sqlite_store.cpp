@@ -3,8 +3,12 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -365,7 +369,8 @@ SQLite::Database open_write_connection(const std::string& path, const sqlite_opt
     // flush: keep them cached (64 MiB; the default 2 MiB spills under load),
     // and checkpoint less often so fewer commits pay for a checkpoint's fsync.
     db.exec("PRAGMA cache_size = -65536");
-    db.exec("PRAGMA wal_autocheckpoint = 10000");
+    if (opts.background_checkpoint_pages == 0)
+      db.exec("PRAGMA wal_autocheckpoint = 10000");
     apply_migrations(db);
     return db;
   } catch (const SQLite::Exception& e) {
@@ -445,16 +450,120 @@ struct sqlite_store::reader {
       select_idempotency(db, select_idempotency_sql) {}
 };
 
+// Checkpoints off the commit path. The writer's WAL hook (run after every
+// commit, on the committing thread, write lock held) wakes this thread once
+// the WAL holds `threshold` pages; a PASSIVE checkpoint never blocks the
+// writer. But the WAL only starts over from its beginning when a checkpoint
+// has copied every frame, and under steady load new frames arrive while the
+// background pass runs. So once a pass has copied all but a short tail, the
+// hook copies that tail itself (a few pages and one fsync of the database
+// file), and the next transaction reuses the WAL from the start.
+struct sqlite_store::checkpointer {
+  SQLite::Database db;
+  const int threshold;
+  const int tail_pages;
+  const int hard_limit;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool due = false;
+  bool stopping = false;
+  bool running = false;   // a background pass is under way
+  int pass_wal_pages = 0; // the WAL's size when the last pass ended...
+  int pass_copied = 0;    // ...and how much of it that pass had copied (0, 0: none since)
+  std::thread thread;     // started once the connection is ready
+
+  checkpointer(const std::string& path, const sqlite_options& opts)
+    : db(path, SQLite::OPEN_READWRITE, opts.busy_timeout_ms),
+      threshold(opts.background_checkpoint_pages),
+      tail_pages(std::max(16, opts.background_checkpoint_pages / 4)),
+      hard_limit(opts.wal_pages_hard_limit), thread() {
+    // A connection opens the WAL on its first read; until then it can't checkpoint.
+    db.execAndGet("PRAGMA journal_mode");
+    thread = std::thread([this] { run(); });
+  }
+
+  ~checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    wake.notify_one();
+    thread.join();
+  }
+
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (true) {
+      wake.wait(lock, [this] { return due || stopping; });
+      if (stopping)
+        return;
+      due = false;
+      running = true;
+      lock.unlock();
+      int wal_pages = 0, copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                         &wal_pages, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) // BUSY: another checkpoint ran; next time
+        std::fprintf(stderr, "sqlite: background checkpoint failed: %s\n", sqlite3_errstr(rc));
+      lock.lock();
+      running = false;
+      if (rc == SQLITE_OK) {
+        pass_wal_pages = wal_pages;
+        pass_copied = copied;
+      }
+    }
+  }
+
+  static void checkpoint_here(sqlite3* db, const char* name) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+  // sqlite3_wal_hook callback.
+  static int on_commit(void* self, sqlite3* writer_db, const char* name, int wal_pages) {
+    auto* c = static_cast<checkpointer*>(self);
+    if (wal_pages >= c->hard_limit) {
+      checkpoint_here(writer_db, name); // the background has fallen far behind
+      return SQLITE_OK;
+    }
+    if (wal_pages < c->threshold)
+      return SQLITE_OK;
+    std::unique_lock<std::mutex> lock(c->mutex);
+    if (c->running)
+      return SQLITE_OK;
+    // A pass over this same WAL (it has not started over since: the WAL only
+    // grows until then) left only a short tail: copy it here.
+    bool same_wal = c->pass_wal_pages > 0 && c->pass_wal_pages <= wal_pages;
+    if (same_wal && wal_pages - c->pass_copied <= c->tail_pages) {
+      c->pass_wal_pages = c->pass_copied = 0;
+      lock.unlock();
+      checkpoint_here(writer_db, name);
+      return SQLITE_OK;
+    }
+    if (!c->due) {
+      c->due = true;
+      c->wake.notify_one();
+    }
+    return SQLITE_OK;
+  }
+};
+
 sqlite_store::sqlite_store(const std::string& path, sqlite_options opts) {
   try {
     writer_ = std::make_unique<writer>(path, opts);
     reader_ = std::make_unique<reader>(path, opts);
+    if (opts.background_checkpoint_pages > 0) {
+      checkpointer_ = std::make_unique<checkpointer>(path, opts);
+      sqlite3_wal_hook(writer_->db.getHandle(), &checkpointer::on_commit, checkpointer_.get());
+    }
   } catch (const SQLite::Exception& e) {
     fail("open " + path, e); // preparing a statement failed
   }
 }
 
-sqlite_store::~sqlite_store() = default;
+sqlite_store::~sqlite_store() {
+  if (checkpointer_)
+    sqlite3_wal_hook(writer_->db.getHandle(), nullptr, nullptr); // before the hook's target goes
+}
 
 void sqlite_store::commit(const write_batch& batch) {
   if (batch.empty())

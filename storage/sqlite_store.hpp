@@ -19,6 +19,13 @@ struct sqlite_options {
   bool synchronous_full = true;
   // How long a connection waits on a lock held by another connection.
   int busy_timeout_ms = 5000;
+  // Checkpoints (copying the WAL back into the file, with an fsync) run on a
+  // thread of their own once the WAL holds this many pages, so a commit never
+  // waits for one. 0: SQLite's default, the committing thread checkpoints.
+  int background_checkpoint_pages = 1000;
+  // Past this many WAL pages (the background checkpointer can't keep up), the
+  // committing thread checkpoints itself, so the WAL can't grow without bound.
+  int wal_pages_hard_limit = 65536; // 256 MiB of 4 KiB pages
 };
 
 class sqlite_store final : public store {
@@ -39,8 +46,10 @@ public:
 private:
   struct writer; // write connection, its cached statements and its mutex
   struct reader; // read-only connection, its cached statements and its mutex
+  struct checkpointer; // own connection and thread; see background_checkpoint_pages
   std::unique_ptr<writer> writer_;
   std::unique_ptr<reader> reader_; // opened after writer_ has migrated the file
+  std::unique_ptr<checkpointer> checkpointer_; // declared last: stopped first
 };
 
 } // namespace broker

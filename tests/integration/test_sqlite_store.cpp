@@ -641,3 +641,29 @@ TEST_CASE("sqlite_store: concurrent readers never see half a batch", "[sqlite_st
   CHECK(last.orders.size() == static_cast<size_t>(batches));
   CHECK(agree(last));
 }
+
+TEST_CASE("sqlite_store: the WAL stays bounded however fast commits come", "[sqlite_store]") {
+  temp_dir dir;
+  sqlite_options opts;
+  opts.synchronous_full = false;
+  opts.background_checkpoint_pages = 8;
+  opts.wal_pages_hard_limit = 64; // past this the committing thread checkpoints itself
+  write_batch all;
+  {
+    sqlite_store st(dir.file(), opts);
+    for (int i = 1; i <= 400; ++i) {
+      write_batch b;
+      // Orders of many users, so each commit dirties pages all over the table.
+      for (int k = 0; k < 20; ++k)
+        b.orders.push_back(make_order(1 + (i * 20 + k) % 997, i));
+      all.orders.insert(all.orders.end(), b.orders.begin(), b.orders.end());
+      st.commit(b);
+      // The WAL file never outgrows the hard limit by more than one commit's pages.
+      auto wal = std::filesystem::file_size(dir.file() + "-wal");
+      REQUIRE(wal <= (64 + 64) * (4096 + 24) + 32);
+    }
+    CHECK(st.load().orders.size() == all.orders.size());
+  }
+  sqlite_store reopened(dir.file(), opts);
+  CHECK(reopened.load().orders.size() == all.orders.size());
+}
