@@ -121,7 +121,7 @@ void recheck_kyc(account_ptr self) {
 
 caf::behavior account_actor(account_ptr self, account_seed seed,
                             std::shared_ptr<const account_env> env) {
-  self->state.book = std::make_unique<account_book>(std::move(seed));
+  self->state.book = std::make_unique<account_book>(std::move(seed), env->order_ids);
   self->state.env = std::move(env);
   self->set_down_handler([=](const caf::down_msg& dm) {
     self->state.watchers.erase(caf::actor_cast<caf::actor>(dm.source));
@@ -188,7 +188,7 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
         }
         rp.deliver(o);
         push(self, o);
-        self->send(self->state.env->connector, cancel_order_atom::value, id, o.symbol);
+        self->send(self->state.env->connector, cancel_order_atom::value, id, o.symbol, o.user);
       });
       return rp;
     },

@@ -61,11 +61,17 @@ const char* implausible(const order& o, const execution_report& r) {
 
 } // namespace
 
-account_book::account_book(account_seed seed)
+account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> ids)
   : profile_(std::move(seed.profile)),
     cash_(seed.account.cash),
-    next_order_seq_(seed.account.next_order_seq),
+    order_ids_(std::move(ids)),
     next_transfer_id_(seed.account.next_transfer_id) {
+  if (!order_ids_) {
+    order_id highest = 0;
+    for (auto& o : seed.orders)
+      highest = std::max(highest, o.id);
+    order_ids_ = std::make_shared<order_id_source>(highest + 1);
+  }
   for (auto& h : seed.holdings)
     holdings_.emplace(h.symbol, std::move(h));
   for (auto& o : seed.orders) {
@@ -127,7 +133,6 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
       return {*bad};
 
   order o;
-  o.id = make_order_id(profile_.id, next_order_seq_);
   o.user = profile_.id;
   o.symbol = r.symbol;
   o.side = r.side;
@@ -148,6 +153,7 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     cash_.available -= needed;
     cash_.held += needed;
     o.held_cash = needed;
+    write_account(out);
   } else {
     auto it = holdings_.find(r.symbol);
     int64_t free = it == holdings_.end() ? 0 : it->second.quantity - it->second.held_quantity;
@@ -158,7 +164,7 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     it->second.held_quantity += r.quantity;
     write_holding(r.symbol, out);
   }
-  ++next_order_seq_;
+  o.id = order_ids_->next(); // only now: a refused order takes no id
   working_.insert(o.id);
   if (!key.empty()) {
     idempotency_entry e{profile_.id, key, digest(r), o.id};
@@ -166,7 +172,6 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     idempotency_.emplace(key, std::move(e));
   }
   out.orders.push_back(o);
-  write_account(out);
   orders_.emplace(o.id, o);
   after_mutation();
   return {o, false};
@@ -188,11 +193,11 @@ void account_book::abandon(order_id id, write_batch& out) {
   auto symbol = o.symbol;
   bool sell = o.side == side::sell;
   orders_.erase(it);
-  // The sequence number is not reused: ids stay unique even if a later batch
-  // already carried this account row.
-  write_account(out);
+  // The hold is released; the id is not reused (the node's source moved on).
   if (sell)
     write_holding(symbol, out);
+  else
+    write_account(out);
   after_mutation();
 }
 
@@ -426,7 +431,7 @@ void account_book::release_holds(order& o) {
 }
 
 account_row account_book::account_row_now() const {
-  return account_row{profile_.id, cash_, next_order_seq_, next_transfer_id_};
+  return account_row{profile_.id, cash_, next_transfer_id_};
 }
 
 void account_book::write_holding(const std::string& symbol, write_batch& out) const {

@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/order_ids.hpp"
 #include "protocol/reject_reason.hpp"
 #include "protocol/requests.hpp"
 #include "protocol/types.hpp"
@@ -46,7 +47,9 @@ struct place_outcome {
 
 class account_book {
 public:
-  explicit account_book(account_seed seed);
+  // Order ids come from `ids` (the node's); without one (a book on its own, in
+  // tests) the book numbers its orders itself, after the highest it holds.
+  explicit account_book(account_seed seed, std::shared_ptr<order_id_source> ids = nullptr);
 
   // Validates and, if it passes, records a PENDING order with its cash or
   // shares held. `inst` is null for an unknown symbol.
@@ -99,7 +102,7 @@ private:
 
   user_profile profile_;
   cash_balance cash_;
-  int64_t next_order_seq_ = 1;
+  std::shared_ptr<order_id_source> order_ids_;
   int64_t next_transfer_id_ = 1;
   std::map<std::string, holding> holdings_;
   std::map<order_id, order> orders_;

@@ -5,6 +5,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/order_ids.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
@@ -19,6 +20,7 @@ struct account_env {
   std::shared_ptr<const instrument_table> instruments;
   std::shared_ptr<const market_calendar> calendar;
   const utc_clock* clock = nullptr;
+  std::shared_ptr<order_id_source> order_ids;
 };
 
 } // namespace broker

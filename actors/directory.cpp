@@ -73,7 +73,7 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
       self->state.seeds.emplace(profile.id, std::move(seed));
     },
     [=](const execution_report& r) {
-      if (auto a = account_of(self, owner_of(r.client_order_id)))
+      if (auto a = account_of(self, r.account))
         self->send(a, r);
     },
     [=](verdict_atom, user_id user, const kyc_verdict& v) {

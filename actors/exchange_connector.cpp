@@ -48,8 +48,8 @@ caf::behavior exchange_connector(connector_ptr self, std::string link) {
     [=](new_order_atom, const order& o) {
       forward(caf::make_message(new_order_atom::value, o));
     },
-    [=](cancel_order_atom, order_id id, const std::string& symbol) {
-      forward(caf::make_message(cancel_order_atom::value, id, symbol));
+    [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
+      forward(caf::make_message(cancel_order_atom::value, id, symbol, account));
     },
     [=](const execution_report& r) {
       self->send(self->state.directory, r);

@@ -6,8 +6,9 @@
 // still thinks is working, so the books are repaired after a restart.
 //
 // The exchange side speaks: (new_order_atom, order), (cancel_order_atom,
-// order_id, symbol), (reconcile_atom, vector<order>), and sends back
-// execution_report messages to the connector.
+// order_id, symbol, account), (reconcile_atom, vector<order>), and sends back
+// execution_report messages to the connector, each carrying the account the
+// order was placed for (FIX tag 1), which is how reports find their account.
 #include <string>
 #include <vector>
 

@@ -92,7 +92,7 @@ template <class F> typename F::result_type inspect(F& f, order& x) {
            x.created_at, x.updated_at);
 }
 template <class F> typename F::result_type inspect(F& f, execution_report& x) {
-  return f(caf::meta::type_name("execution_report"), x.exec_id, x.client_order_id,
+  return f(caf::meta::type_name("execution_report"), x.exec_id, x.client_order_id, x.account,
            x.exchange_order_id, x.kind, x.last_quantity, x.last_price, x.cum_quantity,
            x.leaves_quantity, x.text, x.time);
 }
@@ -127,8 +127,7 @@ template <class F> typename F::result_type inspect(F& f, idempotency_entry& x) {
   return f(caf::meta::type_name("idempotency_entry"), x.user, x.key, x.request_digest, x.order);
 }
 template <class F> typename F::result_type inspect(F& f, account_row& x) {
-  return f(caf::meta::type_name("account_row"), x.user, x.cash, x.next_order_seq,
-           x.next_transfer_id);
+  return f(caf::meta::type_name("account_row"), x.user, x.cash, x.next_transfer_id);
 }
 template <class F> typename F::result_type inspect(F& f, holding_row& x) {
   return f(caf::meta::type_name("holding_row"), x.user, x.position);

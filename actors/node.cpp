@@ -17,9 +17,12 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   auto snap = db->load();
   auto existing_users = snap.users;
   std::vector<order> working;
-  for (auto& o : snap.orders)
+  order_id highest = 0;
+  for (auto& o : snap.orders) {
+    highest = std::max(highest, o.id);
     if (!is_final(o.status))
       working.push_back(o);
+  }
 
   persistence_ = spawn_persistence(sys, db, opts.persistence);
   connector_ = spawn_exchange_connector(sys, "in-process");
@@ -31,6 +34,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   env->instruments = instruments_;
   env->calendar = std::move(calendar);
   env->clock = &clock;
+  env->order_ids = std::make_shared<order_id_source>(highest + 1);
   directory_ = spawn_directory(sys, seeds_from(std::move(snap)), env);
   users_ = spawn_users(sys, std::move(existing_users), persistence_, directory_, &clock, opts.users);
   for (size_t i = 0; i < std::max<size_t>(1, opts.gateways); ++i)

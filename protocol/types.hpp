@@ -11,19 +11,13 @@
 namespace broker {
 
 using user_id = int64_t;
-using order_id = int64_t; // (user_id << order_seq_bits) | per-user sequence
+// Node-wide and increasing in the order orders were placed, so the store
+// appends new orders at the end of its tables instead of all over them.
+using order_id = int64_t;
 using money = int64_t;    // minor units
 using timestamp = int64_t; // ns since epoch, UTC
 
 constexpr int money_scale = 2; // paise
-
-// Order ids carry their owner so the connector routes an execution report to
-// the right account without a lookup table.
-constexpr int order_seq_bits = 24;
-constexpr order_id make_order_id(user_id user, int64_t seq) {
-  return (user << order_seq_bits) | seq;
-}
-constexpr user_id owner_of(order_id id) { return id >> order_seq_bits; }
 
 enum class side : uint8_t { buy, sell };
 enum class order_type : uint8_t { market, limit, stop_limit /* SL */, stop_market /* SL-M */ };
@@ -107,6 +101,9 @@ std::optional<exec_kind> parse_exec_kind(std::string_view s);
 struct execution_report {
   std::string exec_id;
   order_id client_order_id = 0;
+  // The account the order was placed for, echoed by the exchange (FIX tag 1,
+  // Account): execution reports are routed to accounts by it.
+  user_id account = 0;
   std::string exchange_order_id;
   exec_kind kind = exec_kind::accepted;
   int64_t last_quantity = 0; // trade only

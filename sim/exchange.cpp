@@ -30,7 +30,11 @@ struct exchange_state {
   exchange_options opts;
   std::mt19937_64 rng;
   std::unordered_map<std::string, symbol_market> markets;
-  std::unordered_map<std::string, order_id> client_of;  // exchange id -> broker order id
+  struct broker_order {
+    order_id id;     // the client order id
+    user_id account; // echoed on every report (FIX tag 1)
+  };
+  std::unordered_map<std::string, broker_order> client_of; // exchange id -> broker's order
   std::unordered_map<order_id, std::string> exchange_of; // broker order id -> exchange id (working)
   caf::actor connector;
   uint64_t next_order = 1;
@@ -72,7 +76,8 @@ void publish(exchange_ptr self, const std::vector<book_event>& events, bool from
       continue;
     execution_report r;
     r.exec_id = next_exec_id(st);
-    r.client_order_id = it->second;
+    r.client_order_id = it->second.id;
+    r.account = it->second.account;
     r.exchange_order_id = ev.order_id;
     r.cum_quantity = ev.cum_quantity;
     r.leaves_quantity = ev.leaves_quantity;
@@ -197,6 +202,7 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
         // Deterministic id: a second reconcile of the same order dedupes.
         r.exec_id = "RECONCILE-" + std::to_string(o.id);
         r.client_order_id = o.id;
+        r.account = o.user;
         r.kind = exec_kind::cancelled;
         r.cum_quantity = o.filled_quantity;
         r.leaves_quantity = 0;
@@ -214,6 +220,7 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
         execution_report r;
         r.exec_id = next_exec_id(st);
         r.client_order_id = o.id;
+        r.account = o.user;
         r.kind = exec_kind::rejected;
         r.text = it == st.markets.end() ? "unknown symbol" : "market closed";
         r.time = st.clock->now();
@@ -229,11 +236,11 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
       b.quantity = o.quantity;
       b.price = o.price;
       b.trigger_price = o.trigger_price;
-      st.client_of.emplace(b.id, o.id);
+      st.client_of.emplace(b.id, exchange_state::broker_order{o.id, o.user});
       st.exchange_of.emplace(o.id, b.id);
       publish(self, it->second.book->submit(std::move(b)), false);
     },
-    [=](cancel_order_atom, order_id id, const std::string& symbol) {
+    [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
       auto& st = self->state;
       auto xid = st.exchange_of.find(id);
       auto market = st.markets.find(symbol);
@@ -241,6 +248,7 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
         execution_report r;
         r.exec_id = next_exec_id(st);
         r.client_order_id = id;
+        r.account = account;
         r.kind = exec_kind::cancel_rejected;
         r.text = "order is not working";
         r.time = st.clock->now();

@@ -232,12 +232,39 @@ CREATE TABLE idempotency (
 );
 )sql";
 
+// Migration 2. Order ids became node-wide and increasing (they no longer carry
+// their owner), so new orders, their executions and their idempotency keys are
+// appended at the end of each B-tree instead of written all over it. What
+// existed only to find rows by user goes: the books are read whole at start.
+const char* const v2_sqlite = R"sql(
+ALTER TABLE accounts DROP COLUMN next_order_seq;
+DROP INDEX orders_by_user;
+CREATE TABLE idempotency_by_order (
+  order_id        INTEGER NOT NULL PRIMARY KEY,
+  user_id         INTEGER NOT NULL,
+  idempotency_key TEXT    NOT NULL,
+  request_digest  TEXT    NOT NULL
+) STRICT;
+INSERT INTO idempotency_by_order (order_id, user_id, idempotency_key, request_digest)
+  SELECT order_id, user_id, idempotency_key, request_digest FROM idempotency;
+DROP TABLE idempotency;
+ALTER TABLE idempotency_by_order RENAME TO idempotency;
+)sql";
+
+const char* const v2_postgres = R"sql(
+ALTER TABLE accounts DROP COLUMN next_order_seq;
+DROP INDEX orders_by_user;
+ALTER TABLE idempotency DROP CONSTRAINT idempotency_pkey;
+ALTER TABLE idempotency ADD PRIMARY KEY (order_id);
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
   // Append only; see migrations.hpp.
   static const std::vector<migration> list{
     {1, "initial schema", v1_sqlite, v1_postgres},
+    {2, "order ids in placement order: append-only keys", v2_sqlite, v2_postgres},
   };
   return list;
 }

@@ -149,17 +149,16 @@ user_profile read_user(SQLite::Statement& s) {
 }
 
 constexpr const char* upsert_account_sql =
-  "INSERT INTO accounts (user_id, cash_available, cash_held, next_order_seq, next_transfer_id)"
-  " VALUES (?1, ?2, ?3, ?4, ?5)"
+  "INSERT INTO accounts (user_id, cash_available, cash_held, next_transfer_id)"
+  " VALUES (?1, ?2, ?3, ?4)"
   " ON CONFLICT (user_id) DO UPDATE SET cash_available = excluded.cash_available,"
-  " cash_held = excluded.cash_held, next_order_seq = excluded.next_order_seq,"
-  " next_transfer_id = excluded.next_transfer_id";
+  " cash_held = excluded.cash_held, next_transfer_id = excluded.next_transfer_id";
 constexpr const char* select_accounts_sql =
-  "SELECT user_id, cash_available, cash_held, next_order_seq, next_transfer_id"
+  "SELECT user_id, cash_available, cash_held, next_transfer_id"
   " FROM accounts ORDER BY user_id";
 
 void write_row(SQLite::Statement& s, const account_row& a) {
-  run(s, a.user, a.cash.available, a.cash.held, a.next_order_seq, a.next_transfer_id);
+  run(s, a.user, a.cash.available, a.cash.held, a.next_transfer_id);
 }
 account_row read_account(SQLite::Statement& s) {
   row_reader r(s);
@@ -167,7 +166,6 @@ account_row read_account(SQLite::Statement& s) {
   a.user = r.i64();
   a.cash.available = r.i64();
   a.cash.held = r.i64();
-  a.next_order_seq = r.i64();
   a.next_transfer_id = r.i64();
   return a;
 }
@@ -319,7 +317,7 @@ transfer read_transfer(SQLite::Statement& s) {
 // Insert-once, like executions: the first request digest for a key stands.
 constexpr const char* insert_idempotency_sql =
   "INSERT INTO idempotency (user_id, idempotency_key, request_digest, order_id)"
-  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, idempotency_key) DO NOTHING";
+  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (order_id) DO NOTHING";
 constexpr const char* select_idempotency_sql =
   "SELECT user_id, idempotency_key, request_digest, order_id FROM idempotency"
   " ORDER BY user_id, idempotency_key";
@@ -465,6 +463,7 @@ struct sqlite_store::checkpointer {
   const int hard_limit;
   std::mutex mutex;
   std::condition_variable wake;
+  std::condition_variable idle; // a background pass ended
   bool due = false;
   bool stopping = false;
   bool running = false;   // a background pass is under way
@@ -494,7 +493,8 @@ struct sqlite_store::checkpointer {
   void run() {
     std::unique_lock<std::mutex> lock(mutex);
     while (true) {
-      wake.wait(lock, [this] { return due || stopping; });
+      // Not while the writer checkpoints itself (hard limit): one at a time.
+      wake.wait(lock, [this] { return (due && !running) || stopping; });
       if (stopping)
         return;
       due = false;
@@ -511,6 +511,7 @@ struct sqlite_store::checkpointer {
         pass_wal_pages = wal_pages;
         pass_copied = copied;
       }
+      idle.notify_all();
     }
   }
 
@@ -521,13 +522,22 @@ struct sqlite_store::checkpointer {
   // sqlite3_wal_hook callback.
   static int on_commit(void* self, sqlite3* writer_db, const char* name, int wal_pages) {
     auto* c = static_cast<checkpointer*>(self);
-    if (wal_pages >= c->hard_limit) {
-      checkpoint_here(writer_db, name); // the background has fallen far behind
-      return SQLITE_OK;
-    }
     if (wal_pages < c->threshold)
       return SQLITE_OK;
     std::unique_lock<std::mutex> lock(c->mutex);
+    if (wal_pages >= c->hard_limit) {
+      // The background has fallen far behind: let its pass end (a second
+      // checkpoint could not run beside it), then copy everything here.
+      c->idle.wait(lock, [c] { return !c->running; });
+      c->running = true;
+      lock.unlock();
+      checkpoint_here(writer_db, name);
+      lock.lock();
+      c->running = false;
+      c->pass_wal_pages = c->pass_copied = 0;
+      c->wake.notify_one(); // a pass asked for meanwhile may run now
+      return SQLITE_OK;
+    }
     if (c->running)
       return SQLITE_OK;
     // A pass over this same WAL (it has not started over since: the WAL only

@@ -18,7 +18,6 @@ namespace broker {
 struct account_row {
   user_id user = 0;
   cash_balance cash;
-  int64_t next_order_seq = 1;
   int64_t next_transfer_id = 1;
 };
 
@@ -41,7 +40,7 @@ struct write_batch {
   std::vector<order> orders;                // upsert by id
   std::vector<execution_row> executions;    // insert; a duplicate exec_id is ignored
   std::vector<transfer> transfers;          // upsert by (user, id)
-  std::vector<idempotency_entry> idempotency; // insert; duplicate (user, key) is ignored
+  std::vector<idempotency_entry> idempotency; // insert; a second entry for an order is ignored
 
   bool empty() const {
     return users.empty() && accounts.empty() && holdings.empty() && orders.empty()

@@ -107,6 +107,7 @@ TEST_CASE("a replayed execution report changes nothing", "[actors]") {
     execution_report fill;
     fill.exec_id = "EXT-1";
     fill.client_order_id = o.id;
+    fill.account = u;
     fill.kind = exec_kind::trade;
     fill.last_quantity = 2;
     fill.last_price = 384000;

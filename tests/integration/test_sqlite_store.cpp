@@ -45,6 +45,11 @@ private:
   std::string path_;
 };
 
+// Fixture order ids that say whose they are, so a test reads well. (Real ids
+// are node-wide and carry no owner; the store does not care either way.)
+constexpr order_id make_order_id(user_id user, int64_t seq) { return user * 1000 + seq; }
+constexpr user_id owner_of(order_id id) { return id / 1000; }
+
 constexpr int64_t i64_max = std::numeric_limits<int64_t>::max();
 constexpr int64_t i64_min = std::numeric_limits<int64_t>::min();
 
@@ -72,7 +77,6 @@ account_row make_account(user_id user) {
   a.user = user;
   a.cash.available = -150; // an overdraft must round-trip even if the books forbid it
   a.cash.held = 987'654'321'012;
-  a.next_order_seq = 42;
   a.next_transfer_id = 7;
   return a;
 }
@@ -174,7 +178,6 @@ void check_same(const account_row& a, const account_row& b) {
   CHECK(a.user == b.user);
   CHECK(a.cash.available == b.cash.available);
   CHECK(a.cash.held == b.cash.held);
-  CHECK(a.next_order_seq == b.next_order_seq);
   CHECK(a.next_transfer_id == b.next_transfer_id);
 }
 
@@ -350,7 +353,7 @@ TEST_CASE("sqlite_store: upserts keep the latest state of each row", "[sqlite_st
   second.users = {u};
   account_row a = first.accounts[0];
   a.cash = {-1, 2};
-  a.next_order_seq = 43;
+  a.next_transfer_id = 8;
   second.accounts = {a};
   holding_row h = first.holdings[0];
   h.position = {"INFY", 0, 0, 0}; // a zero-quantity row may stay
@@ -381,7 +384,7 @@ TEST_CASE("sqlite_store: upserts keep the latest state of each row", "[sqlite_st
   }
 }
 
-TEST_CASE("sqlite_store: a replayed exec_id or idempotency key is ignored", "[sqlite_store]") {
+TEST_CASE("sqlite_store: a replayed exec_id or idempotency entry is ignored", "[sqlite_store]") {
   temp_dir dir;
   sqlite_store st(dir.file(), {});
   const order_id oid = make_order_id(5, 1);
@@ -396,8 +399,10 @@ TEST_CASE("sqlite_store: a replayed exec_id or idempotency key is ignored", "[sq
   dup.report.cum_quantity = 999;
   execution_row fresh = make_execution("X2", oid, exec_kind::trade);
   replay.executions = {dup, fresh, dup};
-  replay.idempotency = {make_idem(5, "k", "digest-2", oid + 1), make_idem(6, "k", "digest-3", 7),
-                        make_idem(6, "k", "digest-4", 8)};
+  // Idempotency entries are keyed by their order (an account never gives one
+  // key to two orders): a second entry for the same order changes nothing.
+  replay.idempotency = {make_idem(5, "k", "digest-2", oid), make_idem(6, "k", "digest-3", 7),
+                        make_idem(6, "k", "digest-4", 7)};
   st.commit(replay);
 
   store_snapshot s = st.load();
@@ -485,10 +490,15 @@ TEST_CASE("sqlite_store: migrations are recorded once and checked on open", "[sq
     for (const char* table : {"users", "accounts", "holdings", "orders", "executions",
                               "transfers", "idempotency"})
       CHECK(db.tableExists(table));
-    SQLite::Statement indexes(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                  " AND name IN ('orders_by_user', 'executions_by_order')");
-    REQUIRE(indexes.executeStep());
-    CHECK(indexes.getColumn(0).getInt() == 2);
+    // Migration 2 dropped orders_by_user; executions_by_order stays.
+    auto index_exists = [&db](const char* name) {
+      SQLite::Statement q(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?");
+      q.bind(1, name);
+      REQUIRE(q.executeStep());
+      return q.getColumn(0).getInt() == 1;
+    };
+    CHECK(index_exists("executions_by_order"));
+    CHECK_FALSE(index_exists("orders_by_user"));
   }
 
   SECTION("a second open applies nothing") {
@@ -582,8 +592,8 @@ TEST_CASE("sqlite_store: concurrent readers never see half a batch", "[sqlite_st
     const int64_t n = static_cast<int64_t>(s.orders.size());
     if (n == 0)
       return s.accounts.empty() && s.executions.empty();
-    return s.accounts.size() == 1 && s.accounts[0].next_order_seq == n + 1
-           && s.accounts[0].cash.available == n && s.executions.size() == s.orders.size()
+    return s.accounts.size() == 1 && s.accounts[0].next_transfer_id == n + 1
+&& s.accounts[0].cash.available == n && s.executions.size() == s.orders.size()
            && s.orders.back().id == make_order_id(owner, n);
   };
 
@@ -620,7 +630,7 @@ TEST_CASE("sqlite_store: concurrent readers never see half a batch", "[sqlite_st
         account_row a;
         a.user = owner;
         a.cash.available = k;
-        a.next_order_seq = k + 1;
+        a.next_transfer_id = k + 1;
         b.accounts = {a};
         st.commit(b);
       }
@@ -666,4 +676,29 @@ TEST_CASE("sqlite_store: the WAL stays bounded however fast commits come", "[sql
   }
   sqlite_store reopened(dir.file(), opts);
   CHECK(reopened.load().orders.size() == all.orders.size());
+}
+
+TEST_CASE("sqlite_store: a database at migration 1 is upgraded with its rows kept", "[sqlite_store][migrations]") {
+  temp_dir dir;
+  {
+    // The file as a build with only migration 1 left it, with rows in it.
+    SQLite::Database db(dir.file(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(schema_migrations_sqlite_ddl);
+    db.exec(all_migrations().at(0).sqlite_sql);
+    db.exec("INSERT INTO schema_migrations VALUES (1, 'initial schema', '2026-01-01T00:00:00.000Z')");
+    db.exec("INSERT INTO accounts VALUES (7, 1000, 250, 3, 2)");
+    db.exec("INSERT INTO idempotency VALUES (7, 'key-1', 'sha:1', 117440513)");
+    db.exec("INSERT INTO idempotency VALUES (7, 'key-2', 'sha:2', 117440514)");
+  }
+  sqlite_store st(dir.file(), {});
+  auto snap = st.load();
+  REQUIRE(snap.accounts.size() == 1);
+  CHECK(snap.accounts[0].user == 7);
+  CHECK(snap.accounts[0].cash.available == 1000);
+  CHECK(snap.accounts[0].cash.held == 250);
+  CHECK(snap.accounts[0].next_transfer_id == 2);
+  check_same(snap.idempotency, {make_idem(7, "key-1", "sha:1", 117440513),
+                                make_idem(7, "key-2", "sha:2", 117440514)});
+  CHECK(recorded_migrations(dir.file()).size() == all_migrations().size());
 }
