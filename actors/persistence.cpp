@@ -1,6 +1,7 @@
 #include "actors/persistence.hpp"
 
 #include <cstdio>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -21,6 +22,8 @@ struct persistence_state {
   write_batch open;                            // rows waiting for the next transaction
   std::vector<caf::response_promise> waiting;  // requesters of those rows
   bool flush_queued = false;
+  bool paced = false; // this flush already waited for min_commit_interval
+  std::chrono::steady_clock::time_point last_commit_start;
   caf::error stopping; // set once asked to exit
   uint64_t commits = 0;
   static inline const char* name = "persistence";
@@ -33,6 +36,22 @@ void flush(persistence_ptr self) {
   st.flush_queued = false;
   if (st.open.empty() && st.waiting.empty())
     return;
+  auto interval = st.opts.min_commit_interval;
+  if (interval.count() > 0 && st.opts.detached && !st.stopping && !st.paced
+      && rows(st.open) < st.opts.max_batch_rows) {
+    auto allowed = st.last_commit_start + interval;
+    if (std::chrono::steady_clock::now() < allowed) {
+      std::this_thread::sleep_until(allowed);
+      // Queued behind the commits that arrived while this thread slept, so
+      // they join this batch.
+      st.paced = true;
+      st.flush_queued = true;
+      self->send(self, flush_now_atom::value);
+      return;
+    }
+  }
+  st.paced = false;
+  st.last_commit_start = std::chrono::steady_clock::now();
   auto batch = std::move(st.open);
   auto waiting = std::move(st.waiting);
   st.open = write_batch{};

@@ -77,7 +77,9 @@ struct options {
   bool idempotency_keys = true; // one unique Idempotency-Key per order, as clients send
   int workers = 0;              // CAF scheduler threads; 0: one per core, as brokerd runs
   size_t max_batch_rows = broker::persistence_options{}.max_batch_rows;
+  double min_commit_interval_us = -1; // -1: the node's default
   bool spin = false;            // spin instead of sleeping between sends
+  double send_quantum_us = 0;   // wake at most this often; send all that is due
   double drain_seconds = 60;    // how long to wait for outstanding acks after the last send
   int fsync_probe = 200;        // appends+fdatasync to time the disk; 0: skip
   bool keep = false;            // keep the temp data dir
@@ -118,6 +120,11 @@ struct options {
     "  --persistence-nice N  experiment: setpriority() the persistence thread to nice N\n"
     "                      (found as the first thread the node spawns; negative needs root)\n"
     "  --spin              busy-wait between sends instead of sleeping (costs a core)\n"
+    "  --min-commit-interval-us N  persistence starts a commit at most every N us under\n"
+    "                      load (default: brokerd's default)\n"
+    "  --send-quantum-us Q wake at most every Q us and send every order due by then, as an\n"
+    "                      I/O thread handles what one poll returned (default 0: wake per\n"
+    "                      order); latency still counts from each order's scheduled time\n"
     "  --drain S           wait at most S s for outstanding acks (default 60)\n"
     "  --fsync-probe N     time N 4 KiB append+fdatasync in the data dir first (default 200, 0: off)\n"
     "  --no-timeline       skip the per-second table\n"
@@ -190,6 +197,8 @@ options parse_args(int argc, char** argv) {
     else if (a == "--workers") o.workers = static_cast<int>(num(a));
     else if (a == "--max-batch-rows") o.max_batch_rows = static_cast<size_t>(num(a));
     else if (a == "--drain") o.drain_seconds = num(a);
+    else if (a == "--send-quantum-us") o.send_quantum_us = num(a);
+    else if (a == "--min-commit-interval-us") o.min_commit_interval_us = num(a);
     else if (a == "--fsync-probe") o.fsync_probe = static_cast<int>(num(a));
     else if (a == "--p99-limit-ms") o.p99_limit_ms = num(a);
     else if (a == "--tolerance") o.tolerance = num(a);
@@ -689,6 +698,9 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
         broker::node_options no;
         no.users.cost = broker::password_cost::minimum();
         no.persistence.max_batch_rows = o.max_batch_rows;
+        if (o.min_commit_interval_us >= 0)
+          no.persistence.min_commit_interval =
+            std::chrono::microseconds(static_cast<int64_t>(o.min_commit_interval_us));
         return no;
       }());
     R.node_start_ms = since(node_start);
@@ -762,7 +774,19 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
             while ((now = steady::now()) < due) {
             }
           } else {
-            std::this_thread::sleep_until(due);
+            // With a quantum, sleep until the last order due within it; the
+            // orders before it are then sent late, and measured so.
+            auto wake = due;
+            if (o.send_quantum_us > 0) {
+              auto quantum = std::chrono::nanoseconds(static_cast<int64_t>(o.send_quantum_us * 1e3));
+              for (uint64_t j = i + 1; j < total; ++j) {
+                auto next_due = t0 + std::chrono::nanoseconds(sched_ns(j));
+                if (next_due - due > quantum)
+                  break;
+                wake = next_due;
+              }
+            }
+            std::this_thread::sleep_until(wake);
             now = steady::now();
           }
         }
@@ -1037,6 +1061,9 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
   std::printf("  SQLite WAL, synchronous=%s; persistence max_batch_rows %zu; driver %s\n",
               o.sync_full ? "FULL (fsync per commit)" : "NORMAL (no fsync per commit)",
               o.max_batch_rows, o.spin ? "spins" : "sleeps (timer slack 1 ns)");
+  if (o.send_quantum_us > 0)
+    std::printf("  driver wakes at most every %.0f us and sends all orders due by then\n",
+                o.send_quantum_us);
   for (auto& kv : o.caf_settings)
     std::printf("  CAF setting %s\n", kv.c_str());
   if (o.persistence_nice)
@@ -1168,7 +1195,8 @@ std::string config_json(const options& o) {
              o.type == broker::order_type::limit ? "limit" : "market", o.sync_full ? "full" : "normal",
              o.idempotency_keys ? "true" : "false", o.max_batch_rows, o.workers,
              std::thread::hardware_concurrency())
-         + ",\"caf\":" + caf + ",\"rate\":" + fmt("%.0f", o.rate) + ",\"persistence_nice\":"
+         + ",\"caf\":" + caf + ",\"rate\":" + fmt("%.0f", o.rate)
+         + ",\"send_quantum_us\":" + fmt("%.0f", o.send_quantum_us) + ",\"persistence_nice\":"
          + (o.persistence_nice ? std::to_string(*o.persistence_nice) : std::string("null"));
 }
 
