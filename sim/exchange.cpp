@@ -173,6 +173,8 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
   st.calendar = std::move(calendar);
   st.clock = clock;
   st.opts = opts;
+  st.client_of.reserve(opts.expected_working_orders);
+  st.exchange_of.reserve(opts.expected_working_orders);
   st.rng.seed(opts.seed);
   st.session = "E" + std::to_string(clock->now() / 1'000'000);
   for (auto& inst : st.instruments->all()) {

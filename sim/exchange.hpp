@@ -26,6 +26,9 @@ struct exchange_options {
   int spread_ticks = 1;            // distance of the best quote from the mid
   int max_step_ticks = 4;          // random walk step per refresh
   bool market_maker = true;
+  // Working broker orders to size the order maps for up front: growing a hash
+  // map of a few hundred thousand entries stalls the exchange for milliseconds.
+  size_t expected_working_orders = 1 << 18;
 };
 
 caf::actor spawn_exchange(caf::actor_system& sys, std::shared_ptr<const instrument_table> instruments,
