@@ -63,7 +63,6 @@ const char* implausible(const order& o, const execution_report& r) {
 
 account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> ids)
   : profile_(std::move(seed.profile)),
-    cash_(seed.account.cash),
     order_ids_(std::move(ids)),
     next_transfer_id_(seed.account.next_transfer_id) {
   if (!order_ids_) {
@@ -84,6 +83,13 @@ account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> i
     idempotency_.emplace(e.key, std::move(e));
   for (auto& t : seed.transfers)
     transfers_.emplace(t.id, std::move(t));
+  // Only the total is stored; what is held follows from the books.
+  for (order_id id : working_)
+    cash_.held += orders_.at(id).held_cash;
+  for (auto& [_, t] : transfers_)
+    if (t.kind == transfer_kind::withdrawal && t.status == transfer_status::pending)
+      cash_.held += t.amount;
+  cash_.available = seed.account.cash - cash_.held;
   audit(); // what the store held must already satisfy every invariant
 }
 
@@ -152,8 +158,7 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
                      "order needs " + rupees(needed) + ", available " + rupees(cash_.available))};
     cash_.available -= needed;
     cash_.held += needed;
-    o.held_cash = needed;
-    write_account(out);
+    o.held_cash = needed; // the order row records the hold; the total is unchanged
   } else {
     auto it = holdings_.find(r.symbol);
     int64_t free = it == holdings_.end() ? 0 : it->second.quantity - it->second.held_quantity;
@@ -193,11 +198,9 @@ void account_book::abandon(order_id id, write_batch& out) {
   auto symbol = o.symbol;
   bool sell = o.side == side::sell;
   orders_.erase(it);
-  // The hold is released; the id is not reused (the node's source moved on).
+  // The hold is released (the total is unchanged); the id is not reused.
   if (sell)
     write_holding(symbol, out);
-  else
-    write_account(out);
   after_mutation();
 }
 
@@ -314,7 +317,8 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
       write_holding(o.symbol, out); // its reserved shares are free again
   }
   out.orders.push_back(o);
-  write_account(out);
+  if (r.kind == exec_kind::trade)
+    write_account(out); // a fill moves the total; holds and releases don't
   after_mutation();
   return o;
 }
@@ -431,7 +435,7 @@ void account_book::release_holds(order& o) {
 }
 
 account_row account_book::account_row_now() const {
-  return account_row{profile_.id, cash_, next_transfer_id_};
+  return account_row{profile_.id, cash_.available + cash_.held, next_transfer_id_};
 }
 
 void account_book::write_holding(const std::string& symbol, write_batch& out) const {

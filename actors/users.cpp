@@ -80,7 +80,7 @@ caf::behavior users_actor(users_ptr self, std::vector<user_profile> existing,
       p.created_at = st.clock->now();
       write_batch batch;
       batch.users.push_back(p);
-      batch.accounts.push_back(account_row{p.id, {}, 1});
+      batch.accounts.push_back(account_row{p.id, 0, 1});
       st.reserved.insert(p.email);
       auto rp = self->make_response_promise<user_id>();
       self->request(st.persistence, caf::infinite, commit_atom::value, std::move(batch))

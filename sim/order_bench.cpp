@@ -545,7 +545,7 @@ void seed_users(broker::store& db, int64_t users, broker::timestamp now) {
     b.users.push_back(std::move(p));
     broker::account_row a;
     a.user = u;
-    a.cash.available = 1'000'000'000'000; // 1e12 paise = 1e10 rupees
+    a.cash = 1'000'000'000'000; // 1e12 paise = 1e10 rupees
     b.accounts.push_back(a);
   }
   db.commit(b);

@@ -258,6 +258,23 @@ ALTER TABLE idempotency DROP CONSTRAINT idempotency_pkey;
 ALTER TABLE idempotency ADD PRIMARY KEY (order_id);
 )sql";
 
+// Migration 3. The account row keeps only total cash; the held part is derived
+// from working orders and pending withdrawals at load, so holds and releases
+// (every order placed or cancelled) no longer rewrite the account row.
+const char* const v3_sqlite = R"sql(
+ALTER TABLE accounts ADD COLUMN cash INTEGER NOT NULL DEFAULT 0;
+UPDATE accounts SET cash = cash_available + cash_held;
+ALTER TABLE accounts DROP COLUMN cash_available;
+ALTER TABLE accounts DROP COLUMN cash_held;
+)sql";
+
+const char* const v3_postgres = R"sql(
+ALTER TABLE accounts ADD COLUMN cash BIGINT NOT NULL DEFAULT 0;
+UPDATE accounts SET cash = cash_available + cash_held;
+ALTER TABLE accounts DROP COLUMN cash_available;
+ALTER TABLE accounts DROP COLUMN cash_held;
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -265,6 +282,7 @@ const std::vector<migration>& all_migrations() {
   static const std::vector<migration> list{
     {1, "initial schema", v1_sqlite, v1_postgres},
     {2, "order ids in placement order: append-only keys", v2_sqlite, v2_postgres},
+    {3, "accounts store total cash; holds are derived", v3_sqlite, v3_postgres},
   };
   return list;
 }

@@ -149,23 +149,21 @@ user_profile read_user(SQLite::Statement& s) {
 }
 
 constexpr const char* upsert_account_sql =
-  "INSERT INTO accounts (user_id, cash_available, cash_held, next_transfer_id)"
-  " VALUES (?1, ?2, ?3, ?4)"
-  " ON CONFLICT (user_id) DO UPDATE SET cash_available = excluded.cash_available,"
-  " cash_held = excluded.cash_held, next_transfer_id = excluded.next_transfer_id";
+  "INSERT INTO accounts (user_id, cash, next_transfer_id) VALUES (?1, ?2, ?3)"
+  " ON CONFLICT (user_id) DO UPDATE SET cash = excluded.cash,"
+  " next_transfer_id = excluded.next_transfer_id";
 constexpr const char* select_accounts_sql =
-  "SELECT user_id, cash_available, cash_held, next_transfer_id"
+  "SELECT user_id, cash, next_transfer_id"
   " FROM accounts ORDER BY user_id";
 
 void write_row(SQLite::Statement& s, const account_row& a) {
-  run(s, a.user, a.cash.available, a.cash.held, a.next_transfer_id);
+  run(s, a.user, a.cash, a.next_transfer_id);
 }
 account_row read_account(SQLite::Statement& s) {
   row_reader r(s);
   account_row a;
   a.user = r.i64();
-  a.cash.available = r.i64();
-  a.cash.held = r.i64();
+  a.cash = r.i64();
   a.next_transfer_id = r.i64();
   return a;
 }

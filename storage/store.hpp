@@ -15,9 +15,12 @@
 
 namespace broker {
 
+// The account's cash is stored as one total. How much of it is held is not
+// stored: it follows from the working orders' held_cash and the pending
+// withdrawals, so placing or cancelling an order writes no account row.
 struct account_row {
   user_id user = 0;
-  cash_balance cash;
+  money cash = 0; // available + held
   int64_t next_transfer_id = 1;
 };
 

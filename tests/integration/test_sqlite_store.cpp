@@ -75,8 +75,7 @@ user_profile make_user(user_id id, kyc_status kyc) {
 account_row make_account(user_id user) {
   account_row a;
   a.user = user;
-  a.cash.available = -150; // an overdraft must round-trip even if the books forbid it
-  a.cash.held = 987'654'321'012;
+  a.cash = -987'654'321'012; // an overdraft must round-trip even if the books forbid it
   a.next_transfer_id = 7;
   return a;
 }
@@ -176,8 +175,7 @@ void check_same(const user_profile& a, const user_profile& b) {
 
 void check_same(const account_row& a, const account_row& b) {
   CHECK(a.user == b.user);
-  CHECK(a.cash.available == b.cash.available);
-  CHECK(a.cash.held == b.cash.held);
+  CHECK(a.cash == b.cash);
   CHECK(a.next_transfer_id == b.next_transfer_id);
 }
 
@@ -352,7 +350,7 @@ TEST_CASE("sqlite_store: upserts keep the latest state of each row", "[sqlite_st
   u.name = "Ananya R.";
   second.users = {u};
   account_row a = first.accounts[0];
-  a.cash = {-1, 2};
+  a.cash = 1;
   a.next_transfer_id = 8;
   second.accounts = {a};
   holding_row h = first.holdings[0];
@@ -593,7 +591,7 @@ TEST_CASE("sqlite_store: concurrent readers never see half a batch", "[sqlite_st
     if (n == 0)
       return s.accounts.empty() && s.executions.empty();
     return s.accounts.size() == 1 && s.accounts[0].next_transfer_id == n + 1
-&& s.accounts[0].cash.available == n && s.executions.size() == s.orders.size()
+&& s.accounts[0].cash == n && s.executions.size() == s.orders.size()
            && s.orders.back().id == make_order_id(owner, n);
   };
 
@@ -629,7 +627,7 @@ TEST_CASE("sqlite_store: concurrent readers never see half a batch", "[sqlite_st
                                        exec_kind::trade)};
         account_row a;
         a.user = owner;
-        a.cash.available = k;
+        a.cash = k;
         a.next_transfer_id = k + 1;
         b.accounts = {a};
         st.commit(b);
@@ -695,8 +693,7 @@ TEST_CASE("sqlite_store: a database at migration 1 is upgraded with its rows kep
   auto snap = st.load();
   REQUIRE(snap.accounts.size() == 1);
   CHECK(snap.accounts[0].user == 7);
-  CHECK(snap.accounts[0].cash.available == 1000);
-  CHECK(snap.accounts[0].cash.held == 250);
+  CHECK(snap.accounts[0].cash == 1250); // available + held: the held part is derived now
   CHECK(snap.accounts[0].next_transfer_id == 2);
   check_same(snap.idempotency, {make_idem(7, "key-1", "sha:1", 117440513),
                                 make_idem(7, "key-2", "sha:2", 117440514)});
