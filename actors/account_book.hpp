@@ -91,7 +91,7 @@ private:
   // Cheap checks always, and the full audit often enough that its cost per
   // mutation is at most `audit_cost_per_mutation` items of the book.
   void after_mutation();
-  static constexpr size_t audit_cost_per_mutation = 16;
+  static constexpr size_t audit_cost_per_mutation = 4;
   size_t mutations_since_audit_ = 0;
 
   void set_status(order& o, order_status to);
