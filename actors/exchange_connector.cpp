@@ -13,6 +13,7 @@ struct connector_state {
   caf::actor directory;
   caf::actor exchange;
   std::vector<caf::message> waiting; // sent before the exchange attached
+  std::shared_ptr<const symbol_actors> symbols;
   static inline const char* name = "exchange_connector";
 };
 
@@ -20,8 +21,10 @@ using connector_ptr = caf::stateful_actor<connector_state>*;
 
 } // namespace
 
-caf::behavior exchange_connector(connector_ptr self, std::string link) {
+caf::behavior exchange_connector(connector_ptr self, std::string link,
+                                 std::shared_ptr<const symbol_actors> symbols) {
   self->state.link = std::move(link);
+  self->state.symbols = std::move(symbols);
   self->set_down_handler([=](const caf::down_msg& dm) {
     if (dm.source == self->state.exchange.address())
       self->state.exchange = nullptr; // orders wait until it is attached again
@@ -54,11 +57,23 @@ caf::behavior exchange_connector(connector_ptr self, std::string link) {
     [=](const execution_report& r) {
       self->send(self->state.directory, r);
     },
+    [=](ticks_atom, std::vector<tick>& ticks) {
+      // One message per symbol per batch, never one per tick.
+      std::map<std::string, std::vector<tick>> by_symbol;
+      for (auto& t : ticks)
+        by_symbol[t.symbol].push_back(std::move(t));
+      for (auto& [symbol, batch] : by_symbol) {
+        auto it = self->state.symbols->find(symbol);
+        if (it != self->state.symbols->end())
+          self->send(it->second, ticks_atom::value, std::move(batch));
+      }
+    },
   };
 }
 
-caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link) {
-  return sys.spawn(exchange_connector, std::move(link));
+caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link,
+                                    std::shared_ptr<const symbol_actors> symbols) {
+  return sys.spawn(exchange_connector, std::move(link), std::move(symbols));
 }
 
 } // namespace broker

@@ -9,17 +9,21 @@
 // order_id, symbol, account), (reconcile_atom, vector<order>), and sends back
 // execution_report messages to the connector, each carrying the account the
 // order was placed for (FIX tag 1), which is how reports find their account.
+// Its market data feed, (ticks_atom, vector<tick>) batches, goes on to the
+// symbol actors, one batch per symbol.
 #include <string>
 #include <vector>
 
 #include <caf/fwd.hpp>
 
+#include "actors/symbol.hpp"
 #include "protocol/types.hpp"
 
 namespace broker {
 
 // Send it (account_atom, directory) before the first report can arrive.
 // `link` names the kind of exchange link ("in-process simulated exchange").
-caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link);
+caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link,
+                                    std::shared_ptr<const symbol_actors> symbols);
 
 } // namespace broker

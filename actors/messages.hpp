@@ -6,6 +6,7 @@
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "protocol/market_data.hpp"
 #include "protocol/reject_reason.hpp"
 #include "protocol/requests.hpp"
 #include "protocol/types.hpp"
@@ -49,6 +50,12 @@ using payout_atom = caf::atom_constant<caf::atom("payout")>;
 using frame_atom = caf::atom_constant<caf::atom("frame")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using push_atom = caf::atom_constant<caf::atom("push")>;
+
+// Market data (exchange -> connector -> symbol -> session).
+using ticks_atom = caf::atom_constant<caf::atom("ticks")>;       // a batch of ticks
+using conflate_atom = caf::atom_constant<caf::atom("conflate")>; // a symbol's push timer
+using quote_atom = caf::atom_constant<caf::atom("quote")>;       // ask a symbol for its quote
+using drain_atom = caf::atom_constant<caf::atom("drain")>;       // a session writes what waits
 
 using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: run this call
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
@@ -125,6 +132,14 @@ template <class F> typename F::result_type inspect(F& f, transfer& x) {
 }
 template <class F> typename F::result_type inspect(F& f, idempotency_entry& x) {
   return f(caf::meta::type_name("idempotency_entry"), x.user, x.key, x.request_digest, x.order);
+}
+template <class F> typename F::result_type inspect(F& f, tick& x) {
+  return f(caf::meta::type_name("tick"), x.symbol, x.exchange_time, x.last_price, x.last_quantity,
+           x.bid, x.ask);
+}
+template <class F> typename F::result_type inspect(F& f, quote& x) {
+  return f(caf::meta::type_name("quote"), x.symbol, x.ltp, x.open, x.high, x.low, x.prev_close,
+           x.volume, x.bid, x.ask, x.time);
 }
 template <class F> typename F::result_type inspect(F& f, account_row& x) {
   return f(caf::meta::type_name("account_row"), x.user, x.cash, x.next_transfer_id);

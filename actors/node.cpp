@@ -25,7 +25,8 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   }
 
   persistence_ = spawn_persistence(sys, db, opts.persistence);
-  connector_ = spawn_exchange_connector(sys, "in-process");
+  symbols_ = spawn_symbols(sys, *instruments_, opts.symbols);
+  connector_ = spawn_exchange_connector(sys, "in-process", symbols_);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
   env->connector = connector_;
@@ -58,8 +59,11 @@ void node::stop(std::chrono::seconds timeout) {
                     caf::after(timeout) >> [&] { waiting = 1; });
   };
   // No new reports, then no new writes, then the last flush.
-  stop_and_wait({outside_.exchange, connector_, users_, directory_, outside_.kyc_provider,
-                 outside_.payment_gateway});
+  std::vector<caf::actor> first{outside_.exchange, connector_, users_, directory_,
+                               outside_.kyc_provider, outside_.payment_gateway};
+  for (auto& [_, a] : *symbols_)
+    first.push_back(a);
+  stop_and_wait(first);
   stop_and_wait({persistence_});
   // Last: whatever they still wait for is answered "shutting down".
   stop_and_wait(gateways_);
@@ -76,6 +80,8 @@ node::~node() {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& g : gateways_)
     caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+  for (auto& [_, a] : *symbols_)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 namespace {
@@ -214,10 +220,19 @@ void node::get_order(user_id u, order_id id, reply<order> done) {
 void node::list_orders(user_id u, order_query q, reply<order_page> done) {
   ask_account(u, std::move(done), orders_atom::value, std::move(q));
 }
+void node::get_quote(const std::string& symbol, reply<quote> done) {
+  auto it = symbols_->find(symbol);
+  if (it == symbols_->end()) {
+    done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
+    return;
+  }
+  ask(it->second, std::move(done), quote_atom::value);
+}
 
 std::shared_ptr<frame_handler> node::open_session(std::shared_ptr<frame_sink> sink,
                                                   token_verifier verify) {
-  return broker::open_session(sys_, directory_, std::move(sink), std::move(verify));
+  return broker::open_session(sys_, directory_, symbols_, opts_.sessions, std::move(sink),
+                              std::move(verify));
 }
 
 } // namespace broker

@@ -22,6 +22,7 @@
 #include "actors/messages.hpp"
 #include "actors/persistence.hpp"
 #include "actors/session.hpp"
+#include "actors/symbol.hpp"
 #include "actors/users.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/frames.hpp"
@@ -43,6 +44,8 @@ struct node_options {
   std::chrono::seconds request_timeout{30};
   size_t gateways = 4; // actors carrying calls in; a user's calls always use the same one
   gateway_options gateway;
+  symbol_options symbols;
+  session_options sessions;
 };
 
 template <class T>
@@ -75,6 +78,8 @@ public:
   void cancel_order(user_id u, order_id id, reply<order> done);
   void get_order(user_id u, order_id id, reply<order> done);
   void list_orders(user_id u, order_query q, reply<order_page> done);
+  // The symbol's quote; unknown_symbol for one not in the instrument table.
+  void get_quote(const std::string& symbol, reply<quote> done);
 
   std::shared_ptr<frame_handler> open_session(std::shared_ptr<frame_sink> sink, token_verifier verify);
 
@@ -83,6 +88,7 @@ public:
   caf::actor persistence() const { return persistence_; }
   caf::actor connector() const { return connector_; }
   caf::actor users() const { return users_; }
+  const symbol_actors& symbols() const { return *symbols_; }
 
 private:
   template <class T, class... Ts>
@@ -97,6 +103,7 @@ private:
   caf::actor_system& sys_;
   const utc_clock& clock_;
   std::shared_ptr<const instrument_table> instruments_;
+  std::shared_ptr<const symbol_actors> symbols_;
   // Account handles, so a call is one hop to the account, not two. Read from
   // edge threads and bridge actors alike, hence the mutex.
   std::mutex accounts_mutex_;

@@ -1,5 +1,8 @@
 #include "actors/session.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
@@ -13,9 +16,16 @@ namespace {
 struct session_state {
   std::shared_ptr<frame_sink> sink;
   caf::actor directory;
+  std::shared_ptr<const symbol_actors> symbols;
+  session_options opts;
   token_verifier verify;
   std::optional<user_id> user;
   caf::actor account; // set while subscribed to "orders"
+  std::map<std::string, quote_mode> watching; // symbols followed, and how much of each
+  std::map<std::string, quote> unsent;        // the latest quote per symbol not yet written
+  bool drain_queued = false;
+  // When the socket queue was first found full, while it stays full.
+  std::optional<caf::actor_clock::time_point> behind_since;
   static inline const char* name = "session";
 };
 
@@ -68,6 +78,141 @@ void subscribe_orders(session_ptr self) {
       [=](caf::error&) { send_error(self, "unavailable", "account not available", "channels"); });
 }
 
+std::vector<std::string> sorted_unique(const std::vector<std::string>& in) {
+  std::vector<std::string> out(in);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void send_symbols_ack(session_ptr self, std::string_view action,
+                      const std::vector<std::string>& symbols,
+                      std::optional<quote_mode> mode) {
+  json_writer w;
+  w.begin_object().field("type", action).field("status", "ok").key("symbols").begin_array();
+  for (auto& s : symbols)
+    w.value(s);
+  w.end_array();
+  if (mode)
+    w.field("mode", to_string(*mode));
+  w.end_object();
+  send_frame(self, w.take());
+}
+
+void send_unknown_symbol(session_ptr self, const std::string& symbol) {
+  json_writer w;
+  w.begin_object()
+    .field("type", "error")
+    .field("code", "unknown_symbol")
+    .field("message", "unknown symbol " + symbol)
+    .field("field", "symbols")
+    .field("symbol", symbol)
+    .end_object();
+  send_frame(self, w.take());
+}
+
+// {"action":"subscribe"|"unsubscribe"|"mode","symbols":[...],"mode":...}.
+// Each symbol is handled on its own: an unknown one gets an error frame naming
+// it and the rest of the request still applies.
+void on_symbols(session_ptr self, const std::string& action, const json_field& field,
+                const json_field* mode_field) {
+  auto& st = self->state;
+  if (field.type != json_field::kind::array || !field.array_of_strings) {
+    send_error(self, "invalid_field", "symbols must be an array of strings", "symbols");
+    return;
+  }
+  std::optional<quote_mode> mode;
+  if (mode_field) {
+    if (mode_field->type == json_field::kind::string)
+      mode = parse_quote_mode(mode_field->text);
+    if (!mode) {
+      send_error(self, "invalid_field", "mode must be one of ltp, quote, full", "mode");
+      return;
+    }
+  } else if (action == "mode") {
+    send_error(self, "missing_field", "mode is required", "mode");
+    return;
+  } else if (action == "subscribe") {
+    mode = quote_mode::quote;
+  }
+  std::vector<std::string> done;
+  auto self_handle = caf::actor_cast<caf::actor>(self);
+  size_t refused_for_limit = 0;
+  for (auto& symbol : sorted_unique(field.strings)) {
+    auto it = st.symbols->find(symbol);
+    if (it == st.symbols->end()) {
+      send_unknown_symbol(self, symbol);
+      continue;
+    }
+    auto w = st.watching.find(symbol);
+    if (action == "subscribe") {
+      if (w != st.watching.end()) {
+        w->second = *mode;
+      } else if (st.watching.size() >= st.opts.max_symbols) {
+        ++refused_for_limit;
+        continue;
+      } else {
+        st.watching.emplace(symbol, *mode);
+        self->send(it->second, watch_atom::value, self_handle);
+      }
+    } else if (action == "unsubscribe") {
+      if (w != st.watching.end()) {
+        st.watching.erase(w);
+        st.unsent.erase(symbol);
+        self->send(it->second, unwatch_atom::value, self_handle);
+      }
+    } else { // mode
+      if (w == st.watching.end()) {
+        send_error(self, "not_subscribed", "not subscribed to " + symbol, "symbols");
+        continue;
+      }
+      w->second = *mode;
+    }
+    done.push_back(symbol);
+  }
+  if (refused_for_limit > 0)
+    send_error(self, "too_many_symbols",
+               "a connection may follow at most " + std::to_string(st.opts.max_symbols)
+                 + " symbols; " + std::to_string(refused_for_limit) + " not subscribed",
+               "symbols");
+  send_symbols_ack(self, action, done, action == "unsubscribe" ? std::nullopt : mode);
+}
+
+// Writes the waiting quotes, batched, while the socket's queue is short. A
+// client that stays behind for slow_client_timeout is closed.
+void drain(session_ptr self) {
+  auto& st = self->state;
+  st.drain_queued = false;
+  if (st.unsent.empty())
+    return;
+  if (st.sink->queued_frames() >= st.opts.max_queued_frames) {
+    auto now = self->clock().now();
+    if (!st.behind_since)
+      st.behind_since = now;
+    if (now - *st.behind_since >= st.opts.slow_client_timeout) {
+      st.sink->close(close_try_again_later, "client too slow");
+      self->quit();
+      return;
+    }
+    st.drain_queued = true;
+    self->delayed_send(self, st.opts.retry_every, drain_atom::value);
+    return;
+  }
+  st.behind_since.reset();
+  auto it = st.unsent.begin();
+  while (it != st.unsent.end()) {
+    json_writer w;
+    w.begin_object().field("channel", "quotes").key("data").begin_array();
+    for (size_t n = 0; n < st.opts.quotes_per_frame && it != st.unsent.end(); ++n, ++it) {
+      auto mode = st.watching.find(it->first);
+      write_quote(w, it->second, mode == st.watching.end() ? quote_mode::ltp : mode->second);
+    }
+    w.end_array().end_object();
+    send_frame(self, w.take());
+  }
+  st.unsent.clear();
+}
+
 void on_frame(session_ptr self, const std::string& text) {
   std::string why;
   auto msg = json_object::parse(text, &why);
@@ -96,9 +241,18 @@ void on_frame(session_ptr self, const std::string& text) {
     }
     self->state.user = user;
     send_ack(self, "auth");
-  } else if (a == "subscribe" || a == "unsubscribe") {
+  } else if (a == "subscribe" || a == "unsubscribe" || a == "mode") {
     auto channels = msg->find("channels");
-    if (!channels || channels->type != json_field::kind::array || !channels->array_of_strings) {
+    auto symbols = msg->find("symbols");
+    if (!channels && !symbols) {
+      send_error(self, "missing_field", "symbols or channels is required", "symbols");
+      return;
+    }
+    if (symbols)
+      on_symbols(self, a, *symbols, msg->find("mode"));
+    if (!channels || a == "mode")
+      return;
+    if (channels->type != json_field::kind::array || !channels->array_of_strings) {
       send_error(self, "invalid_field", "channels must be an array of strings", "channels");
       return;
     }
@@ -132,10 +286,22 @@ std::string push_frame(std::string_view type, const View& write) {
   return w.take();
 }
 
+void unwatch_all(session_ptr self) {
+  auto& st = self->state;
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (st.account)
+    self->send(st.account, unwatch_atom::value, me);
+  for (auto& [symbol, _] : st.watching)
+    self->send(st.symbols->at(symbol), unwatch_atom::value, me);
+}
+
 caf::behavior session_actor(session_ptr self, caf::actor directory,
+                            std::shared_ptr<const symbol_actors> symbols, session_options opts,
                             std::shared_ptr<frame_sink> sink, token_verifier verify) {
   self->state.sink = std::move(sink);
   self->state.directory = std::move(directory);
+  self->state.symbols = std::move(symbols);
+  self->state.opts = opts;
   self->state.verify = std::move(verify);
   // Whatever ends the actor, the socket goes with it.
   self->attach_functor([sink = self->state.sink](const caf::error&) {
@@ -152,9 +318,22 @@ caf::behavior session_actor(session_ptr self, caf::actor directory,
     [=](push_atom, const cash_balance& c) {
       send_frame(self, push_frame("balance", [&](json_writer& w) { write_balance(w, c); }));
     },
+    [=](push_atom, quote& q) {
+      auto& st = self->state;
+      if (!st.watching.count(q.symbol))
+        return; // unsubscribed since it was sent
+      auto symbol = q.symbol;
+      st.unsent.insert_or_assign(std::move(symbol), std::move(q));
+      if (!st.drain_queued) {
+        // Behind whatever else is in the mailbox: quotes that arrive together
+        // leave together.
+        st.drain_queued = true;
+        self->send(self, drain_atom::value);
+      }
+    },
+    [=](drain_atom) { drain(self); },
     [=](closed_atom) {
-      if (self->state.account)
-        self->send(self->state.account, unwatch_atom::value, caf::actor_cast<caf::actor>(self));
+      unwatch_all(self);
       self->quit();
     },
   };
@@ -177,9 +356,12 @@ private:
 } // namespace
 
 std::shared_ptr<frame_handler> open_session(caf::actor_system& sys, caf::actor directory,
+                                            std::shared_ptr<const symbol_actors> symbols,
+                                            session_options opts,
                                             std::shared_ptr<frame_sink> sink,
                                             token_verifier verify) {
-  auto session = sys.spawn(session_actor, std::move(directory), std::move(sink), std::move(verify));
+  auto session = sys.spawn(session_actor, std::move(directory), std::move(symbols), opts,
+                           std::move(sink), std::move(verify));
   return std::make_shared<session_frames>(std::move(session));
 }
 

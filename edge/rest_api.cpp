@@ -87,6 +87,7 @@ public:
   explicit ws_frames_out(std::shared_ptr<ws_sink> s) : sink_(std::move(s)) {}
   bool send_text(std::string frame) override { return sink_->send_text(std::move(frame)); }
   void close(uint16_t code, std::string reason) override { sink_->close(code, std::move(reason)); }
+  size_t queued_frames() const override { return sink_->queued_frames(); }
 
 private:
   std::shared_ptr<ws_sink> sink_;
@@ -104,8 +105,81 @@ private:
 };
 
 const std::string orders_prefix = "/v1/orders/";
+const std::string stocks_prefix = "/v1/stocks/";
+
+// ?page=&limit=: whole numbers from 1; false (and a 400 sent) when not.
+bool read_paging(const http_request& req, int64_t& page, int64_t& limit, int64_t max_limit,
+                 respond_fn& respond) {
+  for (auto [name, target, max] : {std::tuple{"page", &page, int64_t{1'000'000}},
+                                   std::tuple{"limit", &limit, max_limit}}) {
+    if (auto v = req.query_param(name)) {
+      auto n = positive_integer(*v);
+      if (!n || *n > max) {
+        respond(error(400, "invalid_field",
+                      std::string{name} + " must be a whole number from 1 to " + std::to_string(max),
+                      name));
+        return false;
+      }
+      *target = *n;
+    }
+  }
+  return true;
+}
 
 } // namespace
+
+void rest_api::on_stocks(const http_request& req, respond_fn respond) {
+  const auto& path = req.path;
+  const auto& all = node_.instruments().all();
+  if (path == "/v1/stocks") {
+    int64_t page = 1, limit = 50;
+    if (!read_paging(req, page, limit, 500, respond))
+      return;
+    auto total = static_cast<int64_t>(all.size());
+    json_writer w;
+    w.begin_object().key("stocks").begin_array();
+    for (int64_t i = (page - 1) * limit; i < total && i < page * limit; ++i)
+      write_instrument(w, all[static_cast<size_t>(i)]);
+    w.end_array()
+      .field("page", page)
+      .field("limit", limit)
+      .field("total", total)
+      .field("totalPages", (total + limit - 1) / limit)
+      .end_object();
+    respond(json(200, w.take()));
+    return;
+  }
+  if (path == "/v1/stocks/search") {
+    auto q = req.query_param("q");
+    if (!q || q->empty() || q->size() > 64) {
+      respond(error(400, q ? "invalid_field" : "missing_field",
+                    "q is required: 1 to 64 characters of a symbol or company name", "q"));
+      return;
+    }
+    int64_t page = 1, limit = 20;
+    if (!read_paging(req, page, limit, 100, respond))
+      return;
+    json_writer w;
+    w.begin_object().field("query", *q).key("results").begin_array();
+    for (auto* i : node_.instruments().search(*q, static_cast<size_t>(limit)))
+      write_instrument(w, *i);
+    w.end_array().end_object();
+    respond(json(200, w.take()));
+    return;
+  }
+  auto symbol = path.substr(stocks_prefix.size());
+  if (symbol.empty() || symbol.find('/') != std::string::npos) {
+    respond(error(404, "not_found", "no such endpoint"));
+    return;
+  }
+  if (!node_.instruments().find(symbol)) {
+    respond(error(404, "unknown_symbol", "unknown symbol " + symbol, "symbol"));
+    return;
+  }
+  node_.get_quote(symbol, answer<quote>(std::move(respond), 200, [](json_writer& w, const quote& q) {
+                    write_quote(w, q, quote_mode::full);
+                  }));
+}
 
 void rest_api::on_request(http_request req, respond_fn respond) {
   const auto& path = req.path;
@@ -148,6 +222,16 @@ void rest_api::on_request(http_request req, respond_fn respond) {
                     .time_field("expiresAt", t.expires_at)
                     .end_object();
                 }));
+    return;
+  }
+
+  // Market data is public.
+  if (path == "/v1/stocks" || path.rfind(stocks_prefix, 0) == 0) {
+    if (method != "GET") {
+      respond(error(405, "method_not_allowed", "use GET"));
+      return;
+    }
+    on_stocks(req, std::move(respond));
     return;
   }
 
@@ -245,19 +329,8 @@ void rest_api::on_request(http_request req, respond_fn respond) {
         }
         q.status = *s;
       }
-      for (auto [name, target, max] : {std::tuple{"page", &q.page, int64_t{1'000'000}},
-                                       std::tuple{"limit", &q.limit, int64_t{500}}}) {
-        if (auto v = req.query_param(name)) {
-          auto n = positive_integer(*v);
-          if (!n || *n > max) {
-            respond(error(400, "invalid_field",
-                          std::string{name} + " must be a whole number from 1 to " + std::to_string(max),
-                          name));
-            return;
-          }
-          *target = *n;
-        }
-      }
+      if (!read_paging(req, q.page, q.limit, 500, respond))
+        return;
       node_.list_orders(u, q, answer<order_page>(std::move(respond), 200,
                                                   [q](json_writer& w, const order_page& p) {
                                                     w.begin_object().key("orders").begin_array();

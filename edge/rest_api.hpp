@@ -17,6 +17,7 @@ public:
                                            std::shared_ptr<ws_sink> sink) override;
 
 private:
+  void on_stocks(const http_request& req, respond_fn respond);
   node& node_;
   const token_authority& tokens_;
 };

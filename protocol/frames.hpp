@@ -2,6 +2,7 @@
 // The boundary between a WebSocket connection (edge/) and its session actor
 // (actors/): text in through frame_handler, text out through frame_sink.
 // Neither side sees the other's library.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -14,6 +15,8 @@ public:
   // false when the frame was dropped: connection closed or outbound queue full.
   virtual bool send_text(std::string frame) = 0;
   virtual void close(uint16_t code, std::string reason) = 0;
+  // Frames queued and not yet written to the socket: how far behind the client is.
+  virtual size_t queued_frames() const = 0;
 };
 
 // Inbound: called in order, one at a time, for one connection.

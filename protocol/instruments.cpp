@@ -1,5 +1,7 @@
 #include "protocol/instruments.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -16,6 +18,49 @@ instrument_table::instrument_table(std::vector<instrument> list) : list_(std::mo
 const instrument* instrument_table::find(const std::string& symbol) const {
   auto it = index_.find(symbol);
   return it == index_.end() ? nullptr : &list_[it->second];
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// A word starts after anything that is not a letter or digit ("Bajaj-Auto", "M&M").
+bool a_word_starts_with(std::string_view name, std::string_view prefix) {
+  for (size_t i = 0; i < name.size(); ++i) {
+    bool word_start = i == 0 || !std::isalnum(static_cast<unsigned char>(name[i - 1]));
+    if (word_start && starts_with(name.substr(i), prefix))
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
+std::vector<const instrument*> instrument_table::search(std::string_view query, size_t limit) const {
+  auto q = lower(query);
+  std::vector<std::pair<int, const instrument*>> hits;
+  if (!q.empty())
+    for (auto& [_, i] : index_) { // index_ is in symbol order
+      auto symbol = lower(list_[i].symbol);
+      int rank = symbol == q ? 0 : starts_with(symbol, q) ? 1 : a_word_starts_with(lower(list_[i].name), q) ? 2 : -1;
+      if (rank >= 0)
+        hits.emplace_back(rank, &list_[i]);
+    }
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const instrument*> out;
+  for (size_t k = 0; k < hits.size() && k < limit; ++k)
+    out.push_back(hits[k].second);
+  return out;
 }
 
 std::shared_ptr<const instrument_table> load_instruments(const std::string& path) {

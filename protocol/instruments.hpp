@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/types.hpp"
@@ -15,6 +16,10 @@ public:
   explicit instrument_table(std::vector<instrument> list);
   const instrument* find(const std::string& symbol) const; // null if unknown
   const std::vector<instrument>& all() const { return list_; }
+  // Instruments whose symbol starts with `query`, or with a word of its name
+  // that does (case-insensitive): an exact symbol first, then symbol prefixes,
+  // then name matches, each in symbol order; at most `limit`.
+  std::vector<const instrument*> search(std::string_view query, size_t limit) const;
 
 private:
   std::vector<instrument> list_;

@@ -35,6 +35,44 @@ void write_balance(json_writer& w, const cash_balance& c) {
     .end_object();
 }
 
+void write_quote(json_writer& w, const quote& q, quote_mode mode) {
+  w.begin_object()
+    .field("symbol", q.symbol)
+    .money_field("ltp", q.ltp)
+    .money_field("change", q.change())
+    .money_field("changePercent", q.change_basis_points()); // two decimals, like money
+  if (mode != quote_mode::ltp) {
+    w.money_field("open", q.open)
+      .money_field("high", q.high)
+      .money_field("low", q.low)
+      .money_field("prevClose", q.prev_close)
+      .field("volume", q.volume);
+  }
+  if (mode == quote_mode::full) {
+    // An empty side of the book is null, not 0.00.
+    w.key("bid");
+    q.bid > 0 ? w.money_value(q.bid) : w.null();
+    w.key("ask");
+    q.ask > 0 ? w.money_value(q.ask) : w.null();
+  }
+  if (q.time > 0)
+    w.time_field("timestamp", q.time);
+  else
+    w.key("timestamp").null();
+  w.end_object();
+}
+
+void write_instrument(json_writer& w, const instrument& i) {
+  w.begin_object()
+    .field("symbol", i.symbol)
+    .field("name", i.name)
+    .money_field("tickSize", i.tick_size)
+    .field("lotSize", i.lot_size)
+    .money_field("lowerBand", i.lower_band())
+    .money_field("upperBand", i.upper_band())
+    .end_object();
+}
+
 void write_profile(json_writer& w, const user_profile& p) {
   w.begin_object()
     .field("userId", std::to_string(p.id))

@@ -21,6 +21,7 @@ struct symbol_market {
   const instrument* inst = nullptr;
   money mid = 0;
   std::vector<std::string> quotes; // the liquidity provider's resting orders
+  money last_bid = 0, last_ask = 0;  // top of the book as last sent on the feed
 };
 
 struct exchange_state {
@@ -37,6 +38,7 @@ struct exchange_state {
   std::unordered_map<std::string, broker_order> client_of; // exchange id -> broker's order
   std::unordered_map<order_id, std::string> exchange_of; // broker order id -> exchange id (working)
   caf::actor connector;
+  std::vector<tick> ticks; // the feed since the last flush_ticks
   uint64_t next_order = 1;
   uint64_t next_exec = 1;
   std::string session; // makes exec ids unique across exchange restarts
@@ -65,9 +67,39 @@ void report(exchange_ptr self, execution_report r) {
     self->send(self->state.connector, std::move(r));
 }
 
-// Turns the book's events about broker orders into execution reports.
-void publish(exchange_ptr self, const std::vector<book_event>& events, bool from_cancel) {
+// The market data side of a book operation: a tick per trade (counted once,
+// on the aggressor's event) and one when the top of the book moved.
+void record_ticks(exchange_state& st, symbol_market& m, const std::vector<book_event>& events) {
+  money bid = m.book->best_bid().value_or(0);
+  money ask = m.book->best_ask().value_or(0);
+  timestamp now = st.clock->now();
+  bool traded = false;
+  for (auto& ev : events)
+    if (ev.kind == book_event_kind::trade && ev.aggressor) {
+      st.ticks.push_back(tick{m.inst->symbol, now, ev.last_price, ev.last_quantity, bid, ask});
+      traded = true;
+    }
+  if (!traded && (bid != m.last_bid || ask != m.last_ask))
+    st.ticks.push_back(tick{m.inst->symbol, now, 0, 0, bid, ask});
+  m.last_bid = bid;
+  m.last_ask = ask;
+}
+
+// Sends the feed gathered while handling one message as one batch.
+void flush_ticks(exchange_ptr self) {
   auto& st = self->state;
+  if (st.ticks.empty())
+    return;
+  if (st.connector)
+    self->send(st.connector, ticks_atom::value, std::move(st.ticks));
+  st.ticks.clear();
+}
+
+// Turns the book's events about broker orders into execution reports.
+void publish(exchange_ptr self, symbol_market& m, const std::vector<book_event>& events,
+             bool from_cancel) {
+  auto& st = self->state;
+  record_ticks(st, m, events);
   for (auto& ev : events) {
     if (ev.participant != broker_participant || ev.kind == book_event_kind::triggered)
       continue;
@@ -122,7 +154,7 @@ void refresh_quotes(exchange_ptr self, symbol_market& m) {
   money room = tick * (st.opts.levels + st.opts.spread_ticks);
   m.mid = std::clamp(m.mid + step(st.rng) * tick, inst.lower_band() + room, inst.upper_band() - room);
   for (auto& id : m.quotes)
-    publish(self, m.book->cancel(id), true);
+    publish(self, m, m.book->cancel(id), true);
   m.quotes.clear();
   for (int level = 0; level < st.opts.levels; ++level) {
     money offset = tick * (st.opts.spread_ticks + level);
@@ -135,7 +167,7 @@ void refresh_quotes(exchange_ptr self, symbol_market& m) {
       q.quantity = st.opts.level_quantity;
       q.price = s == side::buy ? m.mid - offset : m.mid + offset;
       m.quotes.push_back(q.id);
-      publish(self, m.book->submit(std::move(q)), false);
+      publish(self, m, m.book->submit(std::move(q)), false);
     }
   }
   std::uniform_int_distribution<int64_t> qty(1, 50);
@@ -146,7 +178,7 @@ void refresh_quotes(exchange_ptr self, symbol_market& m) {
   noise.type = book_order_type::market;
   noise.tif = validity::ioc;
   noise.quantity = qty(st.rng);
-  publish(self, m.book->submit(std::move(noise)), false);
+  publish(self, m, m.book->submit(std::move(noise)), false);
 }
 
 void on_quote_timer(exchange_ptr self) {
@@ -154,13 +186,14 @@ void on_quote_timer(exchange_ptr self) {
   bool open = st.calendar->is_open(st.clock->now());
   if (st.was_open && !open) // the session closed: DAY orders end
     for (auto& [_, m] : st.markets) {
-      publish(self, m.book->expire_day_orders(), false);
+      publish(self, m, m.book->expire_day_orders(), false);
       m.quotes.clear();
     }
   st.was_open = open;
   if (open && st.opts.market_maker)
     for (auto& inst : st.instruments->all()) // table order: deterministic
       refresh_quotes(self, st.markets.at(inst.symbol));
+  flush_ticks(self);
 }
 
 } // namespace
@@ -240,7 +273,8 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
       b.trigger_price = o.trigger_price;
       st.client_of.emplace(b.id, exchange_state::broker_order{o.id, o.user});
       st.exchange_of.emplace(o.id, b.id);
-      publish(self, it->second.book->submit(std::move(b)), false);
+      publish(self, it->second, it->second.book->submit(std::move(b)), false);
+      flush_ticks(self);
     },
     [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
       auto& st = self->state;
@@ -257,7 +291,8 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
         report(self, std::move(r));
         return;
       }
-      publish(self, market->second.book->cancel(xid->second), true);
+      publish(self, market->second, market->second.book->cancel(xid->second), true);
+      flush_ticks(self);
     },
   };
 }

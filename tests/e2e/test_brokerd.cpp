@@ -1865,3 +1865,96 @@ TEST_CASE("brokerd: SIGTERM stops promptly while a KYC check is pending", "[e2e]
   CHECK(how.exited);
   CHECK(how.code == 0);
 }
+
+TEST_CASE("brokerd: instruments, search and quotes over REST", "[e2e][market]") {
+  fresh_brokerd b;
+  http_client c{host, b.port()};
+  auto get = [&](const std::string& target, int status) {
+    auto r = c.request("GET", target);
+    INFO(target << " -> " << r.status << " " << r.body);
+    REQUIRE(r.status == status);
+    return parse_json(r.body);
+  };
+  // 40 instruments in config/instruments.csv: pages of 15 are 15, 15, 10.
+  auto p1 = get("/v1/stocks?limit=15", 200);
+  CHECK(p1["total"].str() == "40");
+  CHECK(p1["totalPages"].str() == "3");
+  CHECK(p1["stocks"].items.size() == 15);
+  auto p3 = get("/v1/stocks?limit=15&page=3", 200);
+  CHECK(p3["stocks"].items.size() == 10);
+  CHECK(get("/v1/stocks?limit=15&page=4", 200)["stocks"].items.empty());
+  CHECK(get("/v1/stocks?limit=0", 400)["error"]["field"].str() == "limit");
+  CHECK(get("/v1/stocks?page=x", 400)["error"]["field"].str() == "page");
+
+  auto tata = get("/v1/stocks/search?q=tata", 200)["results"].items;
+  std::vector<std::string> found;
+  for (auto& r : tata)
+    found.push_back(r["symbol"].str());
+  // Symbol prefixes first, then a word of the company name ("Tata Consultancy").
+  CHECK(found == std::vector<std::string>{"TATAMOTORS", "TATASTEEL", "TCS"});
+  auto infy = get("/v1/stocks/search?q=infy", 200)["results"].items;
+  REQUIRE_FALSE(infy.empty());
+  CHECK(infy[0]["symbol"].str() == "INFY");
+  CHECK(get("/v1/stocks/search?q=zzzz", 200)["results"].items.empty());
+  CHECK(get("/v1/stocks/search", 400)["error"]["field"].str() == "q");
+
+  auto q = get("/v1/stocks/RELIANCE", 200);
+  CHECK(q["symbol"].str() == "RELIANCE");
+  CHECK(q["prevClose"].str() == "2450.00");
+  for (auto field : {"ltp", "change", "changePercent", "open", "high", "low", "volume", "bid", "ask",
+                     "timestamp"})
+    CHECK(q.has(field));
+  CHECK(get("/v1/stocks/NOSUCH", 404)["error"]["code"].str() == "unknown_symbol");
+  CHECK(c.request("POST", "/v1/stocks/RELIANCE", "{}").status == 405);
+}
+
+TEST_CASE("brokerd: public price stream over a real WebSocket", "[e2e][market]") {
+  fresh_brokerd b;
+  ws_client ws{host, b.port()};
+  auto next = [&]() {
+    auto text = ws.read_text(patience);
+    INFO("websocket: " << ws.read_error());
+    REQUIRE(text.has_value());
+    return parse_json(*text);
+  };
+  // No login needed for prices. An unknown symbol is named; the rest still works.
+  ws.send_text(R"({"action":"subscribe","symbols":["RELIANCE","BOGUS","TCS"],"mode":"quote"})");
+  auto err = next();
+  CHECK(err["type"].str() == "error");
+  CHECK(err["code"].str() == "unknown_symbol");
+  CHECK(err["symbol"].str() == "BOGUS");
+  auto ack = next();
+  CHECK(ack["type"].str() == "subscribe");
+  REQUIRE(ack["symbols"].items.size() == 2);
+
+  // The simulated market moves every 250 ms: quotes for both symbols arrive,
+  // in "quote" mode (no bid/ask), and keep arriving.
+  std::map<std::string, int> seen;
+  for (int frames = 0; frames < 60 && (seen["RELIANCE"] < 2 || seen["TCS"] < 2); ++frames) {
+    auto j = next();
+    REQUIRE(j["channel"].str() == "quotes");
+    for (auto& qt : j["data"].items) {
+      ++seen[qt["symbol"].str()];
+      CHECK(qt.has("ltp"));
+      CHECK(qt.has("volume"));
+      CHECK_FALSE(qt.has("bid"));
+    }
+  }
+  CHECK(seen["RELIANCE"] >= 2);
+  CHECK(seen["TCS"] >= 2);
+
+  // Unsubscribed from RELIANCE: after the ack, only TCS comes.
+  ws.send_text(R"({"action":"unsubscribe","symbols":["RELIANCE"]})");
+  for (int frames = 0; frames < 60; ++frames) {
+    auto j = next();
+    if (j["type"].str() == "unsubscribe")
+      break;
+  }
+  for (int frames = 0; frames < 4; ++frames) {
+    auto j = next();
+    REQUIRE(j["channel"].str() == "quotes");
+    for (auto& qt : j["data"].items)
+      CHECK(qt["symbol"].str() == "TCS");
+  }
+  ws.close();
+}
