@@ -56,6 +56,7 @@ using ticks_atom = caf::atom_constant<caf::atom("ticks")>;       // a batch of t
 using conflate_atom = caf::atom_constant<caf::atom("conflate")>; // a symbol's push timer
 using quote_atom = caf::atom_constant<caf::atom("quote")>;       // ask a symbol for its quote
 using drain_atom = caf::atom_constant<caf::atom("drain")>;       // a session writes what waits
+using candles_atom = caf::atom_constant<caf::atom("candles")>;   // a symbol's chart
 
 using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: run this call
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
@@ -140,6 +141,10 @@ template <class F> typename F::result_type inspect(F& f, tick& x) {
 template <class F> typename F::result_type inspect(F& f, quote& x) {
   return f(caf::meta::type_name("quote"), x.symbol, x.ltp, x.open, x.high, x.low, x.prev_close,
            x.volume, x.bid, x.ask, x.time);
+}
+template <class F> typename F::result_type inspect(F& f, candle& x) {
+  return f(caf::meta::type_name("candle"), x.symbol, x.start, x.open, x.high, x.low, x.close,
+           x.volume);
 }
 template <class F> typename F::result_type inspect(F& f, account_row& x) {
   return f(caf::meta::type_name("account_row"), x.user, x.cash, x.next_transfer_id);

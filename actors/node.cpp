@@ -25,7 +25,9 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   }
 
   persistence_ = spawn_persistence(sys, db, opts.persistence);
-  symbols_ = spawn_symbols(sys, *instruments_, opts.symbols);
+  calendar_ = calendar;
+  symbols_ = spawn_symbols(sys, *instruments_, calendar, persistence_,
+                           db->candles_since(calendar->session_start(clock.now())), opts.symbols);
   connector_ = spawn_exchange_connector(sys, "in-process", symbols_);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
@@ -220,6 +222,16 @@ void node::get_order(user_id u, order_id id, reply<order> done) {
 void node::list_orders(user_id u, order_query q, reply<order_page> done) {
   ask_account(u, std::move(done), orders_atom::value, std::move(q));
 }
+void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
+                       reply<std::vector<candle>> done) {
+  auto it = symbols_->find(symbol);
+  if (it == symbols_->end()) {
+    done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
+    return;
+  }
+  ask(it->second, std::move(done), candles_atom::value, from, to);
+}
+
 void node::get_quote(const std::string& symbol, reply<quote> done) {
   auto it = symbols_->find(symbol);
   if (it == symbols_->end()) {

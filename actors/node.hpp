@@ -80,6 +80,11 @@ public:
   void list_orders(user_id u, order_query q, reply<order_page> done);
   // The symbol's quote; unknown_symbol for one not in the instrument table.
   void get_quote(const std::string& symbol, reply<quote> done);
+  // The symbol's one-minute candles starting in [from, to), from this trading day.
+  void get_candles(const std::string& symbol, timestamp from, timestamp to,
+                   reply<std::vector<candle>> done);
+  const market_calendar& calendar() const { return *calendar_; }
+  const utc_clock& clock() const { return clock_; }
 
   std::shared_ptr<frame_handler> open_session(std::shared_ptr<frame_sink> sink, token_verifier verify);
 
@@ -104,6 +109,7 @@ private:
   const utc_clock& clock_;
   std::shared_ptr<const instrument_table> instruments_;
   std::shared_ptr<const symbol_actors> symbols_;
+  std::shared_ptr<const market_calendar> calendar_;
   // Account handles, so a call is one hop to the account, not two. Read from
   // edge threads and bridge actors alike, hence the mutex.
   std::mutex accounts_mutex_;

@@ -11,10 +11,7 @@ namespace broker {
 
 namespace {
 
-size_t rows(const write_batch& b) {
-  return b.users.size() + b.accounts.size() + b.holdings.size() + b.orders.size()
-         + b.executions.size() + b.transfers.size() + b.idempotency.size();
-}
+size_t rows(const write_batch& b) { return b.rows(); }
 
 struct persistence_state {
   std::shared_ptr<store> db;

@@ -1,5 +1,6 @@
 #include "actors/symbol.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <caf/all.hpp>
@@ -13,6 +14,11 @@ namespace {
 struct symbol_state {
   quote current;
   symbol_options opts;
+  std::shared_ptr<const market_calendar> calendar;
+  caf::actor persistence;
+  timestamp session = 0;        // start of the trading day `current` is about
+  std::vector<candle> minutes;  // this trading day's finished one-minute candles, by start
+  candle building;              // the minute under way; volume 0: none yet
   std::set<caf::actor> subscribers;
   bool changed = false;    // ticks applied since the last push
   bool push_armed = false; // a conflate_atom is on its way
@@ -35,20 +41,91 @@ void arm_push(symbol_ptr self) {
   self->delayed_send(self, interval - into, conflate_atom::value);
 }
 
-caf::behavior symbol_actor(symbol_ptr self, instrument inst, symbol_options opts) {
+// Write-behind: a lost candle costs a chart a bar, never money, so nobody waits.
+void store_candle(symbol_ptr self, const candle& c) {
+  if (!self->state.persistence)
+    return;
+  write_batch b;
+  b.candles.push_back(c);
+  caf::anon_send(self->state.persistence, commit_atom::value, std::move(b));
+}
+
+void finish_minute(symbol_ptr self) {
+  auto& st = self->state;
+  if (st.building.volume == 0)
+    return;
+  store_candle(self, st.building);
+  st.minutes.push_back(st.building);
+  st.building = candle{};
+}
+
+// A trade in a later trading day: yesterday's last price is today's previous close.
+void roll_session(symbol_ptr self, timestamp session) {
+  auto& st = self->state;
+  finish_minute(self);
+  st.session = session;
+  st.minutes.clear();
+  st.current.prev_close = st.current.ltp;
+  st.current.open = st.current.high = st.current.low = 0;
+  st.current.volume = 0;
+}
+
+void on_trade(symbol_ptr self, const tick& t) {
+  auto& st = self->state;
+  timestamp session = st.calendar->session_start(t.exchange_time);
+  if (session > st.session)
+    roll_session(self, session);
+  timestamp minute = minute_of(t.exchange_time);
+  if (st.building.volume > 0 && st.building.start != minute)
+    finish_minute(self);
+  if (st.building.volume == 0) {
+    st.building.symbol = st.current.symbol;
+    st.building.start = minute;
+  }
+  add_trade(st.building, t.last_price, t.last_quantity);
+}
+
+caf::behavior symbol_actor(symbol_ptr self, instrument inst,
+                           std::shared_ptr<const market_calendar> calendar,
+                           caf::actor persistence, std::vector<candle> today,
+                           symbol_options opts) {
   auto& st = self->state;
   st.opts = opts;
+  st.calendar = std::move(calendar);
+  st.persistence = std::move(persistence);
   st.current.symbol = inst.symbol;
   st.current.prev_close = inst.reference_price;
   st.current.ltp = inst.reference_price;
+  // Picking up a trading day after a restart: the quote follows from its candles.
+  if (!today.empty()) {
+    st.session = st.calendar->session_start(today.front().start);
+    for (auto& c : today) {
+      if (st.current.open == 0)
+        st.current.open = st.current.high = st.current.low = c.open;
+      st.current.high = std::max(st.current.high, c.high);
+      st.current.low = std::min(st.current.low, c.low);
+      st.current.volume += c.volume;
+      st.current.ltp = c.close;
+    }
+    st.minutes = std::move(today);
+  }
   self->set_down_handler([=](const caf::down_msg& dm) {
     self->state.subscribers.erase(caf::actor_cast<caf::actor>(dm.source));
+  });
+  // The minute under way is written when the node stops, not lost.
+  self->set_exit_handler([=](const caf::exit_msg& em) {
+    if (self->state.building.volume > 0)
+      store_candle(self, self->state.building);
+    self->quit(em.reason);
   });
   return {
     [=](ticks_atom, const std::vector<tick>& ticks) {
       auto& st = self->state;
-      for (auto& t : ticks)
+      for (auto& t : ticks) {
+        if (t.last_quantity > 0)
+          on_trade(self, t);
         apply_tick(st.current, t);
+      }
       st.changed = true;
       arm_push(self);
     },
@@ -72,6 +149,17 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst, symbol_options opts
         self->demonitor(subscriber);
     },
     [=](quote_atom) { return self->state.current; },
+    [=](candles_atom, timestamp from, timestamp to) {
+      auto& st = self->state;
+      std::vector<candle> out;
+      auto first = std::lower_bound(st.minutes.begin(), st.minutes.end(), from,
+                                    [](const candle& c, timestamp t) { return c.start < t; });
+      for (auto it = first; it != st.minutes.end() && it->start < to; ++it)
+        out.push_back(*it);
+      if (st.building.volume > 0 && st.building.start >= from && st.building.start < to)
+        out.push_back(st.building);
+      return out;
+    },
   };
 }
 
@@ -79,10 +167,16 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst, symbol_options opts
 
 std::shared_ptr<const symbol_actors> spawn_symbols(caf::actor_system& sys,
                                                    const instrument_table& instruments,
-                                                   symbol_options opts) {
+                                                   std::shared_ptr<const market_calendar> calendar,
+                                                   caf::actor persistence,
+                                                   std::vector<candle> today, symbol_options opts) {
+  std::map<std::string, std::vector<candle>> by_symbol;
+  for (auto& c : today)
+    by_symbol[c.symbol].push_back(std::move(c));
   auto out = std::make_shared<symbol_actors>();
   for (auto& inst : instruments.all())
-    out->emplace(inst.symbol, sys.spawn(symbol_actor, inst, opts));
+    out->emplace(inst.symbol, sys.spawn(symbol_actor, inst, calendar, persistence,
+                                        std::move(by_symbol[inst.symbol]), opts));
   return out;
 }
 

@@ -168,6 +168,12 @@ void rest_api::on_stocks(const http_request& req, respond_fn respond) {
     return;
   }
   auto symbol = path.substr(stocks_prefix.size());
+  constexpr std::string_view history_suffix = "/history";
+  if (symbol.size() > history_suffix.size()
+      && symbol.compare(symbol.size() - history_suffix.size(), history_suffix.size(), history_suffix) == 0) {
+    on_history(req, symbol.substr(0, symbol.size() - history_suffix.size()), std::move(respond));
+    return;
+  }
   if (symbol.empty() || symbol.find('/') != std::string::npos) {
     respond(error(404, "not_found", "no such endpoint"));
     return;
@@ -179,6 +185,64 @@ void rest_api::on_stocks(const http_request& req, respond_fn respond) {
   node_.get_quote(symbol, answer<quote>(std::move(respond), 200, [](json_writer& w, const quote& q) {
                     write_quote(w, q, quote_mode::full);
                   }));
+}
+
+// GET /v1/stocks/{symbol}/history?interval=1m|5m|15m|1h|1d&from=&to= (ISO-8601
+// UTC times or dates; default: this trading day so far).
+void rest_api::on_history(const http_request& req, const std::string& symbol, respond_fn respond) {
+  if (!node_.instruments().find(symbol)) {
+    respond(error(404, "unknown_symbol", "unknown symbol " + symbol, "symbol"));
+    return;
+  }
+  const std::string* asked = req.query_param("interval");
+  std::string interval_text = asked ? *asked : "1m";
+  auto interval = parse_candle_interval(interval_text);
+  if (!interval) {
+    respond(error(400, "invalid_field", "interval must be one of 1m, 5m, 15m, 1h, 1d", "interval"));
+    return;
+  }
+  timestamp now = node_.clock().now();
+  timestamp from = node_.calendar().session_start(now);
+  timestamp to = now + ns_per_minute;
+  for (auto [name, target] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    if (auto v = req.query_param(name)) {
+      auto t = parse_iso_time(*v);
+      if (!t) {
+        respond(error(400, "invalid_field",
+                      std::string{name} + " must be an ISO-8601 UTC time (2026-01-21T09:15:00Z) or date",
+                      name));
+        return;
+      }
+      *target = *t;
+    }
+  }
+  if (from >= to) {
+    respond(error(400, "invalid_field", "from must be before to", "from"));
+    return;
+  }
+  timestamp origin = node_.calendar().session_start(from);
+  int64_t step = *interval;
+  node_.get_candles(symbol, from, to,
+                    answer<std::vector<candle>>(
+                      std::move(respond), 200,
+                      [symbol, interval_text, step, origin](json_writer& w, const std::vector<candle>& minutes) {
+                        w.begin_object()
+                          .field("symbol", symbol)
+                          .field("interval", interval_text)
+                          .key("candles")
+                          .begin_array();
+                        for (auto& c : aggregate(minutes, step, origin)) {
+                          w.begin_object()
+                            .time_field("timestamp", c.start)
+                            .money_field("open", c.open)
+                            .money_field("high", c.high)
+                            .money_field("low", c.low)
+                            .money_field("close", c.close)
+                            .field("volume", c.volume)
+                            .end_object();
+                        }
+                        w.end_array().end_object();
+                      }));
 }
 
 void rest_api::on_request(http_request req, respond_fn respond) {

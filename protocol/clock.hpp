@@ -4,10 +4,16 @@
 // simulation or a test decides what time it is.
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "protocol/types.hpp"
 
 namespace broker {
+
+// "2026-01-21", "2026-01-21T10:30:00Z", "2026-01-21T10:30:00.123Z" (UTC
+// only) as ns since the epoch; nullopt for anything else or an impossible date.
+std::optional<timestamp> parse_iso_time(std::string_view s);
 
 class utc_clock {
 public:

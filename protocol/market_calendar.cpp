@@ -30,6 +30,16 @@ bool market_calendar::is_business_day(timestamp t) const {
   return rules_.holidays.count(local_date(t)) == 0;
 }
 
+timestamp market_calendar::session_start(timestamp t) const {
+  constexpr int64_t ns_per_minute = 60'000'000'000;
+  constexpr int64_t ns_per_day = 1440 * ns_per_minute;
+  int64_t offset = rules_.utc_offset_minutes * ns_per_minute;
+  int64_t local = t + offset;
+  int64_t day = local >= 0 ? local / ns_per_day : (local - ns_per_day + 1) / ns_per_day;
+  int64_t open = rules_.always_open ? 0 : rules_.open_minute * ns_per_minute;
+  return day * ns_per_day + open - offset;
+}
+
 bool market_calendar::is_open(timestamp t) const {
   if (rules_.always_open)
     return true;

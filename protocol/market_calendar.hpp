@@ -23,6 +23,9 @@ public:
   // Local calendar date of `t` as YYYY-MM-DD.
   std::string local_date(timestamp t) const;
   bool is_business_day(timestamp t) const;
+  // When the trading day holding `t` opened: the local day's open_minute, or
+  // local midnight when the market is always open.
+  timestamp session_start(timestamp t) const;
   const calendar_rules& rules() const { return rules_; }
 
 private:

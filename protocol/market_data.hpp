@@ -47,6 +47,35 @@ struct quote {
 // every tick sets the top of the book.
 void apply_tick(quote& q, const tick& t);
 
+// OHLCV over [start, start + interval). Built as one-minute candles from
+// trades; longer intervals are aggregated from those.
+struct candle {
+  std::string symbol;
+  timestamp start = 0;
+  money open = 0;
+  money high = 0;
+  money low = 0;
+  money close = 0;
+  int64_t volume = 0;
+};
+
+constexpr int64_t ns_per_minute = 60'000'000'000;
+
+// The one-minute candle a trade at `t` belongs to starts here.
+inline timestamp minute_of(timestamp t) {
+  return t >= 0 ? t - t % ns_per_minute : t - (t % ns_per_minute + ns_per_minute) % ns_per_minute;
+}
+
+// Adds a trade to `c` (a candle with volume 0 takes the trade as its open).
+void add_trade(candle& c, money price, int64_t quantity);
+
+// "1m", "5m", "15m", "1h", "1d" as nanoseconds; nullopt for anything else.
+std::optional<int64_t> parse_candle_interval(std::string_view s);
+
+// Groups one-minute candles (sorted by start) into candles of `interval`
+// aligned to `origin` (a day's session start for "1d", so a day is one candle).
+std::vector<candle> aggregate(const std::vector<candle>& minutes, int64_t interval, timestamp origin);
+
 // How much of a quote a subscriber wants pushed.
 enum class quote_mode : uint8_t { ltp, quote, full };
 std::string_view to_string(quote_mode m);

@@ -275,6 +275,33 @@ ALTER TABLE accounts DROP COLUMN cash_available;
 ALTER TABLE accounts DROP COLUMN cash_held;
 )sql";
 
+// Migration 4. One-minute candles per symbol, written as each minute closes.
+const char* const v4_sqlite = R"sql(
+CREATE TABLE candles (
+  symbol TEXT    NOT NULL,
+  start  INTEGER NOT NULL,
+  open   INTEGER NOT NULL,
+  high   INTEGER NOT NULL,
+  low    INTEGER NOT NULL,
+  close  INTEGER NOT NULL,
+  volume INTEGER NOT NULL,
+  PRIMARY KEY (symbol, start)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+const char* const v4_postgres = R"sql(
+CREATE TABLE candles (
+  symbol TEXT   NOT NULL,
+  start  BIGINT NOT NULL,
+  open   BIGINT NOT NULL,
+  high   BIGINT NOT NULL,
+  low    BIGINT NOT NULL,
+  close  BIGINT NOT NULL,
+  volume BIGINT NOT NULL,
+  PRIMARY KEY (symbol, start)
+);
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -283,6 +310,7 @@ const std::vector<migration>& all_migrations() {
     {1, "initial schema", v1_sqlite, v1_postgres},
     {2, "order ids in placement order: append-only keys", v2_sqlite, v2_postgres},
     {3, "accounts store total cash; holds are derived", v3_sqlite, v3_postgres},
+    {4, "one-minute candles", v4_sqlite, v4_postgres},
   };
   return list;
 }

@@ -333,6 +333,31 @@ idempotency_entry read_idempotency(SQLite::Statement& s) {
   return i;
 }
 
+constexpr const char* upsert_candle_sql =
+  "INSERT INTO candles (symbol, start, open, high, low, close, volume)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (symbol, start) DO UPDATE SET"
+  " open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,"
+  " volume = excluded.volume";
+constexpr const char* select_candles_since_sql =
+  "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= ?1"
+  " ORDER BY symbol, start";
+
+void write_row(SQLite::Statement& s, const candle& c) {
+  run(s, c.symbol, c.start, c.open, c.high, c.low, c.close, c.volume);
+}
+candle read_candle(SQLite::Statement& s) {
+  row_reader r(s);
+  candle c;
+  c.symbol = r.text();
+  c.start = r.i64();
+  c.open = r.i64();
+  c.high = r.i64();
+  c.low = r.i64();
+  c.close = r.i64();
+  c.volume = r.i64();
+  return c;
+}
+
 template <class T>
 void write_all(SQLite::Statement& s, const std::vector<T>& rows) {
   for (const T& row : rows)
@@ -396,6 +421,7 @@ struct sqlite_store::writer {
   SQLite::Statement insert_execution;
   SQLite::Statement upsert_transfer;
   SQLite::Statement insert_idempotency;
+  SQLite::Statement upsert_candle;
 
   writer(const std::string& path, const sqlite_options& opts)
     : db(open_write_connection(path, opts)),
@@ -405,7 +431,8 @@ struct sqlite_store::writer {
       upsert_order(db, upsert_order_sql),
       insert_execution(db, insert_execution_sql),
       upsert_transfer(db, upsert_transfer_sql),
-      insert_idempotency(db, insert_idempotency_sql) {}
+      insert_idempotency(db, insert_idempotency_sql),
+      upsert_candle(db, upsert_candle_sql) {}
 
   // A failed statement may or may not have ended the transaction (SQLite
   // rolls back by itself on some errors, e.g. SQLITE_FULL); either way the
@@ -432,6 +459,7 @@ struct sqlite_store::reader {
   SQLite::Statement select_executions_of;
   SQLite::Statement select_transfers;
   SQLite::Statement select_idempotency;
+  SQLite::Statement select_candles_since;
 
   reader(const std::string& path, const sqlite_options& opts)
     : db(open_read_connection(path, opts)),
@@ -443,7 +471,8 @@ struct sqlite_store::reader {
       select_executions_of(db, std::string(execution_columns)
                                  + " WHERE order_id = ?1 ORDER BY rowid"),
       select_transfers(db, select_transfers_sql),
-      select_idempotency(db, select_idempotency_sql) {}
+      select_idempotency(db, select_idempotency_sql),
+      select_candles_since(db, select_candles_since_sql) {}
 };
 
 // Checkpoints off the commit path. The writer's WAL hook (run after every
@@ -589,6 +618,7 @@ void sqlite_store::commit(const write_batch& batch) {
     write_all(w.insert_execution, batch.executions);
     write_all(w.upsert_transfer, batch.transfers);
     write_all(w.insert_idempotency, batch.idempotency);
+    write_all(w.upsert_candle, batch.candles);
     tx.commit();
     // Leaving the scope without commit() rolls the whole batch back.
   } catch (const SQLite::Exception& e) {
@@ -616,6 +646,19 @@ store_snapshot sqlite_store::load() {
     return snap;
   } catch (const SQLite::Exception& e) {
     fail("load", e);
+  }
+}
+
+std::vector<candle> sqlite_store::candles_since(timestamp from) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    std::vector<candle> rows;
+    r.select_candles_since.bind(1, static_cast<int64_t>(from));
+    read_all(r.select_candles_since, rows, read_candle);
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("candles_since", e);
   }
 }
 

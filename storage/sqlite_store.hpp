@@ -42,6 +42,7 @@ public:
   void commit(const write_batch& batch) override;
   store_snapshot load() override;
   std::vector<execution_row> executions_of(order_id id) override;
+  std::vector<candle> candles_since(timestamp from) override;
 
 private:
   struct writer; // write connection, its cached statements and its mutex

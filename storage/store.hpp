@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/market_data.hpp"
 #include "protocol/types.hpp"
 
 namespace broker {
@@ -44,10 +45,15 @@ struct write_batch {
   std::vector<execution_row> executions;    // insert; a duplicate exec_id is ignored
   std::vector<transfer> transfers;          // upsert by (user, id)
   std::vector<idempotency_entry> idempotency; // insert; a second entry for an order is ignored
+  std::vector<candle> candles;              // upsert by (symbol, start)
 
   bool empty() const {
     return users.empty() && accounts.empty() && holdings.empty() && orders.empty()
-           && executions.empty() && transfers.empty() && idempotency.empty();
+           && executions.empty() && transfers.empty() && idempotency.empty() && candles.empty();
+  }
+  size_t rows() const {
+    return users.size() + accounts.size() + holdings.size() + orders.size() + executions.size()
+           + transfers.size() + idempotency.size() + candles.size();
   }
   void append(write_batch&& other); // moves other's rows after this batch's
 };
@@ -76,6 +82,8 @@ public:
   virtual store_snapshot load() = 0;
   // Executions of one order, oldest first (order detail).
   virtual std::vector<execution_row> executions_of(order_id id) = 0;
+  // One-minute candles starting at or after `from`, by symbol then start.
+  virtual std::vector<candle> candles_since(timestamp from) = 0;
 };
 
 } // namespace broker

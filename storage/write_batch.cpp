@@ -21,6 +21,7 @@ void write_batch::append(write_batch&& other) {
   move_append(executions, other.executions);
   move_append(transfers, other.transfers);
   move_append(idempotency, other.idempotency);
+  move_append(candles, other.candles);
 }
 
 } // namespace broker

@@ -29,6 +29,7 @@ public:
   }
   store_snapshot load() override { return inner_->load(); }
   std::vector<execution_row> executions_of(order_id id) override { return inner_->executions_of(id); }
+  std::vector<candle> candles_since(timestamp from) override { return inner_->candles_since(from); }
 
 private:
   std::shared_ptr<store> inner_;

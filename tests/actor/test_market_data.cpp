@@ -12,6 +12,7 @@
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
 #include "actors/symbol.hpp"
+#include "protocol/clock.hpp"
 #include "protocol/json_reader.hpp"
 
 using namespace broker;
@@ -28,12 +29,23 @@ instrument make_instrument(const std::string& symbol, money reference) {
   return i;
 }
 
-// Collects what a symbol actor pushes to it.
+// Collects what a symbol actor pushes to it, and what it writes behind.
 struct recorder_state {
   std::vector<quote> pushes;
+  std::vector<candle> stored;
 };
 caf::behavior recorder(caf::stateful_actor<recorder_state>* self) {
-  return {[=](push_atom, const quote& q) { self->state.pushes.push_back(q); }};
+  return {
+    [=](push_atom, const quote& q) { self->state.pushes.push_back(q); },
+    [=](commit_atom, const write_batch& b) {
+      self->state.stored.insert(self->state.stored.end(), b.candles.begin(), b.candles.end());
+    },
+  };
+}
+
+recorder_state& state_of(const caf::actor& a) {
+  return dynamic_cast<caf::stateful_actor<recorder_state>&>(*caf::actor_cast<caf::abstract_actor*>(a))
+    .state;
 }
 
 // A socket that never really writes: frames pile up in `frames`, and the test
@@ -66,20 +78,25 @@ struct market_fixture {
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
   std::shared_ptr<const symbol_actors> symbols;
+  caf::actor store; // stands in for persistence
 
-  market_fixture() {
+  explicit market_fixture(std::vector<candle> today = {}) {
     cfg.set("scheduler.policy", caf::atom("testing"));
     sys = std::make_unique<caf::actor_system>(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     instrument_table table{{make_instrument("AAA", 10'000), make_instrument("BBB", 20'000)}};
     symbol_options opts;
     opts.conflation_interval = std::chrono::milliseconds{100};
-    symbols = spawn_symbols(*sys, table, opts);
+    store = sys->spawn(recorder);
+    symbols = spawn_symbols(*sys, table, std::make_shared<market_calendar>(calendar_rules{}),
+                            store, std::move(today), opts);
     sched->run();
   }
   ~market_fixture() {
     for (auto& [_, a] : *symbols)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched->run();
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
     sched->run();
   }
   caf::actor symbol(const std::string& s) const { return symbols->at(s); }
@@ -114,8 +131,7 @@ TEST_CASE("a symbol actor pushes many ticks in one interval as one quote with th
   auto rec = f.sys->spawn(recorder);
   caf::anon_send(f.symbol("AAA"), watch_atom::value, rec);
   f.sched->run();
-  auto& pushes = dynamic_cast<caf::stateful_actor<recorder_state>&>(
-                   *caf::actor_cast<caf::abstract_actor*>(rec)).state.pushes;
+  auto& pushes = state_of(rec).pushes;
   REQUIRE(pushes.size() == 1); // the current quote, at once
   CHECK(pushes[0].ltp == 10'000);
   CHECK(pushes[0].volume == 0);
@@ -289,4 +305,121 @@ TEST_CASE("subscriptions: unknown symbols named, the rest kept; limit; unsubscri
     CHECK(x.find(R"("type":"error")") != std::string::npos);
   in->on_closed();
   f.sched->run();
+}
+
+namespace {
+// 2026-11-23 (a Monday) in IST, as UTC ns: 09:15:00 IST is 03:45:00 UTC.
+const timestamp ist_0915 = *parse_iso_time("2026-11-23T03:45:00Z");
+constexpr int64_t sec = 1'000'000'000;
+
+// Asks `dest` on the deterministic scheduler and runs it until the answer is in.
+template <class T, class... Ts>
+T ask(market_fixture& f, const caf::actor& dest, Ts... args) {
+  auto out = std::make_shared<std::optional<T>>();
+  f.sys->spawn([=](caf::event_based_actor* self, const caf::actor& to) {
+    self->request(to, caf::infinite, args...).then([=](T& v) { *out = std::move(v); });
+  }, dest);
+  f.sched->run();
+  REQUIRE(out->has_value());
+  return std::move(**out);
+}
+
+std::vector<candle> ask_candles(market_fixture& f, const std::string& s, timestamp from, timestamp to) {
+  return ask<std::vector<candle>>(f, f.symbol(s), candles_atom::value, from, to);
+}
+} // namespace
+
+TEST_CASE("one-minute candles are cut at minute boundaries and written as each minute ends", "[market][candles]") {
+  market_fixture f;
+  f.trade("AAA", 10'000, 5, ist_0915 + 10 * sec);
+  f.trade("AAA", 10'050, 2, ist_0915 + 50 * sec);
+  f.trade("AAA", 9'950, 1, ist_0915 + 59 * sec + sec / 2);
+  f.sched->run();
+  CHECK(state_of(f.store).stored.empty()); // the minute is not over
+  f.trade("AAA", 10'020, 4, ist_0915 + 60 * sec); // 09:16:00 exactly: the next minute
+  f.trade("AAA", 10'010, 3, ist_0915 + 6 * 60 * sec + sec); // 09:21:01, a gap of silent minutes
+  f.sched->run();
+  auto& stored = state_of(f.store).stored;
+  REQUIRE(stored.size() == 2); // 09:15 and 09:16 ended; 09:21 is still building
+  CHECK(stored[0].start == ist_0915);
+  CHECK(stored[0].open == 10'000);
+  CHECK(stored[0].high == 10'050);
+  CHECK(stored[0].low == 9'950);
+  CHECK(stored[0].close == 9'950);
+  CHECK(stored[0].volume == 8);
+  CHECK(stored[1].start == ist_0915 + 60 * sec);
+  CHECK(stored[1].volume == 4);
+
+  auto all = ask_candles(f, "AAA", ist_0915, ist_0915 + 3600 * sec);
+  REQUIRE(all.size() == 3); // the building minute too
+  CHECK(all[2].start == ist_0915 + 6 * 60 * sec);
+  CHECK(ask_candles(f, "AAA", ist_0915 + 60 * sec, ist_0915 + 2 * 60 * sec).size() == 1);
+
+  // 5-minute bars from the 09:15 session grid: [09:15, 09:20) and [09:20, 09:25).
+  auto five = aggregate(all, 5 * ns_per_minute, ist_0915);
+  REQUIRE(five.size() == 2);
+  CHECK(five[0].start == ist_0915);
+  CHECK(five[0].open == 10'000);
+  CHECK(five[0].close == 10'020);
+  CHECK(five[0].high == 10'050);
+  CHECK(five[0].low == 9'950);
+  CHECK(five[0].volume == 12);
+  CHECK(five[1].start == ist_0915 + 5 * 60 * sec);
+  CHECK(five[1].volume == 3);
+
+  // Stopping the actor writes the minute it was building.
+  caf::anon_send_exit(f.symbol("AAA"), caf::exit_reason::user_shutdown);
+  f.sched->run();
+  REQUIRE(stored.size() == 3);
+  CHECK(stored[2].start == ist_0915 + 6 * 60 * sec);
+}
+
+TEST_CASE("a new trading day starts a new session; a restart picks the day up from its candles", "[market][candles]") {
+  SECTION("the next day's first trade") {
+    market_fixture f;
+    f.trade("AAA", 10'100, 5, ist_0915 + 10 * sec);
+    f.sched->run();
+    f.trade("AAA", 10'200, 1, ist_0915 + 86'400 * sec); // 24 h later, IST
+    f.sched->run();
+    auto q = ask<quote>(f, f.symbol("AAA"), quote_atom::value);
+    CHECK(q.prev_close == 10'100); // yesterday's last price
+    CHECK(q.open == 10'200);
+    CHECK(q.volume == 1);
+    // Yesterday's candles are not today's chart.
+    CHECK(ask_candles(f, "AAA", 0, ist_0915 + 3 * 86'400 * sec).size() == 1);
+  }
+  SECTION("stored candles of the day") {
+    std::vector<candle> today{{"AAA", ist_0915, 10'000, 10'300, 9'900, 10'100, 7},
+                              {"AAA", ist_0915 + 60 * sec, 10'100, 10'150, 10'050, 10'120, 3}};
+    market_fixture f{today};
+    auto q = ask<quote>(f, f.symbol("AAA"), quote_atom::value);
+    CHECK(q.open == 10'000);
+    CHECK(q.high == 10'300);
+    CHECK(q.low == 9'900);
+    CHECK(q.ltp == 10'120);
+    CHECK(q.volume == 10);
+    CHECK(ask_candles(f, "AAA", ist_0915, ist_0915 + 3600 * sec).size() == 2);
+  }
+}
+
+TEST_CASE("ISO-8601 times and session starts", "[market][time]") {
+  CHECK(parse_iso_time("1970-01-01") == 0);
+  CHECK(parse_iso_time("2026-01-21T10:30:00Z") == int64_t{1'768'991'400} * sec);
+  CHECK(parse_iso_time("2026-01-21T10:30:00.123Z") == int64_t{1'768'991'400} * sec + 123'000'000);
+  CHECK(parse_iso_time("2026-01-21T10:30Z") == int64_t{1'768'991'400} * sec);
+  CHECK(parse_iso_time("2024-02-29") == int64_t{1'709'164'800} * sec);
+  for (auto bad : {"", "2026-1-21", "2026-02-30", "2025-02-29", "2026-01-21T25:00:00Z",
+                   "2026-01-21T10:30:00", "2026-01-21T10:30:00+05:30", "2026-01-21x", "12345678901",
+                   "2026-01-21T10:30:00.Z", "9999-01-01"})
+    CHECK_FALSE(parse_iso_time(bad).has_value());
+  calendar_rules ist;
+  ist.always_open = false;
+  market_calendar cal{ist};
+  // 10:00 IST on the 23rd: the session opened at 09:15 IST that day.
+  CHECK(cal.session_start(ist_0915 + 45 * 60 * sec) == ist_0915);
+  // 02:00 IST on the 24th (20:30 UTC on the 23rd): that day's 09:15 IST lies ahead.
+  CHECK(cal.session_start(*parse_iso_time("2026-11-23T20:30:00Z")) == ist_0915 + 86'400 * sec);
+  market_calendar always{calendar_rules{}};
+  // Always open: the session is the IST calendar day, from local midnight.
+  CHECK(always.session_start(ist_0915) == ist_0915 - (9 * 60 + 15) * 60 * sec);
 }

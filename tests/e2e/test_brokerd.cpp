@@ -1958,3 +1958,49 @@ TEST_CASE("brokerd: public price stream over a real WebSocket", "[e2e][market]")
   }
   ws.close();
 }
+
+TEST_CASE("brokerd: the day's candles over REST, and bad chart requests", "[e2e][market]") {
+  fresh_brokerd b;
+  http_client c{host, b.port()};
+  // Wait (on pushes, not by polling) until RELIANCE has traded.
+  ws_client ws{host, b.port()};
+  ws.send_text(R"({"action":"subscribe","symbols":["RELIANCE"],"mode":"quote"})");
+  bool traded = false;
+  for (int i = 0; i < 100 && !traded; ++i) {
+    auto text = ws.read_text(patience);
+    REQUIRE(text.has_value());
+    auto j = parse_json(*text);
+    if (j["channel"].str() == "quotes")
+      for (auto& q : j["data"].items)
+        traded = traded || (q["volume"].str() != "0" && !q["volume"].str().empty());
+  }
+  REQUIRE(traded);
+  auto r = c.request("GET", "/v1/stocks/RELIANCE/history?interval=1m");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto h = parse_json(r.body);
+  CHECK(h["symbol"].str() == "RELIANCE");
+  CHECK(h["interval"].str() == "1m");
+  REQUIRE_FALSE(h["candles"].items.empty());
+  auto& first = h["candles"].items[0];
+  for (auto field : {"timestamp", "open", "high", "low", "close", "volume"})
+    CHECK(first.has(field));
+  // A day bar holds every minute: one candle, with at least as much volume.
+  auto d = parse_json(c.request("GET", "/v1/stocks/RELIANCE/history?interval=1d").body);
+  CHECK(d["candles"].items.size() == 1);
+
+  auto bad = [&](const std::string& target, int status, const std::string& field) {
+    auto r = c.request("GET", target);
+    INFO(target << " -> " << r.body);
+    CHECK(r.status == status);
+    CHECK(parse_json(r.body)["error"]["field"].str() == field);
+  };
+  bad("/v1/stocks/RELIANCE/history?interval=2m", 400, "interval");
+  bad("/v1/stocks/RELIANCE/history?from=yesterday", 400, "from");
+  bad("/v1/stocks/RELIANCE/history?to=2026-02-30", 400, "to");
+  bad("/v1/stocks/RELIANCE/history?from=2026-01-02&to=2026-01-01", 400, "from");
+  bad("/v1/stocks/NOSUCH/history", 404, "symbol");
+  // A range before any trading is empty, not an error.
+  auto old = parse_json(c.request("GET", "/v1/stocks/RELIANCE/history?from=2020-01-01&to=2020-01-02").body);
+  CHECK(old["candles"].items.empty());
+}
