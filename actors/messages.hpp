@@ -6,6 +6,7 @@
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "protocol/indices.hpp"
 #include "protocol/market_data.hpp"
 #include "protocol/reject_reason.hpp"
 #include "protocol/requests.hpp"
@@ -57,6 +58,8 @@ using conflate_atom = caf::atom_constant<caf::atom("conflate")>; // a symbol's p
 using quote_atom = caf::atom_constant<caf::atom("quote")>;       // ask a symbol for its quote
 using drain_atom = caf::atom_constant<caf::atom("drain")>;       // a session writes what waits
 using candles_atom = caf::atom_constant<caf::atom("candles")>;   // a symbol's chart
+using movers_atom = caf::atom_constant<caf::atom("movers")>;     // top gainers / losers
+using indices_atom = caf::atom_constant<caf::atom("indices")>;   // index levels
 
 using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: run this call
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
@@ -145,6 +148,9 @@ template <class F> typename F::result_type inspect(F& f, quote& x) {
 template <class F> typename F::result_type inspect(F& f, candle& x) {
   return f(caf::meta::type_name("candle"), x.symbol, x.start, x.open, x.high, x.low, x.close,
            x.volume);
+}
+template <class F> typename F::result_type inspect(F& f, index_value& x) {
+  return f(caf::meta::type_name("index_value"), x.name, x.level, x.prev_close, x.time);
 }
 template <class F> typename F::result_type inspect(F& f, account_row& x) {
   return f(caf::meta::type_name("account_row"), x.user, x.cash, x.next_transfer_id);

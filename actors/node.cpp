@@ -29,6 +29,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   symbols_ = spawn_symbols(sys, *instruments_, calendar, persistence_,
                            db->candles_since(calendar->session_start(clock.now())), opts.symbols);
   connector_ = spawn_exchange_connector(sys, "in-process", symbols_);
+  board_ = spawn_market_board(sys, symbols_, opts.indices);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
   env->connector = connector_;
@@ -65,13 +66,14 @@ void node::stop(std::chrono::seconds timeout) {
                                outside_.kyc_provider, outside_.payment_gateway};
   for (auto& [_, a] : *symbols_)
     first.push_back(a);
+  first.push_back(board_);
   stop_and_wait(first);
   stop_and_wait({persistence_});
   // Last: whatever they still wait for is answered "shutting down".
   stop_and_wait(gateways_);
   gateways_.clear();
   for (auto* a : {&outside_.exchange, &connector_, &users_, &directory_, &outside_.kyc_provider,
-                  &outside_.payment_gateway, &persistence_})
+                  &outside_.payment_gateway, &persistence_, &board_})
     *a = nullptr;
 }
 
@@ -84,6 +86,8 @@ node::~node() {
     caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
   for (auto& [_, a] : *symbols_)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  if (board_)
+    caf::anon_send_exit(board_, caf::exit_reason::user_shutdown);
 }
 
 namespace {
@@ -230,6 +234,14 @@ void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
     return;
   }
   ask(it->second, std::move(done), candles_atom::value, from, to);
+}
+
+void node::get_movers(bool gainers, int64_t limit, reply<std::vector<quote>> done) {
+  ask(board_, std::move(done), movers_atom::value, gainers, limit);
+}
+
+void node::get_indices(reply<std::vector<index_value>> done) {
+  ask(board_, std::move(done), indices_atom::value);
 }
 
 void node::get_quote(const std::string& symbol, reply<quote> done) {

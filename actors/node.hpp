@@ -19,6 +19,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/gateway.hpp"
+#include "actors/market_board.hpp"
 #include "actors/messages.hpp"
 #include "actors/persistence.hpp"
 #include "actors/session.hpp"
@@ -46,6 +47,7 @@ struct node_options {
   gateway_options gateway;
   symbol_options symbols;
   session_options sessions;
+  std::vector<index_definition> indices; // config/indices.csv
 };
 
 template <class T>
@@ -83,6 +85,9 @@ public:
   // The symbol's one-minute candles starting in [from, to), from this trading day.
   void get_candles(const std::string& symbol, timestamp from, timestamp to,
                    reply<std::vector<candle>> done);
+  // Top gainers (or losers) by change percent; at most `limit`.
+  void get_movers(bool gainers, int64_t limit, reply<std::vector<quote>> done);
+  void get_indices(reply<std::vector<index_value>> done);
   const market_calendar& calendar() const { return *calendar_; }
   const utc_clock& clock() const { return clock_; }
 
@@ -118,6 +123,7 @@ private:
   outside_services outside_;
   caf::actor persistence_, connector_, directory_, users_;
   std::vector<caf::actor> gateways_;
+  caf::actor board_;
   std::atomic<uint64_t> next_gateway_{0}; // round robin for calls not tied to a user
 };
 

@@ -29,6 +29,9 @@ struct brokerd_config : caf::actor_system_config {
   std::string address = "127.0.0.1";
   std::string data_dir = "data";
   std::string instruments = BROKER_CONFIG_DIR "/instruments.csv";
+  std::string indices = BROKER_CONFIG_DIR "/indices.csv";
+  size_t conflation_ms = 100;
+  size_t ws_max_symbols = 3000;
   int io_threads = 2;
   bool always_open = true;
   std::vector<std::string> holidays;
@@ -46,6 +49,9 @@ struct brokerd_config : caf::actor_system_config {
       .add(address, "address", "address to listen on")
       .add(data_dir, "data-dir", "directory for the database and the token key")
       .add(instruments, "instruments", "instrument master CSV")
+      .add(indices, "indices", "index definitions CSV (empty: none)")
+      .add(conflation_ms, "conflation-ms", "a symbol pushes to subscribers at most this often")
+      .add(ws_max_symbols, "ws-max-symbols", "symbols one WebSocket connection may follow")
       .add(io_threads, "io-threads", "HTTP/WebSocket I/O threads")
       .add(always_open, "market-always-open", "accept orders at any hour")
       .add(holidays, "market-holidays", "exchange holidays, YYYY-MM-DD")
@@ -127,6 +133,10 @@ int main(int argc, char** argv) {
       broker::sim::spawn_kyc_provider(sys, {std::chrono::milliseconds{cfg.kyc_delay_ms}}),
       broker::sim::spawn_payment_gateway(sys, {*fail_above})};
     broker::node_options opts;
+    if (!cfg.indices.empty())
+      opts.indices = broker::load_indices(cfg.indices, *instruments);
+    opts.symbols.conflation_interval = std::chrono::milliseconds{std::max<size_t>(1, cfg.conflation_ms)};
+    opts.sessions.max_symbols = cfg.ws_max_symbols;
     if (cfg.password_cost == "min")
       opts.users.cost = broker::password_cost::minimum();
     {

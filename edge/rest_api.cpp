@@ -245,6 +245,51 @@ void rest_api::on_history(const http_request& req, const std::string& symbol, re
                       }));
 }
 
+// GET /v1/market/movers?type=gainers|losers&limit= and GET /v1/market/indices.
+void rest_api::on_market(const http_request& req, respond_fn respond) {
+  if (req.path == "/v1/market/indices") {
+    node_.get_indices(answer<std::vector<index_value>>(
+      std::move(respond), 200, [](json_writer& w, const std::vector<index_value>& all) {
+        w.begin_object().key("indices").begin_array();
+        for (auto& v : all) {
+          quote as_quote; // the same change arithmetic as a stock's
+          as_quote.ltp = v.level;
+          as_quote.prev_close = v.prev_close;
+          w.begin_object()
+            .field("name", v.name)
+            .money_field("value", v.level)
+            .money_field("change", as_quote.change())
+            .money_field("changePercent", as_quote.change_basis_points())
+            .money_field("prevClose", v.prev_close);
+          if (v.time > 0)
+            w.time_field("timestamp", v.time);
+          else
+            w.key("timestamp").null();
+          w.end_object();
+        }
+        w.end_array().end_object();
+      }));
+    return;
+  }
+  const std::string* type = req.query_param("type");
+  std::string kind = type ? *type : "gainers";
+  if (kind != "gainers" && kind != "losers") {
+    respond(error(400, "invalid_field", "type must be gainers or losers", "type"));
+    return;
+  }
+  int64_t page = 1, limit = 10;
+  if (!read_paging(req, page, limit, 50, respond))
+    return;
+  node_.get_movers(kind == "gainers", limit,
+                   answer<std::vector<quote>>(std::move(respond), 200,
+                                              [kind](json_writer& w, const std::vector<quote>& qs) {
+                                                w.begin_object().field("type", kind).key("movers").begin_array();
+                                                for (auto& q : qs)
+                                                  write_quote(w, q, quote_mode::quote);
+                                                w.end_array().end_object();
+                                              }));
+}
+
 void rest_api::on_request(http_request req, respond_fn respond) {
   const auto& path = req.path;
   const auto& method = req.method;
@@ -290,6 +335,14 @@ void rest_api::on_request(http_request req, respond_fn respond) {
   }
 
   // Market data is public.
+  if (path == "/v1/market/movers" || path == "/v1/market/indices") {
+    if (method != "GET") {
+      respond(error(405, "method_not_allowed", "use GET"));
+      return;
+    }
+    on_market(req, std::move(respond));
+    return;
+  }
   if (path == "/v1/stocks" || path.rfind(stocks_prefix, 0) == 0) {
     if (method != "GET") {
       respond(error(405, "method_not_allowed", "use GET"));

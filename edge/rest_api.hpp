@@ -19,6 +19,7 @@ public:
 private:
   void on_stocks(const http_request& req, respond_fn respond);
   void on_history(const http_request& req, const std::string& symbol, respond_fn respond);
+  void on_market(const http_request& req, respond_fn respond);
   node& node_;
   const token_authority& tokens_;
 };

@@ -3,12 +3,17 @@
 // unsent quote per symbol, batches them into frames, holds them while the
 // client is behind, and closes a client that stays behind too long.
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <catch2/catch.hpp>
 
+#include "actors/market_board.hpp"
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
 #include "actors/symbol.hpp"
@@ -422,4 +427,69 @@ TEST_CASE("ISO-8601 times and session starts", "[market][time]") {
   market_calendar always{calendar_rules{}};
   // Always open: the session is the IST calendar day, from local midnight.
   CHECK(always.session_start(ist_0915) == ist_0915 - (9 * 60 + 15) * 60 * sec);
+}
+
+TEST_CASE("index level: base times weighted last prices over weighted previous closes", "[market][indices]") {
+  index_definition def{"TWO", 1'000'000, {{"AAA", 3}, {"BBB", 1}}}; // base 10000.00 points
+  std::map<std::string, quote> quotes;
+  CHECK(compute_index(def, quotes).level == 1'000'000); // no quotes yet: the base
+  quote a;
+  a.symbol = "AAA";
+  a.prev_close = 10'000;
+  a.ltp = 10'500; // +5 %
+  quote b;
+  b.symbol = "BBB";
+  b.prev_close = 20'000;
+  b.ltp = 19'000; // -5 %
+  quotes["AAA"] = a;
+  quotes["BBB"] = b;
+  // (3*10500 + 19000) / (3*10000 + 20000) = 50500 / 50000 = 1.01
+  CHECK(compute_index(def, quotes).level == 1'010'000);
+  quotes["BBB"].ltp = 20'001; // 51501 / 50000 * 1e6 = 1030020
+  CHECK(compute_index(def, quotes).level == 1'030'020);
+}
+
+TEST_CASE("the shipped index list loads; a bad one names its line", "[market][indices]") {
+  auto instruments = load_instruments(BROKER_CONFIG_DIR "/instruments.csv");
+  auto shipped = load_indices(BROKER_CONFIG_DIR "/indices.csv", *instruments);
+  REQUIRE(shipped.size() >= 3);
+  CHECK(shipped[0].name == "NIFTY-SIM");
+  auto dir = std::filesystem::temp_directory_path() / ("broker-indices-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& body) {
+    std::ofstream{dir / "i.csv"} << "index,base_value,constituents\n" << body;
+    return (dir / "i.csv").string();
+  };
+  CHECK_THROWS_WITH(load_indices(write("X,100.00,NOPE:1\n"), *instruments), Catch::Contains(":2: unknown symbol NOPE"));
+  CHECK_THROWS_WITH(load_indices(write("X,abc,TCS:1\n"), *instruments), Catch::Contains("base_value"));
+  CHECK_THROWS_WITH(load_indices(write("X,100.00,TCS:-1\n"), *instruments), Catch::Contains("positive"));
+  CHECK_THROWS_WITH(load_indices(write("X,100.00,TCS\n"), *instruments), Catch::Contains("symbol:weight"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the market board ranks gainers and losers and computes indices live", "[market][indices]") {
+  market_fixture f;
+  auto board = spawn_market_board(*f.sys, f.symbols, {index_definition{"TWO", 1'000'000, {{"AAA", 3}, {"BBB", 1}}}});
+  f.sched->run();
+  f.trade("AAA", 10'500, 1, 1); // +5 %
+  f.trade("BBB", 19'000, 1, 1); // -5 %
+  f.next_interval();
+  auto gainers = ask<std::vector<quote>>(f, board, movers_atom::value, true, int64_t{10});
+  REQUIRE(gainers.size() == 1);
+  CHECK(gainers[0].symbol == "AAA");
+  auto losers = ask<std::vector<quote>>(f, board, movers_atom::value, false, int64_t{10});
+  REQUIRE(losers.size() == 1);
+  CHECK(losers[0].symbol == "BBB");
+  auto levels = ask<std::vector<index_value>>(f, board, indices_atom::value);
+  REQUIRE(levels.size() == 1);
+  CHECK(levels[0].level == 1'010'000);
+  f.trade("BBB", 20'400, 1, 2); // +2 %: now both gain, AAA more
+  f.next_interval();
+  gainers = ask<std::vector<quote>>(f, board, movers_atom::value, true, int64_t{10});
+  REQUIRE(gainers.size() == 2);
+  CHECK(gainers[0].symbol == "AAA");
+  CHECK(gainers[1].symbol == "BBB");
+  CHECK(ask<std::vector<quote>>(f, board, movers_atom::value, true, int64_t{1}).size() == 1);
+  CHECK(ask<std::vector<quote>>(f, board, movers_atom::value, false, int64_t{10}).empty());
+  caf::anon_send_exit(board, caf::exit_reason::user_shutdown);
 }

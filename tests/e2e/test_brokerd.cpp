@@ -2004,3 +2004,29 @@ TEST_CASE("brokerd: the day's candles over REST, and bad chart requests", "[e2e]
   auto old = parse_json(c.request("GET", "/v1/stocks/RELIANCE/history?from=2020-01-01&to=2020-01-02").body);
   CHECK(old["candles"].items.empty());
 }
+
+TEST_CASE("brokerd: movers and indices over REST", "[e2e][market]") {
+  fresh_brokerd b;
+  http_client c{host, b.port()};
+  auto r = c.request("GET", "/v1/market/indices");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto idx = parse_json(r.body)["indices"].items;
+  REQUIRE(idx.size() == 3); // config/indices.csv
+  CHECK(idx[0]["name"].str() == "NIFTY-SIM");
+  CHECK(idx[0]["prevClose"].str() == "24000.00");
+  CHECK(idx[0].has("value"));
+  CHECK(idx[0].has("changePercent"));
+  for (auto type : {"gainers", "losers"}) {
+    auto m = c.request("GET", std::string{"/v1/market/movers?limit=5&type="} + type);
+    INFO(m.body);
+    REQUIRE(m.status == 200);
+    auto j = parse_json(m.body);
+    CHECK(j["type"].str() == type);
+    CHECK(j["movers"].items.size() <= 5);
+  }
+  auto bad = c.request("GET", "/v1/market/movers?type=sideways");
+  CHECK(bad.status == 400);
+  CHECK(parse_json(bad.body)["error"]["field"].str() == "type");
+  CHECK(c.request("GET", "/v1/market/movers?limit=51").status == 400);
+}

@@ -1,0 +1,61 @@
+#include "actors/market_board.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace broker {
+
+namespace {
+
+struct board_state {
+  std::map<std::string, quote> quotes;
+  std::vector<index_definition> indices;
+  static inline const char* name = "market_board";
+};
+
+using board_ptr = caf::stateful_actor<board_state>*;
+
+caf::behavior market_board(board_ptr self, std::shared_ptr<const symbol_actors> symbols,
+                           std::vector<index_definition> indices) {
+  self->state.indices = std::move(indices);
+  auto me = caf::actor_cast<caf::actor>(self);
+  for (auto& [_, a] : *symbols)
+    self->send(a, watch_atom::value, me);
+  return {
+    [=](push_atom, quote& q) {
+      auto symbol = q.symbol;
+      self->state.quotes.insert_or_assign(std::move(symbol), std::move(q));
+    },
+    [=](movers_atom, bool gainers, int64_t limit) {
+      std::vector<quote> all;
+      for (auto& [_, q] : self->state.quotes)
+        if (gainers ? q.change() > 0 : q.change() < 0) // a flat stock is neither
+          all.push_back(q);
+      std::stable_sort(all.begin(), all.end(), [gainers](const quote& a, const quote& b) {
+        auto x = a.change_basis_points(), y = b.change_basis_points();
+        return gainers ? x > y : x < y;
+      });
+      if (static_cast<int64_t>(all.size()) > limit)
+        all.resize(static_cast<size_t>(limit));
+      return all;
+    },
+    [=](indices_atom) {
+      std::vector<index_value> out;
+      for (auto& def : self->state.indices)
+        out.push_back(compute_index(def, self->state.quotes));
+      return out;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_market_board(caf::actor_system& sys, std::shared_ptr<const symbol_actors> symbols,
+                              std::vector<index_definition> indices) {
+  return sys.spawn(market_board, std::move(symbols), std::move(indices));
+}
+
+} // namespace broker
