@@ -320,6 +320,62 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       self->state.book->record_kyc_verdict(v.verified, v.reason, batch);
       write_behind(self, std::move(batch));
     },
+    [=](alert_atom, const alert_request& r) -> caf::result<price_alert> {
+      auto& st = self->state;
+      write_batch batch;
+      auto out = st.book->create_alert(r, st.env->instruments->find(r.symbol), now(self), batch);
+      if (auto rej = std::get_if<rejection>(&out))
+        return to_error(*rej);
+      auto a = std::get<price_alert>(out);
+      auto rp = self->make_response_promise<price_alert>();
+      commit(self, std::move(batch), [=](bool ok) mutable {
+        if (!ok) {
+          self->state.book->forget_alert(a.id);
+          rp.deliver(unavailable());
+          return;
+        }
+        // Durable first, then armed: a fired alert always has a row to mark.
+        self->send(self->state.env->symbols->at(a.symbol), alert_atom::value, a);
+        rp.deliver(a);
+      });
+      return rp;
+    },
+    [=](unalert_atom, int64_t id) -> caf::result<price_alert> {
+      auto& st = self->state;
+      auto it = st.book->alerts().find(id);
+      std::optional<price_alert> before;
+      if (it != st.book->alerts().end())
+        before = it->second;
+      write_batch batch;
+      auto out = st.book->cancel_alert(id, now(self), batch);
+      if (auto rej = std::get_if<rejection>(&out))
+        return to_error(*rej);
+      auto a = std::get<price_alert>(out);
+      auto rp = self->make_response_promise<price_alert>();
+      commit(self, std::move(batch), [=](bool ok) mutable {
+        if (!ok) {
+          self->state.book->restore_alert(*before);
+          rp.deliver(unavailable());
+          return;
+        }
+        self->send(self->state.env->symbols->at(a.symbol), unalert_atom::value, a.user, a.id);
+        rp.deliver(a);
+      });
+      return rp;
+    },
+    [=](alerts_atom) -> caf::result<std::vector<price_alert>> {
+      return when_durable<std::vector<price_alert>>(self, [=] {
+        std::vector<price_alert> all;
+        for (auto& [_, a] : self->state.book->alerts())
+          all.push_back(a);
+        return all;
+      });
+    },
+    [=](fired_atom, int64_t id, money price, timestamp at) {
+      write_batch batch;
+      if (auto a = self->state.book->trigger_alert(id, price, at, batch))
+        commit_until_durable(self, std::move(batch), [=, fired = *a] { push(self, fired); });
+    },
     [=](watch_atom, const caf::actor& session) {
       if (self->state.watchers.insert(session).second)
         self->monitor(session);

@@ -1,5 +1,7 @@
 #include "actors/account_book.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -83,6 +85,8 @@ account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> i
     idempotency_.emplace(e.key, std::move(e));
   for (auto& t : seed.transfers)
     transfers_.emplace(t.id, std::move(t));
+  for (auto& a : seed.alerts)
+    alerts_.emplace(a.id, std::move(a));
   // Only the total is stored; what is held follows from the books.
   for (order_id id : working_)
     cash_.held += orders_.at(id).held_cash;
@@ -484,6 +488,57 @@ void account_book::audit() const {
     BOOK_CHECK(h.held_quantity == (it == held_shares.end() ? 0 : it->second),
                "held shares equal the leaves of working sells");
   }
+}
+
+std::variant<price_alert, rejection> account_book::create_alert(const alert_request& r,
+                                                              const instrument* inst,
+                                                              timestamp now, write_batch& out) {
+  if (!inst)
+    return reject(reject_reason::unknown_symbol, "unknown symbol " + r.symbol, "symbol");
+  size_t active = std::count_if(alerts_.begin(), alerts_.end(), [](const auto& kv) {
+    return kv.second.status == alert_status::active;
+  });
+  if (active >= max_active_alerts)
+    return reject(reject_reason::too_many_alerts,
+                  "at most " + std::to_string(max_active_alerts) + " active alerts; cancel one first");
+  price_alert a;
+  a.id = alerts_.empty() ? 1 : alerts_.rbegin()->first + 1;
+  a.user = profile_.id;
+  a.symbol = r.symbol;
+  a.condition = r.condition;
+  a.price = r.price;
+  a.created_at = a.updated_at = now;
+  alerts_.emplace(a.id, a);
+  out.alerts.push_back(a);
+  return a;
+}
+
+std::variant<price_alert, rejection> account_book::cancel_alert(int64_t id, timestamp now,
+                                                              write_batch& out) {
+  auto it = alerts_.find(id);
+  if (it == alerts_.end())
+    return reject(reject_reason::alert_not_found, "no such alert", "alertId");
+  price_alert& a = it->second;
+  if (a.status != alert_status::active)
+    return reject(reject_reason::alert_not_active,
+                  "the alert is already " + std::string{to_string(a.status)});
+  a.status = alert_status::cancelled;
+  a.updated_at = now;
+  out.alerts.push_back(a);
+  return a;
+}
+
+std::optional<price_alert> account_book::trigger_alert(int64_t id, money price, timestamp now,
+                                                      write_batch& out) {
+  auto it = alerts_.find(id);
+  if (it == alerts_.end() || it->second.status != alert_status::active)
+    return std::nullopt; // cancelled meanwhile, or a second report of the same crossing
+  price_alert& a = it->second;
+  a.status = alert_status::triggered;
+  a.triggered_price = price;
+  a.updated_at = now;
+  out.alerts.push_back(a);
+  return a;
 }
 
 } // namespace broker

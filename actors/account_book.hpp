@@ -38,6 +38,7 @@ struct account_seed {
   std::vector<std::string> exec_ids;
   std::vector<transfer> transfers;
   std::vector<idempotency_entry> idempotency;
+  std::vector<price_alert> alerts;
 };
 
 struct place_outcome {
@@ -78,6 +79,18 @@ public:
                                                    write_batch& out);
   void record_kyc_verdict(bool verified, const std::string& reason, write_batch& out);
 
+  // Price alerts. The caller registers an active one with its symbol actor.
+  std::variant<price_alert, rejection> create_alert(const alert_request& r, const instrument* inst,
+                                                    timestamp now, write_batch& out);
+  std::variant<price_alert, rejection> cancel_alert(int64_t id, timestamp now, write_batch& out);
+  // A trade crossed it: the alert is TRIGGERED (once; nullopt if it was not active).
+  std::optional<price_alert> trigger_alert(int64_t id, money price, timestamp now, write_batch& out);
+  // Undo for a batch that failed to commit: forget a new alert, or put back
+  // the alert as it was before.
+  void forget_alert(int64_t id) { alerts_.erase(id); }
+  void restore_alert(const price_alert& before) { alerts_[before.id] = before; }
+  const std::map<int64_t, price_alert>& alerts() const { return alerts_; }
+
   const user_profile& profile() const { return profile_; }
   const cash_balance& cash() const { return cash_; }
   const order* find(order_id id) const;
@@ -110,6 +123,7 @@ private:
   std::unordered_set<std::string> exec_ids_; // every execution applied
   std::map<std::string, idempotency_entry> idempotency_;
   std::map<int64_t, transfer> transfers_;
+  std::map<int64_t, price_alert> alerts_;
 };
 
 } // namespace broker

@@ -6,6 +6,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/order_ids.hpp"
+#include "actors/symbol.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
@@ -21,6 +22,7 @@ struct account_env {
   std::shared_ptr<const market_calendar> calendar;
   const utc_clock* clock = nullptr;
   std::shared_ptr<order_id_source> order_ids;
+  std::shared_ptr<const symbol_actors> symbols;
 };
 
 } // namespace broker

@@ -76,6 +76,10 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
       if (auto a = account_of(self, r.account))
         self->send(a, r);
     },
+    [=](fired_atom, user_id user, int64_t alert, money price, timestamp at) {
+      if (auto a = account_of(self, user))
+        self->send(a, fired_atom::value, alert, price, at);
+    },
     [=](verdict_atom, user_id user, const kyc_verdict& v) {
       if (auto a = account_of(self, user))
         self->send(a, verdict_atom::value, v);
@@ -120,6 +124,9 @@ std::map<user_id, account_seed> seeds_from(store_snapshot snap) {
   for (auto& i : snap.idempotency)
     if (auto s = seed_of(i.user))
       s->idempotency.push_back(std::move(i));
+  for (auto& a : snap.alerts)
+    if (auto s = seed_of(a.user))
+      s->alerts.push_back(std::move(a));
   return seeds;
 }
 

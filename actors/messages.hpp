@@ -60,6 +60,11 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;       // a session wr
 using candles_atom = caf::atom_constant<caf::atom("candles")>;   // a symbol's chart
 using movers_atom = caf::atom_constant<caf::atom("movers")>;     // top gainers / losers
 using indices_atom = caf::atom_constant<caf::atom("indices")>;   // index levels
+// Price alerts (account <-> symbol; symbol -> directory -> account when one fires).
+using alert_atom = caf::atom_constant<caf::atom("alert")>;
+using alerts_atom = caf::atom_constant<caf::atom("alerts")>;
+using unalert_atom = caf::atom_constant<caf::atom("unalert")>;
+using fired_atom = caf::atom_constant<caf::atom("fired")>;
 
 using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: run this call
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
@@ -151,6 +156,13 @@ template <class F> typename F::result_type inspect(F& f, candle& x) {
 }
 template <class F> typename F::result_type inspect(F& f, index_value& x) {
   return f(caf::meta::type_name("index_value"), x.name, x.level, x.prev_close, x.time);
+}
+template <class F> typename F::result_type inspect(F& f, price_alert& x) {
+  return f(caf::meta::type_name("price_alert"), x.id, x.user, x.symbol, x.condition, x.price,
+           x.status, x.triggered_price, x.created_at, x.updated_at);
+}
+template <class F> typename F::result_type inspect(F& f, alert_request& x) {
+  return f(caf::meta::type_name("alert_request"), x.symbol, x.condition, x.price);
 }
 template <class F> typename F::result_type inspect(F& f, account_row& x) {
   return f(caf::meta::type_name("account_row"), x.user, x.cash, x.next_transfer_id);

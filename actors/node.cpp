@@ -39,8 +39,19 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   env->calendar = std::move(calendar);
   env->clock = &clock;
   env->order_ids = std::make_shared<order_id_source>(highest + 1);
+  env->symbols = symbols_;
+  std::vector<price_alert> active_alerts;
+  for (auto& a : snap.alerts)
+    if (a.status == alert_status::active)
+      active_alerts.push_back(a);
   directory_ = spawn_directory(sys, seeds_from(std::move(snap)), env);
   users_ = spawn_users(sys, std::move(existing_users), persistence_, directory_, &clock, opts.users);
+  // Symbols report fired alerts to the directory; the stored active ones are re-armed.
+  for (auto& [_, a] : *symbols_)
+    caf::anon_send(a, account_atom::value, directory_);
+  for (auto& a : active_alerts)
+    if (auto it = symbols_->find(a.symbol); it != symbols_->end())
+      caf::anon_send(it->second, alert_atom::value, a);
   for (size_t i = 0; i < std::max<size_t>(1, opts.gateways); ++i)
     gateways_.push_back(spawn_gateway(sys, &clock, opts.gateway));
   caf::anon_send(connector_, account_atom::value, directory_);
@@ -234,6 +245,16 @@ void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
     return;
   }
   ask(it->second, std::move(done), candles_atom::value, from, to);
+}
+
+void node::create_alert(user_id u, alert_request r, reply<price_alert> done) {
+  ask_account(u, std::move(done), alert_atom::value, std::move(r));
+}
+void node::cancel_alert(user_id u, int64_t id, reply<price_alert> done) {
+  ask_account(u, std::move(done), unalert_atom::value, id);
+}
+void node::list_alerts(user_id u, reply<std::vector<price_alert>> done) {
+  ask_account(u, std::move(done), alerts_atom::value);
 }
 
 void node::get_movers(bool gainers, int64_t limit, reply<std::vector<quote>> done) {

@@ -85,6 +85,9 @@ public:
   // The symbol's one-minute candles starting in [from, to), from this trading day.
   void get_candles(const std::string& symbol, timestamp from, timestamp to,
                    reply<std::vector<candle>> done);
+  void create_alert(user_id u, alert_request r, reply<price_alert> done);
+  void cancel_alert(user_id u, int64_t id, reply<price_alert> done);
+  void list_alerts(user_id u, reply<std::vector<price_alert>> done);
   // Top gainers (or losers) by change percent; at most `limit`.
   void get_movers(bool gainers, int64_t limit, reply<std::vector<quote>> done);
   void get_indices(reply<std::vector<index_value>> done);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -20,7 +21,8 @@ struct session_state {
   session_options opts;
   token_verifier verify;
   std::optional<user_id> user;
-  caf::actor account; // set while subscribed to "orders"
+  caf::actor account; // set while subscribed to an account channel
+  std::set<std::string> channels; // "orders", "alerts": pushes from the account it forwards
   std::map<std::string, quote_mode> watching; // symbols followed, and how much of each
   std::map<std::string, quote> unsent;        // the latest quote per symbol not yet written
   bool drain_queued = false;
@@ -58,24 +60,42 @@ void send_ack(session_ptr self, std::string_view action, std::string_view channe
   send_frame(self, w.take());
 }
 
-void subscribe_orders(session_ptr self) {
+// The account channels ("orders", "alerts") follow the user's account actor,
+// which pushes everything to its watchers; the session forwards what the
+// client subscribed to.
+void subscribe_account(session_ptr self, const std::string& channel) {
   auto& st = self->state;
   if (!st.user) {
     send_error(self, "unauthorized", "send {\"action\":\"auth\",\"token\":...} first", "channels");
     return;
   }
   if (st.account) {
-    send_ack(self, "subscribe", "orders");
+    st.channels.insert(channel);
+    send_ack(self, "subscribe", channel);
     return;
   }
   self->request(st.directory, caf::infinite, account_atom::value, *st.user)
     .then(
       [=](const caf::actor& account) {
-        self->state.account = account;
-        self->send(account, watch_atom::value, caf::actor_cast<caf::actor>(self));
-        send_ack(self, "subscribe", "orders");
+        auto& st = self->state;
+        st.channels.insert(channel);
+        if (!st.account) {
+          st.account = account;
+          self->send(account, watch_atom::value, caf::actor_cast<caf::actor>(self));
+        }
+        send_ack(self, "subscribe", channel);
       },
       [=](caf::error&) { send_error(self, "unavailable", "account not available", "channels"); });
+}
+
+void unsubscribe_account(session_ptr self, const std::string& channel) {
+  auto& st = self->state;
+  st.channels.erase(channel);
+  if (st.channels.empty() && st.account) {
+    self->send(st.account, unwatch_atom::value, caf::actor_cast<caf::actor>(self));
+    st.account = nullptr;
+  }
+  send_ack(self, "unsubscribe", channel);
 }
 
 std::vector<std::string> sorted_unique(const std::vector<std::string>& in) {
@@ -257,18 +277,14 @@ void on_frame(session_ptr self, const std::string& text) {
       return;
     }
     for (auto& c : channels->strings) {
-      if (c != "orders") {
+      if (c != "orders" && c != "alerts") {
         send_error(self, "unknown_channel", "unknown channel " + c, "channels");
         continue;
       }
-      if (a == "subscribe") {
-        subscribe_orders(self);
-      } else {
-        if (self->state.account)
-          self->send(self->state.account, unwatch_atom::value, caf::actor_cast<caf::actor>(self));
-        self->state.account = nullptr;
-        send_ack(self, "unsubscribe", "orders");
-      }
+      if (a == "subscribe")
+        subscribe_account(self, c);
+      else
+        unsubscribe_account(self, c);
     }
   } else if (a == "ping") {
     send_frame(self, R"({"type":"pong"})");
@@ -278,9 +294,9 @@ void on_frame(session_ptr self, const std::string& text) {
 }
 
 template <class View>
-std::string push_frame(std::string_view type, const View& write) {
+std::string push_frame(std::string_view channel, std::string_view type, const View& write) {
   json_writer w;
-  w.begin_object().field("channel", "orders").field("type", type).key("data");
+  w.begin_object().field("channel", channel).field("type", type).key("data");
   write(w);
   w.end_object();
   return w.take();
@@ -313,10 +329,16 @@ caf::behavior session_actor(session_ptr self, caf::actor directory,
       send_error(self, "unsupported_frame", "binary frames are not supported; send JSON text");
     },
     [=](push_atom, const order& o) {
-      send_frame(self, push_frame("order", [&](json_writer& w) { write_order(w, o); }));
+      if (self->state.channels.count("orders"))
+        send_frame(self, push_frame("orders", "order", [&](json_writer& w) { write_order(w, o); }));
     },
     [=](push_atom, const cash_balance& c) {
-      send_frame(self, push_frame("balance", [&](json_writer& w) { write_balance(w, c); }));
+      if (self->state.channels.count("orders"))
+        send_frame(self, push_frame("orders", "balance", [&](json_writer& w) { write_balance(w, c); }));
+    },
+    [=](push_atom, const price_alert& a) {
+      if (self->state.channels.count("alerts"))
+        send_frame(self, push_frame("alerts", "alert", [&](json_writer& w) { write_alert(w, a); }));
     },
     [=](push_atom, quote& q) {
       auto& st = self->state;

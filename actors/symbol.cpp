@@ -20,6 +20,10 @@ struct symbol_state {
   std::vector<candle> minutes;  // this trading day's finished one-minute candles, by start
   candle building;              // the minute under way; volume 0: none yet
   std::set<caf::actor> subscribers;
+  // Active price alerts by price: a trade at or above an `above` key fires
+  // it, at or below a `below` key likewise. Value: (user, alert id).
+  std::multimap<money, std::pair<user_id, int64_t>> above, below;
+  caf::actor directory; // where fired alerts go (to the user's account)
   bool changed = false;    // ticks applied since the last push
   bool push_armed = false; // a conflate_atom is on its way
   static inline const char* name = "symbol";
@@ -70,6 +74,19 @@ void roll_session(symbol_ptr self, timestamp session) {
   st.current.volume = 0;
 }
 
+// Fires every alert the trade at `price` crosses, once: it leaves the book.
+void fire_alerts(symbol_ptr self, money price, timestamp at) {
+  auto& st = self->state;
+  auto fire = [&](auto first, auto last, auto& book) {
+    for (auto it = first; it != last; ++it)
+      if (st.directory)
+        self->send(st.directory, fired_atom::value, it->second.first, it->second.second, price, at);
+    book.erase(first, last);
+  };
+  fire(st.above.begin(), st.above.upper_bound(price), st.above); // thresholds <= price
+  fire(st.below.lower_bound(price), st.below.end(), st.below);   // thresholds >= price
+}
+
 void on_trade(symbol_ptr self, const tick& t) {
   auto& st = self->state;
   timestamp session = st.calendar->session_start(t.exchange_time);
@@ -83,6 +100,7 @@ void on_trade(symbol_ptr self, const tick& t) {
     st.building.start = minute;
   }
   add_trade(st.building, t.last_price, t.last_quantity);
+  fire_alerts(self, t.last_price, t.exchange_time);
 }
 
 caf::behavior symbol_actor(symbol_ptr self, instrument inst,
@@ -149,6 +167,21 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
         self->demonitor(subscriber);
     },
     [=](quote_atom) { return self->state.current; },
+    [=](account_atom, const caf::actor& directory) { self->state.directory = directory; },
+    [=](alert_atom, const price_alert& a) {
+      if (a.status != alert_status::active)
+        return;
+      auto& book = a.condition == alert_condition::above ? self->state.above : self->state.below;
+      book.emplace(a.price, std::make_pair(a.user, a.id));
+    },
+    [=](unalert_atom, user_id user, int64_t id) {
+      for (auto* book : {&self->state.above, &self->state.below})
+        for (auto it = book->begin(); it != book->end(); ++it)
+          if (it->second == std::make_pair(user, id)) {
+            book->erase(it);
+            return;
+          }
+    },
     [=](candles_atom, timestamp from, timestamp to) {
       auto& st = self->state;
       std::vector<candle> out;

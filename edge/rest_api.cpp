@@ -18,10 +18,13 @@ int http_status(reject_reason r) {
     case reject_reason::invalid_lot_size:
     case reject_reason::outside_price_band:
     case reject_reason::idempotency_conflict:
-    case reject_reason::insufficient_withdrawable: return 422;
+    case reject_reason::insufficient_withdrawable:
+    case reject_reason::too_many_alerts: return 422;
     case reject_reason::order_not_found:
+    case reject_reason::alert_not_found:
     case reject_reason::user_not_found: return 404;
     case reject_reason::order_not_cancellable:
+    case reject_reason::alert_not_active:
     case reject_reason::email_taken:
     case reject_reason::kyc_already_submitted: return 409;
     case reject_reason::invalid_credentials: return 401;
@@ -105,6 +108,7 @@ private:
 };
 
 const std::string orders_prefix = "/v1/orders/";
+const std::string alerts_prefix = "/v1/alerts/";
 const std::string stocks_prefix = "/v1/stocks/";
 
 // ?page=&limit=: whole numbers from 1; false (and a 400 sent) when not.
@@ -362,7 +366,8 @@ void rest_api::on_request(http_request req, respond_fn respond) {
       user = tokens_.verify(h->substr(7));
   }
   bool known_route = path == "/v1/users/me" || path == "/v1/users/kyc" || path.rfind("/v1/funds/", 0) == 0
-                     || path == "/v1/orders" || path.rfind(orders_prefix, 0) == 0;
+                     || path == "/v1/orders" || path.rfind(orders_prefix, 0) == 0
+                     || path == "/v1/alerts" || path.rfind(alerts_prefix, 0) == 0;
   if (!known_route) {
     respond(error(404, "not_found", "no such endpoint"));
     return;
@@ -463,6 +468,36 @@ void rest_api::on_request(http_request req, respond_fn respond) {
     } else {
       respond(error(405, "method_not_allowed", "use GET or POST"));
     }
+  } else if (path == "/v1/alerts") {
+    if (method == "POST") {
+      auto parsed = parse_alert(req.body);
+      if (auto e = std::get_if<request_error>(&parsed)) {
+        respond(bad_request(*e));
+        return;
+      }
+      node_.create_alert(u, std::get<alert_request>(std::move(parsed)),
+                         answer<price_alert>(std::move(respond), 201, write_alert));
+    } else if (method == "GET") {
+      node_.list_alerts(u, answer<std::vector<price_alert>>(
+                             std::move(respond), 200, [](json_writer& w, const std::vector<price_alert>& all) {
+                               w.begin_object().key("alerts").begin_array();
+                               for (auto it = all.rbegin(); it != all.rend(); ++it) // newest first
+                                 write_alert(w, *it);
+                               w.end_array().end_object();
+                             }));
+    } else {
+      respond(error(405, "method_not_allowed", "use GET or POST"));
+    }
+  } else if (path.rfind(alerts_prefix, 0) == 0) {
+    auto id = positive_integer(std::string_view{path}.substr(alerts_prefix.size()));
+    if (!id) {
+      respond(error(404, "alert_not_found", "no such alert"));
+      return;
+    }
+    if (method == "DELETE")
+      node_.cancel_alert(u, *id, answer<price_alert>(std::move(respond), 200, write_alert));
+    else
+      respond(error(405, "method_not_allowed", "use DELETE"));
   } else if (path.rfind(orders_prefix, 0) == 0) {
     auto id = positive_integer(std::string_view{path}.substr(orders_prefix.size()));
     if (!id) {

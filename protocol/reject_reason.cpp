@@ -25,6 +25,9 @@ std::string_view code_of(reject_reason r) {
     case reject_reason::user_not_found: return "user_not_found";
     case reject_reason::overloaded: return "overloaded";
     case reject_reason::internal_error: return "internal_error";
+    case reject_reason::too_many_alerts: return "too_many_alerts";
+    case reject_reason::alert_not_found: return "alert_not_found";
+    case reject_reason::alert_not_active: return "alert_not_active";
   }
   return "internal_error";
 }

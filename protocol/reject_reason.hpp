@@ -29,6 +29,9 @@ enum class reject_reason : uint8_t {
   user_not_found,
   overloaded, // the request waited past its deadline: nothing was done, try again
   internal_error,
+  too_many_alerts,
+  alert_not_found,
+  alert_not_active,
 };
 
 std::string_view code_of(reject_reason r); // "insufficient_funds"

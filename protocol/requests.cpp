@@ -217,6 +217,18 @@ parsed<transfer_request> parse_transfer(std::string_view body) {
   });
 }
 
+parsed<alert_request> parse_alert(std::string_view body) {
+  return read_body<alert_request>(body, [](field_reader& in, alert_request& r) {
+    r.symbol = in.text("symbol", 1, 32);
+    std::transform(r.symbol.begin(), r.symbol.end(), r.symbol.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+    if (auto c = enum_field(in, "condition", parse_alert_condition, "ABOVE, BELOW"))
+      r.condition = *c;
+    if (auto p = in.amount("price", max_price))
+      r.price = *p;
+  });
+}
+
 parsed<place_order_request> parse_place_order(std::string_view body) {
   return read_body<place_order_request>(body, [](field_reader& in, place_order_request& r) {
     r.symbol = in.text("symbol", 1, 32);

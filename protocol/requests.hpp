@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "protocol/alerts.hpp"
 #include "protocol/types.hpp"
 
 namespace broker {
@@ -53,6 +54,12 @@ struct place_order_request {
   money trigger_price = 0;
 };
 
+struct alert_request {
+  std::string symbol; // upper-cased
+  alert_condition condition = alert_condition::above;
+  money price = 0;
+};
+
 // Upper bounds that make a value absurd rather than merely unaffordable.
 constexpr int64_t max_order_quantity = 10'000'000;
 constexpr money max_price = 100'000'000'00;    // 10 crore rupees a share
@@ -63,6 +70,7 @@ parsed<login_request> parse_login(std::string_view body);
 parsed<kyc_request> parse_kyc(std::string_view body);
 parsed<transfer_request> parse_transfer(std::string_view body);
 parsed<place_order_request> parse_place_order(std::string_view body);
+parsed<alert_request> parse_alert(std::string_view body);
 
 // A canonical text of an order request: equal requests give equal digests, so
 // an Idempotency-Key replayed with a different body is detected.

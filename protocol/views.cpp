@@ -62,6 +62,18 @@ void write_quote(json_writer& w, const quote& q, quote_mode mode) {
   w.end_object();
 }
 
+void write_alert(json_writer& w, const price_alert& a) {
+  w.begin_object()
+    .field("alertId", std::to_string(a.id))
+    .field("symbol", a.symbol)
+    .field("condition", to_string(a.condition))
+    .money_field("price", a.price)
+    .field("status", to_string(a.status));
+  if (a.status == alert_status::triggered)
+    w.money_field("triggeredPrice", a.triggered_price).time_field("triggeredAt", a.updated_at);
+  w.time_field("createdAt", a.created_at).end_object();
+}
+
 void write_instrument(json_writer& w, const instrument& i) {
   w.begin_object()
     .field("symbol", i.symbol)

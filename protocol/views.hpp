@@ -1,6 +1,7 @@
 #pragma once
 // How domain objects look in JSON, written once for the REST responses and the
 // WebSocket pushes alike.
+#include "protocol/alerts.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/market_data.hpp"
 #include "protocol/reject_reason.hpp"
@@ -16,6 +17,7 @@ void write_transfer(json_writer& w, const transfer& t);
 // low, prevClose, volume; full: + bid, ask.
 void write_quote(json_writer& w, const quote& q, quote_mode mode);
 void write_instrument(json_writer& w, const instrument& i);
+void write_alert(json_writer& w, const price_alert& a);
 // {"error":{"code":...,"message":...,"field":...}}
 std::string error_body(std::string_view code, std::string_view message, std::string_view field);
 

@@ -302,6 +302,37 @@ CREATE TABLE candles (
 );
 )sql";
 
+// Migration 5. Price alerts, owned by the user's account.
+const char* const v5_sqlite = R"sql(
+CREATE TABLE alerts (
+  user_id         INTEGER NOT NULL,
+  id              INTEGER NOT NULL,
+  symbol          TEXT    NOT NULL,
+  condition       TEXT    NOT NULL,
+  price           INTEGER NOT NULL,
+  status          TEXT    NOT NULL,
+  triggered_price INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (user_id, id)
+) STRICT;
+)sql";
+
+const char* const v5_postgres = R"sql(
+CREATE TABLE alerts (
+  user_id         BIGINT NOT NULL,
+  id              BIGINT NOT NULL,
+  symbol          TEXT   NOT NULL,
+  condition       TEXT   NOT NULL,
+  price           BIGINT NOT NULL,
+  status          TEXT   NOT NULL,
+  triggered_price BIGINT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL,
+  PRIMARY KEY (user_id, id)
+);
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -311,6 +342,7 @@ const std::vector<migration>& all_migrations() {
     {2, "order ids in placement order: append-only keys", v2_sqlite, v2_postgres},
     {3, "accounts store total cash; holds are derived", v3_sqlite, v3_postgres},
     {4, "one-minute candles", v4_sqlite, v4_postgres},
+    {5, "price alerts", v5_sqlite, v5_postgres},
   };
   return list;
 }

@@ -333,6 +333,36 @@ idempotency_entry read_idempotency(SQLite::Statement& s) {
   return i;
 }
 
+constexpr const char* upsert_alert_sql =
+  "INSERT INTO alerts (user_id, id, symbol, condition, price, status, triggered_price,"
+  " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+  " ON CONFLICT (user_id, id) DO UPDATE SET symbol = excluded.symbol,"
+  " condition = excluded.condition, price = excluded.price, status = excluded.status,"
+  " triggered_price = excluded.triggered_price, created_at = excluded.created_at,"
+  " updated_at = excluded.updated_at";
+constexpr const char* select_alerts_sql =
+  "SELECT user_id, id, symbol, condition, price, status, triggered_price, created_at, updated_at"
+  " FROM alerts ORDER BY user_id, id";
+
+void write_row(SQLite::Statement& s, const price_alert& a) {
+  run(s, a.user, a.id, a.symbol, to_string(a.condition), a.price, to_string(a.status),
+      a.triggered_price, a.created_at, a.updated_at);
+}
+price_alert read_alert(SQLite::Statement& s) {
+  row_reader r(s);
+  price_alert a;
+  a.user = r.i64();
+  a.id = r.i64();
+  a.symbol = r.text();
+  a.condition = r.wire(parse_alert_condition, "alerts.condition");
+  a.price = r.i64();
+  a.status = r.wire(parse_alert_status, "alerts.status");
+  a.triggered_price = r.i64();
+  a.created_at = r.i64();
+  a.updated_at = r.i64();
+  return a;
+}
+
 constexpr const char* upsert_candle_sql =
   "INSERT INTO candles (symbol, start, open, high, low, close, volume)"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (symbol, start) DO UPDATE SET"
@@ -422,6 +452,7 @@ struct sqlite_store::writer {
   SQLite::Statement upsert_transfer;
   SQLite::Statement insert_idempotency;
   SQLite::Statement upsert_candle;
+  SQLite::Statement upsert_alert;
 
   writer(const std::string& path, const sqlite_options& opts)
     : db(open_write_connection(path, opts)),
@@ -432,7 +463,8 @@ struct sqlite_store::writer {
       insert_execution(db, insert_execution_sql),
       upsert_transfer(db, upsert_transfer_sql),
       insert_idempotency(db, insert_idempotency_sql),
-      upsert_candle(db, upsert_candle_sql) {}
+      upsert_candle(db, upsert_candle_sql),
+      upsert_alert(db, upsert_alert_sql) {}
 
   // A failed statement may or may not have ended the transaction (SQLite
   // rolls back by itself on some errors, e.g. SQLITE_FULL); either way the
@@ -460,6 +492,7 @@ struct sqlite_store::reader {
   SQLite::Statement select_transfers;
   SQLite::Statement select_idempotency;
   SQLite::Statement select_candles_since;
+  SQLite::Statement select_alerts;
 
   reader(const std::string& path, const sqlite_options& opts)
     : db(open_read_connection(path, opts)),
@@ -472,7 +505,8 @@ struct sqlite_store::reader {
                                  + " WHERE order_id = ?1 ORDER BY rowid"),
       select_transfers(db, select_transfers_sql),
       select_idempotency(db, select_idempotency_sql),
-      select_candles_since(db, select_candles_since_sql) {}
+      select_candles_since(db, select_candles_since_sql),
+      select_alerts(db, select_alerts_sql) {}
 };
 
 // Checkpoints off the commit path. The writer's WAL hook (run after every
@@ -619,6 +653,7 @@ void sqlite_store::commit(const write_batch& batch) {
     write_all(w.upsert_transfer, batch.transfers);
     write_all(w.insert_idempotency, batch.idempotency);
     write_all(w.upsert_candle, batch.candles);
+    write_all(w.upsert_alert, batch.alerts);
     tx.commit();
     // Leaving the scope without commit() rolls the whole batch back.
   } catch (const SQLite::Exception& e) {
@@ -641,6 +676,7 @@ store_snapshot sqlite_store::load() {
     read_all(r.select_orders, snap.orders, read_order);
     read_all(r.select_executions, snap.executions, read_execution);
     read_all(r.select_transfers, snap.transfers, read_transfer);
+    read_all(r.select_alerts, snap.alerts, read_alert);
     read_all(r.select_idempotency, snap.idempotency, read_idempotency);
     tx.commit(); // ends the read transaction; nothing was written
     return snap;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/alerts.hpp"
 #include "protocol/market_data.hpp"
 #include "protocol/types.hpp"
 
@@ -46,14 +47,12 @@ struct write_batch {
   std::vector<transfer> transfers;          // upsert by (user, id)
   std::vector<idempotency_entry> idempotency; // insert; a second entry for an order is ignored
   std::vector<candle> candles;              // upsert by (symbol, start)
+  std::vector<price_alert> alerts;          // upsert by (user, id)
 
-  bool empty() const {
-    return users.empty() && accounts.empty() && holdings.empty() && orders.empty()
-           && executions.empty() && transfers.empty() && idempotency.empty() && candles.empty();
-  }
+  bool empty() const { return rows() == 0; }
   size_t rows() const {
     return users.size() + accounts.size() + holdings.size() + orders.size() + executions.size()
-           + transfers.size() + idempotency.size() + candles.size();
+           + transfers.size() + idempotency.size() + candles.size() + alerts.size();
   }
   void append(write_batch&& other); // moves other's rows after this batch's
 };
@@ -67,6 +66,7 @@ struct store_snapshot {
   std::vector<execution_row> executions;
   std::vector<transfer> transfers;
   std::vector<idempotency_entry> idempotency;
+  std::vector<price_alert> alerts;
 };
 
 // Thrown by a backend when a commit or read fails; the batch was not applied.

@@ -22,6 +22,7 @@ void write_batch::append(write_batch&& other) {
   move_append(transfers, other.transfers);
   move_append(idempotency, other.idempotency);
   move_append(candles, other.candles);
+  move_append(alerts, other.alerts);
 }
 
 } // namespace broker

@@ -38,12 +38,16 @@ instrument make_instrument(const std::string& symbol, money reference) {
 struct recorder_state {
   std::vector<quote> pushes;
   std::vector<candle> stored;
+  std::vector<std::pair<int64_t, money>> fired; // alert id, price
 };
 caf::behavior recorder(caf::stateful_actor<recorder_state>* self) {
   return {
     [=](push_atom, const quote& q) { self->state.pushes.push_back(q); },
     [=](commit_atom, const write_batch& b) {
       self->state.stored.insert(self->state.stored.end(), b.candles.begin(), b.candles.end());
+    },
+    [=](fired_atom, user_id, int64_t id, money price, timestamp) {
+      self->state.fired.emplace_back(id, price);
     },
   };
 }
@@ -492,4 +496,43 @@ TEST_CASE("the market board ranks gainers and losers and computes indices live",
   CHECK(ask<std::vector<quote>>(f, board, movers_atom::value, true, int64_t{1}).size() == 1);
   CHECK(ask<std::vector<quote>>(f, board, movers_atom::value, false, int64_t{10}).empty());
   caf::anon_send_exit(board, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a symbol actor fires each alert once, when a trade crosses it", "[market][alerts]") {
+  market_fixture f;
+  caf::anon_send(f.symbol("AAA"), account_atom::value, f.store); // fired alerts go here
+  auto alert = [&](int64_t id, alert_condition c, money price) {
+    price_alert a;
+    a.id = id;
+    a.user = 7;
+    a.symbol = "AAA";
+    a.condition = c;
+    a.price = price;
+    caf::anon_send(f.symbol("AAA"), alert_atom::value, a);
+  };
+  alert(1, alert_condition::above, 10'100);
+  alert(2, alert_condition::above, 10'200);
+  alert(3, alert_condition::below, 9'900);
+  alert(4, alert_condition::above, 10'050);
+  f.sched->run();
+  caf::anon_send(f.symbol("AAA"), unalert_atom::value, user_id{7}, int64_t{4}); // cancelled
+  f.sched->run();
+  auto& fired = state_of(f.store).fired;
+  f.trade("AAA", 10'095, 1, 1); // below every ABOVE, above the BELOW
+  f.sched->run();
+  CHECK(fired.empty());
+  f.trade("AAA", 10'100, 1, 2); // exactly at 1's price
+  f.sched->run();
+  REQUIRE(fired.size() == 1);
+  CHECK(fired[0] == std::make_pair(int64_t{1}, money{10'100}));
+  f.trade("AAA", 10'300, 1, 3); // crosses 2; 1 already fired
+  f.trade("AAA", 10'100, 1, 4);
+  f.trade("AAA", 10'300, 1, 5); // back up: nothing fires twice
+  f.sched->run();
+  REQUIRE(fired.size() == 2);
+  CHECK(fired[1].first == 2);
+  f.trade("AAA", 9'800, 1, 6); // crosses the BELOW
+  f.sched->run();
+  REQUIRE(fired.size() == 3);
+  CHECK(fired[2] == std::make_pair(int64_t{3}, money{9'800}));
 }

@@ -2030,3 +2030,87 @@ TEST_CASE("brokerd: movers and indices over REST", "[e2e][market]") {
   CHECK(parse_json(bad.body)["error"]["field"].str() == "type");
   CHECK(c.request("GET", "/v1/market/movers?limit=51").status == 400);
 }
+
+TEST_CASE("brokerd: price alerts fire once, on the alerts channel, and survive a restart", "[e2e][alerts]") {
+  fresh_brokerd b;
+  auto asha = new_trader(b.port(), "alerts@example.com", 0);
+  auto ravi = new_trader(b.port(), "alerts-other@example.com", 0);
+  ws_client ws{host, b.port()};
+  auto next = [&]() {
+    auto text = ws.read_text(patience);
+    INFO("websocket: " << ws.read_error());
+    REQUIRE(text.has_value());
+    return parse_json(*text);
+  };
+  // The alerts channel needs a login.
+  ws.send_text(R"({"action":"subscribe","channels":["alerts"]})");
+  CHECK(next()["code"].str() == "unauthorized");
+  ws.send_text(R"({"action":"auth","token":")" + asha->token + R"("})");
+  CHECK(next()["type"].str() == "auth");
+  ws.send_text(R"({"action":"subscribe","channels":["alerts"]})");
+  auto ack = next();
+  CHECK(ack["type"].str() == "subscribe");
+  CHECK(ack["channel"].str() == "alerts");
+
+  // Bad requests change nothing.
+  for (auto [body, field] : {std::pair{R"({"symbol":"RELIANCE","condition":"SIDEWAYS","price":1})", "condition"},
+                             std::pair{R"({"symbol":"RELIANCE","condition":"ABOVE","price":-1})", "price"},
+                             std::pair{R"({"symbol":"RELIANCE","condition":"ABOVE"})", "price"},
+                             std::pair{R"({"condition":"ABOVE","price":1})", "symbol"}}) {
+    auto r = asha->post("/v1/alerts", body);
+    INFO(body << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK(body_of(r)["error"]["field"].str() == field);
+  }
+  auto unknown = asha->post("/v1/alerts", R"({"symbol":"NOSUCH","condition":"ABOVE","price":1})");
+  CHECK(unknown.status == 422);
+  CHECK(body_of(unknown)["error"]["code"].str() == "unknown_symbol");
+  CHECK(body_of(asha->get("/v1/alerts"))["alerts"].items.empty());
+
+  // BELOW 1.00 can never fire (the band's floor is 1960.00); ABOVE 1.00 fires on the next trade.
+  auto never = asha->post("/v1/alerts", R"({"symbol":"RELIANCE","condition":"BELOW","price":"1.00"})");
+  REQUIRE(never.status == 201);
+  auto never_id = body_of(never)["alertId"].str();
+  auto soon = asha->post("/v1/alerts", R"({"symbol":"reliance","condition":"ABOVE","price":1})");
+  REQUIRE(soon.status == 201);
+  CHECK(body_of(soon)["status"].str() == "ACTIVE");
+  CHECK(body_of(soon)["symbol"].str() == "RELIANCE");
+  auto soon_id = body_of(soon)["alertId"].str();
+
+  auto pushed = next();
+  CHECK(pushed["channel"].str() == "alerts");
+  CHECK(pushed["type"].str() == "alert");
+  CHECK(pushed["data"]["alertId"].str() == soon_id);
+  CHECK(pushed["data"]["status"].str() == "TRIGGERED");
+  CHECK(pushed["data"].has("triggeredPrice"));
+  // Once: no second push for the same alert while the market keeps trading.
+  ws.send_text(R"({"action":"ping"})");
+  CHECK(next()["type"].str() == "pong");
+
+  auto list = body_of(asha->get("/v1/alerts"))["alerts"].items;
+  REQUIRE(list.size() == 2);
+  CHECK(list[0]["alertId"].str() == soon_id); // newest first
+  CHECK(list[0]["status"].str() == "TRIGGERED");
+  CHECK(list[1]["status"].str() == "ACTIVE");
+  CHECK(asha->del("/v1/alerts/" + soon_id).status == 409); // fired: nothing to cancel
+  CHECK(ravi->del("/v1/alerts/" + never_id).status == 404); // someone else's
+  CHECK(body_of(ravi->get("/v1/alerts"))["alerts"].items.empty());
+  ws.close();
+
+  // After kill -9 and a restart the alerts are as they were.
+  b.proc->kill9();
+  b.restart();
+  asha->http = std::make_unique<http_client>(host, b.port());
+  asha->port = b.port();
+  auto login = http_client{host, b.port()}.request(
+    "POST", "/v1/users/login", R"({"email":"alerts@example.com","password":")" + asha->password + R"("})");
+  REQUIRE(login.status == 200);
+  asha->token = body_of(login)["token"].str();
+  auto after = body_of(asha->get("/v1/alerts"))["alerts"].items;
+  REQUIRE(after.size() == 2);
+  CHECK(after[0]["status"].str() == "TRIGGERED");
+  CHECK(after[1]["status"].str() == "ACTIVE");
+  auto cancelled = asha->del("/v1/alerts/" + never_id);
+  CHECK(cancelled.status == 200);
+  CHECK(body_of(cancelled)["status"].str() == "CANCELLED");
+}

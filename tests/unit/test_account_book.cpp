@@ -363,3 +363,38 @@ TEST_CASE("seeded random trading: money is conserved and the store rebuilds the 
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("price alerts: created, cancelled, triggered once, limited", "[account][alerts]") {
+  auto inst = reliance();
+  auto book = funded_book(0);
+  write_batch out;
+  auto refused = book.create_alert({"NOPE", alert_condition::above, 100}, nullptr, 1, out);
+  REQUIRE(std::holds_alternative<rejection>(refused));
+  CHECK(std::get<rejection>(refused).reason == reject_reason::unknown_symbol);
+  CHECK(out.alerts.empty());
+
+  auto a = std::get<price_alert>(book.create_alert({"RELIANCE", alert_condition::above, 250000}, &inst, 2, out));
+  auto b = std::get<price_alert>(book.create_alert({"RELIANCE", alert_condition::below, 240000}, &inst, 3, out));
+  CHECK(a.id == 1);
+  CHECK(b.id == 2);
+  CHECK(a.status == alert_status::active);
+  CHECK(out.alerts.size() == 2);
+
+  auto fired = book.trigger_alert(a.id, 250500, 4, out);
+  REQUIRE(fired.has_value());
+  CHECK(fired->status == alert_status::triggered);
+  CHECK(fired->triggered_price == 250500);
+  CHECK_FALSE(book.trigger_alert(a.id, 251000, 5, out).has_value()); // once only
+
+  auto cancel_fired = book.cancel_alert(a.id, 6, out);
+  CHECK(std::get<rejection>(cancel_fired).reason == reject_reason::alert_not_active);
+  CHECK(std::get<rejection>(book.cancel_alert(99, 6, out)).reason == reject_reason::alert_not_found);
+  CHECK(std::get<price_alert>(book.cancel_alert(b.id, 7, out)).status == alert_status::cancelled);
+  CHECK_FALSE(book.trigger_alert(b.id, 239000, 8, out).has_value()); // cancelled: never fires
+
+  for (size_t i = 0; i < max_active_alerts; ++i)
+    REQUIRE(std::holds_alternative<price_alert>(
+      book.create_alert({"RELIANCE", alert_condition::above, 260000}, &inst, 9, out)));
+  auto over = book.create_alert({"RELIANCE", alert_condition::above, 260000}, &inst, 10, out);
+  CHECK(std::get<rejection>(over).reason == reject_reason::too_many_alerts);
+}
