@@ -26,6 +26,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
 
   persistence_ = spawn_persistence(sys, db, opts.persistence);
   calendar_ = calendar;
+  connections_ = std::make_shared<connection_count>(opts.sessions.max_connections_per_user);
   symbols_ = spawn_symbols(sys, *instruments_, calendar, persistence_,
                            db->candles_since(calendar->session_start(clock.now())), opts.symbols);
   connector_ = spawn_exchange_connector(sys, "in-process", symbols_);
@@ -276,8 +277,8 @@ void node::get_quote(const std::string& symbol, reply<quote> done) {
 
 std::shared_ptr<frame_handler> node::open_session(std::shared_ptr<frame_sink> sink,
                                                   token_verifier verify) {
-  return broker::open_session(sys_, directory_, symbols_, opts_.sessions, std::move(sink),
-                              std::move(verify));
+  return broker::open_session(sys_, directory_, symbols_, connections_, opts_.sessions,
+                              std::move(sink), std::move(verify));
 }
 
 } // namespace broker

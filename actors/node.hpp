@@ -118,6 +118,7 @@ private:
   std::shared_ptr<const instrument_table> instruments_;
   std::shared_ptr<const symbol_actors> symbols_;
   std::shared_ptr<const market_calendar> calendar_;
+  std::shared_ptr<connection_count> connections_;
   // Account handles, so a call is one hop to the account, not two. Read from
   // edge threads and bridge actors alike, hence the mutex.
   std::mutex accounts_mutex_;

@@ -18,9 +18,11 @@ struct session_state {
   std::shared_ptr<frame_sink> sink;
   caf::actor directory;
   std::shared_ptr<const symbol_actors> symbols;
+  std::shared_ptr<connection_count> connections;
   session_options opts;
   token_verifier verify;
   std::optional<user_id> user;
+  std::shared_ptr<std::optional<user_id>> signed_in; // the user whose connection place this holds
   caf::actor account; // set while subscribed to an account channel
   std::set<std::string> channels; // "orders", "alerts": pushes from the account it forwards
   std::map<std::string, quote_mode> watching; // symbols followed, and how much of each
@@ -259,7 +261,17 @@ void on_frame(session_ptr self, const std::string& text) {
                  "token");
       return;
     }
+    if (!self->state.user && !self->state.connections->take(*user)) {
+      // Refused and closed: an open, unauthenticated socket is no use to a client over its limit.
+      send_error(self, "too_many_connections",
+                 "at most " + std::to_string(self->state.connections->per_user())
+                   + " signed-in connections per user; close one first");
+      self->state.sink->close(close_policy_violation, "too many connections");
+      self->quit();
+      return;
+    }
     self->state.user = user;
+    *self->state.signed_in = *user;
     send_ack(self, "auth");
   } else if (a == "subscribe" || a == "unsubscribe" || a == "mode") {
     auto channels = msg->find("channels");
@@ -312,17 +324,25 @@ void unwatch_all(session_ptr self) {
 }
 
 caf::behavior session_actor(session_ptr self, caf::actor directory,
-                            std::shared_ptr<const symbol_actors> symbols, session_options opts,
+                            std::shared_ptr<const symbol_actors> symbols,
+                            std::shared_ptr<connection_count> connections, session_options opts,
                             std::shared_ptr<frame_sink> sink, token_verifier verify) {
   self->state.sink = std::move(sink);
   self->state.directory = std::move(directory);
   self->state.symbols = std::move(symbols);
+  self->state.connections = std::move(connections);
   self->state.opts = opts;
   self->state.verify = std::move(verify);
   // Whatever ends the actor, the socket goes with it.
-  self->attach_functor([sink = self->state.sink](const caf::error&) {
+  // The signed-in user's place is given back however the session ends.
+  auto signed_in = std::make_shared<std::optional<user_id>>();
+  self->attach_functor([sink = self->state.sink, connections = self->state.connections,
+                        signed_in](const caf::error&) {
     sink->close(close_normal, "session ended");
+    if (*signed_in)
+      connections->give_back(**signed_in);
   });
+  self->state.signed_in = signed_in;
   return {
     [=](frame_atom, const std::string& text) { on_frame(self, text); },
     [=](frame_atom, bool /* binary */) {
@@ -379,11 +399,12 @@ private:
 
 std::shared_ptr<frame_handler> open_session(caf::actor_system& sys, caf::actor directory,
                                             std::shared_ptr<const symbol_actors> symbols,
+                                            std::shared_ptr<connection_count> connections,
                                             session_options opts,
                                             std::shared_ptr<frame_sink> sink,
                                             token_verifier verify) {
-  auto session = sys.spawn(session_actor, std::move(directory), std::move(symbols), opts,
-                           std::move(sink), std::move(verify));
+  auto session = sys.spawn(session_actor, std::move(directory), std::move(symbols),
+                           std::move(connections), opts, std::move(sink), std::move(verify));
   return std::make_shared<session_frames>(std::move(session));
 }
 

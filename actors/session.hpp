@@ -18,6 +18,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/connection_count.hpp"
 #include "actors/symbol.hpp"
 #include "protocol/frames.hpp"
 #include "protocol/types.hpp"
@@ -28,6 +29,7 @@ using token_verifier = std::function<std::optional<user_id>(const std::string& t
 
 struct session_options {
   size_t max_symbols = 3000;        // symbols one connection may follow
+  size_t max_connections_per_user = 10; // signed-in connections one user may hold
   size_t quotes_per_frame = 100;    // a frame of quotes carries at most this many symbols
   size_t max_queued_frames = 8;     // quotes wait (conflating) while the socket queue is longer
   std::chrono::milliseconds retry_every{50};
@@ -35,8 +37,10 @@ struct session_options {
 };
 
 // Spawns the actor and returns the handler the connection feeds frames to.
+// `connections` is shared by every session of the node (see connection_count.hpp).
 std::shared_ptr<frame_handler> open_session(caf::actor_system& sys, caf::actor directory,
                                             std::shared_ptr<const symbol_actors> symbols,
+                                            std::shared_ptr<connection_count> connections,
                                             session_options opts,
                                             std::shared_ptr<frame_sink> sink,
                                             token_verifier verify);

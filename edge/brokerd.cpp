@@ -32,6 +32,7 @@ struct brokerd_config : caf::actor_system_config {
   std::string indices = BROKER_CONFIG_DIR "/indices.csv";
   size_t conflation_ms = 100;
   size_t ws_max_symbols = 3000;
+  size_t ws_max_connections_per_user = 10;
   int io_threads = 2;
   bool always_open = true;
   std::vector<std::string> holidays;
@@ -52,6 +53,8 @@ struct brokerd_config : caf::actor_system_config {
       .add(indices, "indices", "index definitions CSV (empty: none)")
       .add(conflation_ms, "conflation-ms", "a symbol pushes to subscribers at most this often")
       .add(ws_max_symbols, "ws-max-symbols", "symbols one WebSocket connection may follow")
+      .add(ws_max_connections_per_user, "ws-max-connections-per-user",
+           "signed-in WebSocket connections one user may hold")
       .add(io_threads, "io-threads", "HTTP/WebSocket I/O threads")
       .add(always_open, "market-always-open", "accept orders at any hour")
       .add(holidays, "market-holidays", "exchange holidays, YYYY-MM-DD")
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
       opts.indices = broker::load_indices(cfg.indices, *instruments);
     opts.symbols.conflation_interval = std::chrono::milliseconds{std::max<size_t>(1, cfg.conflation_ms)};
     opts.sessions.max_symbols = cfg.ws_max_symbols;
+    opts.sessions.max_connections_per_user = cfg.ws_max_connections_per_user;
     if (cfg.password_cost == "min")
       opts.users.cost = broker::password_cost::minimum();
     {

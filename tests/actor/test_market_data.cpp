@@ -40,7 +40,8 @@ struct recorder_state {
   std::vector<candle> stored;
   std::vector<std::pair<int64_t, money>> fired; // alert id, price
 };
-caf::behavior recorder(caf::stateful_actor<recorder_state>* self) {
+// (It takes an argument because CAF 0.17 misbehaves spawning a function actor with none.)
+caf::behavior recorder(caf::stateful_actor<recorder_state>* self, std::string /* role */) {
   return {
     [=](push_atom, const quote& q) { self->state.pushes.push_back(q); },
     [=](commit_atom, const write_batch& b) {
@@ -96,7 +97,7 @@ struct market_fixture {
     instrument_table table{{make_instrument("AAA", 10'000), make_instrument("BBB", 20'000)}};
     symbol_options opts;
     opts.conflation_interval = std::chrono::milliseconds{100};
-    store = sys->spawn(recorder);
+    store = sys->spawn(recorder, std::string{"persistence"});
     symbols = spawn_symbols(*sys, table, std::make_shared<market_calendar>(calendar_rules{}),
                             store, std::move(today), opts);
     sched->run();
@@ -137,7 +138,7 @@ std::vector<std::string> symbols_in(const std::string& frame) {
 TEST_CASE("a symbol actor pushes many ticks in one interval as one quote with the last values",
           "[market]") {
   market_fixture f;
-  auto rec = f.sys->spawn(recorder);
+  auto rec = f.sys->spawn(recorder, std::string{"subscriber"});
   caf::anon_send(f.symbol("AAA"), watch_atom::value, rec);
   f.sched->run();
   auto& pushes = state_of(rec).pushes;
@@ -204,7 +205,7 @@ TEST_CASE("a slow client gets the latest quote per symbol, batched, and no backl
   so.max_queued_frames = 4;
   so.retry_every = std::chrono::milliseconds{50};
   so.slow_client_timeout = std::chrono::milliseconds{1000};
-  auto in = open_session(*f.sys, caf::actor{}, f.symbols, so, sink, [](const std::string&) {
+  auto in = open_session(*f.sys, caf::actor{}, f.symbols, std::make_shared<connection_count>(10), so, sink, [](const std::string&) {
     return std::optional<user_id>{};
   });
   in->on_text(R"({"action":"subscribe","symbols":["AAA","BBB"],"mode":"ltp"})");
@@ -246,7 +247,7 @@ TEST_CASE("a client behind for longer than the timeout is closed with 1013", "[m
   so.max_queued_frames = 4;
   so.retry_every = std::chrono::milliseconds{50};
   so.slow_client_timeout = std::chrono::milliseconds{500};
-  auto in = open_session(*f.sys, caf::actor{}, f.symbols, so, sink, [](const std::string&) {
+  auto in = open_session(*f.sys, caf::actor{}, f.symbols, std::make_shared<connection_count>(10), so, sink, [](const std::string&) {
     return std::optional<user_id>{};
   });
   in->on_text(R"({"action":"subscribe","symbols":["AAA"]})");
@@ -264,7 +265,7 @@ TEST_CASE("subscriptions: unknown symbols named, the rest kept; limit; unsubscri
   auto sink = std::make_shared<fake_sink>();
   session_options so;
   so.max_symbols = 1;
-  auto in = open_session(*f.sys, caf::actor{}, f.symbols, so, sink, [](const std::string&) {
+  auto in = open_session(*f.sys, caf::actor{}, f.symbols, std::make_shared<connection_count>(10), so, sink, [](const std::string&) {
     return std::optional<user_id>{};
   });
   auto frames = [&] {
@@ -535,4 +536,44 @@ TEST_CASE("a symbol actor fires each alert once, when a trade crosses it", "[mar
   f.sched->run();
   REQUIRE(fired.size() == 3);
   CHECK(fired[2] == std::make_pair(int64_t{3}, money{9'800}));
+}
+
+TEST_CASE("a user over the connection limit is refused at auth and closed with 1008", "[market][session]") {
+  market_fixture f;
+  auto count = std::make_shared<connection_count>(2);
+  auto verify = [](const std::string& token) {
+    return token == "good" ? std::optional<user_id>{42} : std::optional<user_id>{};
+  };
+  std::vector<std::shared_ptr<fake_sink>> sinks;
+  std::vector<std::shared_ptr<frame_handler>> conns;
+  for (int i = 0; i < 3; ++i) {
+    sinks.push_back(std::make_shared<fake_sink>());
+    conns.push_back(open_session(*f.sys, caf::actor{}, f.symbols, count, {}, sinks.back(), verify));
+    conns.back()->on_text(R"({"action":"auth","token":"good"})");
+    f.sched->run();
+  }
+  auto last_frame = [](fake_sink& s) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    return s.frames.empty() ? std::string{} : s.frames.back();
+  };
+  CHECK(last_frame(*sinks[0]).find(R"("type":"auth")") != std::string::npos);
+  CHECK(last_frame(*sinks[1]).find(R"("type":"auth")") != std::string::npos);
+  CHECK(last_frame(*sinks[2]).find(R"("code":"too_many_connections")") != std::string::npos);
+  CHECK(sinks[2]->close_code == close_policy_violation);
+  // Signing in again on a connection that already holds a place takes no second one.
+  conns[0]->on_text(R"({"action":"auth","token":"good"})");
+  f.sched->run();
+  CHECK(last_frame(*sinks[0]).find(R"("type":"auth")") != std::string::npos);
+  // One closes: its place is free again.
+  conns[1]->on_closed();
+  f.sched->run();
+  auto sink = std::make_shared<fake_sink>();
+  auto again = open_session(*f.sys, caf::actor{}, f.symbols, count, {}, sink, verify);
+  again->on_text(R"({"action":"auth","token":"good"})");
+  f.sched->run();
+  CHECK(last_frame(*sink).find(R"("type":"auth")") != std::string::npos);
+  CHECK(sink->close_code == 0);
+  conns[0]->on_closed();
+  again->on_closed();
+  f.sched->run();
 }
