@@ -80,6 +80,30 @@ caf::result<T> when_durable(account_ptr self, Read read) {
 
 timestamp now(account_ptr self) { return self->state.env->clock->now(); }
 
+// The usual shape of a command: the book decided `out` (a value, or a
+// rejection answered at once) and wrote its rows to `batch`. The client is
+// answered only once they are durable: `durable(value)` runs and the value is
+// the answer; if the commit fails, `undo(value)` puts the book back and the
+// answer is 503.
+template <class T, class Undo, class Durable>
+caf::result<T> answer_when_durable(account_ptr self, std::variant<T, rejection> out,
+                                   write_batch batch, Undo undo, Durable durable) {
+  if (auto rej = std::get_if<rejection>(&out))
+    return to_error(*rej);
+  auto value = std::get<T>(std::move(out));
+  auto rp = self->make_response_promise<T>();
+  commit(self, std::move(batch), [=](bool ok) mutable {
+    if (!ok) {
+      undo(value);
+      rp.deliver(unavailable());
+      return;
+    }
+    durable(value);
+    rp.deliver(value);
+  });
+  return rp;
+}
+
 order_page list_orders(account_ptr self, const order_query& q) {
   order_page page;
   auto wanted = parse_order_status(q.status);
@@ -324,44 +348,26 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       auto& st = self->state;
       write_batch batch;
       auto out = st.book->create_alert(r, st.env->instruments->find(r.symbol), now(self), batch);
-      if (auto rej = std::get_if<rejection>(&out))
-        return to_error(*rej);
-      auto a = std::get<price_alert>(out);
-      auto rp = self->make_response_promise<price_alert>();
-      commit(self, std::move(batch), [=](bool ok) mutable {
-        if (!ok) {
-          self->state.book->forget_alert(a.id);
-          rp.deliver(unavailable());
-          return;
-        }
-        // Durable first, then armed: a fired alert always has a row to mark.
-        self->send(self->state.env->symbols->at(a.symbol), alert_atom::value, a);
-        rp.deliver(a);
-      });
-      return rp;
+      return answer_when_durable<price_alert>(
+        self, std::move(out), std::move(batch),
+        [=](const price_alert& a) { self->state.book->forget_alert(a.id); },
+        [=](const price_alert& a) {
+          // Durable first, then armed: a fired alert always has a row to mark.
+          self->send(self->state.env->symbols->at(a.symbol), alert_atom::value, a);
+        });
     },
     [=](unalert_atom, int64_t id) -> caf::result<price_alert> {
       auto& st = self->state;
       auto it = st.book->alerts().find(id);
-      std::optional<price_alert> before;
-      if (it != st.book->alerts().end())
-        before = it->second;
+      auto before = it == st.book->alerts().end() ? price_alert{} : it->second;
       write_batch batch;
       auto out = st.book->cancel_alert(id, now(self), batch);
-      if (auto rej = std::get_if<rejection>(&out))
-        return to_error(*rej);
-      auto a = std::get<price_alert>(out);
-      auto rp = self->make_response_promise<price_alert>();
-      commit(self, std::move(batch), [=](bool ok) mutable {
-        if (!ok) {
-          self->state.book->restore_alert(*before);
-          rp.deliver(unavailable());
-          return;
-        }
-        self->send(self->state.env->symbols->at(a.symbol), unalert_atom::value, a.user, a.id);
-        rp.deliver(a);
-      });
-      return rp;
+      return answer_when_durable<price_alert>(
+        self, std::move(out), std::move(batch),
+        [=](const price_alert&) { self->state.book->restore_alert(before); },
+        [=](const price_alert& a) {
+          self->send(self->state.env->symbols->at(a.symbol), unalert_atom::value, a.user, a.id);
+        });
     },
     [=](alerts_atom) -> caf::result<std::vector<price_alert>> {
       return when_durable<std::vector<price_alert>>(self, [=] {

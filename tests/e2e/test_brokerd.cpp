@@ -747,6 +747,14 @@ struct fresh_brokerd {
 
 std::string field_of(const client_response& r, const char* name) { return body_of(r)[name].str(); }
 
+// The next WebSocket message, parsed; fails the test if none comes in time.
+jvalue next_json(ws_client& ws) {
+  auto text = ws.read_text(patience);
+  INFO("websocket: " << ws.read_error());
+  REQUIRE(text.has_value());
+  return parse_json(*text);
+}
+
 } // namespace
 
 // -----------------------------------------------------------------------------------
@@ -1918,12 +1926,7 @@ TEST_CASE("brokerd: instruments, search and quotes over REST", "[e2e][market]") 
 TEST_CASE("brokerd: public price stream over a real WebSocket", "[e2e][market]") {
   fresh_brokerd b;
   ws_client ws{host, b.port()};
-  auto next = [&]() {
-    auto text = ws.read_text(patience);
-    INFO("websocket: " << ws.read_error());
-    REQUIRE(text.has_value());
-    return parse_json(*text);
-  };
+  auto next = [&] { return next_json(ws); };
   // No login needed for prices. An unknown symbol is named; the rest still works.
   ws.send_text(R"({"action":"subscribe","symbols":["RELIANCE","BOGUS","TCS"],"mode":"quote"})");
   auto err = next();
@@ -2043,12 +2046,7 @@ TEST_CASE("brokerd: price alerts fire once, on the alerts channel, and survive a
   auto asha = new_trader(b.port(), "alerts@example.com", 0);
   auto ravi = new_trader(b.port(), "alerts-other@example.com", 0);
   ws_client ws{host, b.port()};
-  auto next = [&]() {
-    auto text = ws.read_text(patience);
-    INFO("websocket: " << ws.read_error());
-    REQUIRE(text.has_value());
-    return parse_json(*text);
-  };
+  auto next = [&] { return next_json(ws); };
   // The alerts channel needs a login.
   ws.send_text(R"({"action":"subscribe","channels":["alerts"]})");
   CHECK(next()["code"].str() == "unauthorized");
