@@ -27,8 +27,11 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   persistence_ = spawn_persistence(sys, db, opts.persistence);
   calendar_ = calendar;
   connections_ = std::make_shared<connection_count>(opts.sessions.max_connections_per_user);
+  counters_ = std::make_shared<market_counters>();
+  auto symbol_opts = opts.symbols;
+  symbol_opts.counters = counters_;
   symbols_ = spawn_symbols(sys, *instruments_, calendar, persistence_,
-                           db->candles_since(calendar->session_start(clock.now())), opts.symbols);
+                           db->candles_since(calendar->session_start(clock.now())), symbol_opts);
   connector_ = spawn_exchange_connector(sys, "in-process", symbols_);
   board_ = spawn_market_board(sys, symbols_, opts.indices);
   auto env = std::make_shared<account_env>();

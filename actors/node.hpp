@@ -102,6 +102,7 @@ public:
   caf::actor connector() const { return connector_; }
   caf::actor users() const { return users_; }
   const symbol_actors& symbols() const { return *symbols_; }
+  const market_counters& counters() const { return *counters_; }
 
 private:
   template <class T, class... Ts>
@@ -119,6 +120,7 @@ private:
   std::shared_ptr<const symbol_actors> symbols_;
   std::shared_ptr<const market_calendar> calendar_;
   std::shared_ptr<connection_count> connections_;
+  std::shared_ptr<market_counters> counters_;
   // Account handles, so a call is one hop to the account, not two. Read from
   // edge threads and bridge actors alike, hence the mutex.
   std::mutex accounts_mutex_;

@@ -144,6 +144,8 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
           on_trade(self, t);
         apply_tick(st.current, t);
       }
+      if (st.opts.counters)
+        st.opts.counters->ticks_ingested.fetch_add(ticks.size(), std::memory_order_relaxed);
       st.changed = true;
       arm_push(self);
     },
@@ -155,6 +157,8 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
       st.changed = false;
       for (auto& s : st.subscribers)
         self->send(s, push_atom::value, st.current);
+      if (st.opts.counters)
+        st.opts.counters->quote_pushes.fetch_add(st.subscribers.size(), std::memory_order_relaxed);
     },
     [=](watch_atom, const caf::actor& subscriber) {
       auto& st = self->state;

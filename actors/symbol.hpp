@@ -14,7 +14,9 @@
 // (unwatch_atom, actor) from sessions, answered by pushes (push_atom, quote),
 // the first one at once; (quote_atom) -> quote; (candles_atom, from, to) ->
 // vector<candle>, the one-minute candles starting in [from, to).
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,8 +31,16 @@
 
 namespace broker {
 
+// Node-wide market data counters, for /v1/metrics and load tests. Relaxed
+// atomics: each symbol actor adds once per batch or push round, not per tick.
+struct market_counters {
+  std::atomic<uint64_t> ticks_ingested{0};
+  std::atomic<uint64_t> quote_pushes{0}; // quotes sent to subscribers
+};
+
 struct symbol_options {
   std::chrono::milliseconds conflation_interval{100};
+  std::shared_ptr<market_counters> counters; // null: not counted
 };
 
 // Every instrument's symbol actor, by symbol. Built once at start, read-only after.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -15,6 +16,7 @@
 #include "edge/tokens.hpp"
 #include "protocol/decimal.hpp"
 #include "sim/exchange.hpp"
+#include "sim/feed.hpp"
 #include "sim/outside_services.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -33,6 +35,7 @@ struct brokerd_config : caf::actor_system_config {
   size_t conflation_ms = 100;
   size_t ws_max_symbols = 3000;
   size_t ws_max_connections_per_user = 10;
+  size_t feed_ticks_per_second = 0;
   int io_threads = 2;
   bool always_open = true;
   std::vector<std::string> holidays;
@@ -55,6 +58,8 @@ struct brokerd_config : caf::actor_system_config {
       .add(ws_max_symbols, "ws-max-symbols", "symbols one WebSocket connection may follow")
       .add(ws_max_connections_per_user, "ws-max-connections-per-user",
            "signed-in WebSocket connections one user may hold")
+      .add(feed_ticks_per_second, "feed-ticks-per-second",
+           "load testing: a synthetic feed of this many trades/s on top of the market (0: off)")
       .add(io_threads, "io-threads", "HTTP/WebSocket I/O threads")
       .add(always_open, "market-always-open", "accept orders at any hour")
       .add(holidays, "market-holidays", "exchange holidays, YYYY-MM-DD")
@@ -88,6 +93,12 @@ std::vector<std::string> normalise_flags(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // One descriptor per WebSocket: take all the process may have, not the
+  // shell's default soft limit (often 1024).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   // Block SIGINT/SIGTERM before any thread starts, so every thread inherits the
   // mask and the main thread alone takes them with sigwait.
   sigset_t stop_signals;
@@ -145,6 +156,10 @@ int main(int argc, char** argv) {
       opts.users.cost = broker::password_cost::minimum();
     {
       broker::node node{sys, db, instruments, calendar, clock, outside, opts};
+      caf::actor feed;
+      if (cfg.feed_ticks_per_second > 0)
+        feed = broker::sim::spawn_feed(sys, instruments, &clock, node.connector(),
+                                       {cfg.feed_ticks_per_second, cfg.seed});
       broker::edge::rest_api api{node, tokens};
       broker::edge::server_options http;
       http.address = cfg.address;
@@ -159,6 +174,8 @@ int main(int argc, char** argv) {
       sigwait(&stop_signals, &signal_number);
       std::cout << "brokerd stopping" << std::endl;
       server.stop();                   // no more requests into the actors,
+      if (feed)
+        caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);
       node.stop(std::chrono::seconds{10}); // then the actors go, persistence last
     }
   } catch (const std::exception& e) {

@@ -303,6 +303,17 @@ void rest_api::on_request(http_request req, respond_fn respond) {
     respond(json(200, R"({"status":"ok"})"));
     return;
   }
+  if (path == "/v1/metrics") { // Prometheus text format, for operators and load tools
+    auto& c = node_.counters();
+    http_response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = "# TYPE broker_ticks_ingested_total counter\nbroker_ticks_ingested_total "
+             + std::to_string(c.ticks_ingested.load(std::memory_order_relaxed))
+             + "\n# TYPE broker_quote_pushes_total counter\nbroker_quote_pushes_total "
+             + std::to_string(c.quote_pushes.load(std::memory_order_relaxed)) + "\n";
+    respond(std::move(r));
+    return;
+  }
   if (path == "/v1/users/signup" || path == "/v1/users/login") {
     if (method != "POST") {
       respond(error(405, "method_not_allowed", "use POST"));
