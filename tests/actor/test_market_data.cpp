@@ -17,6 +17,7 @@
 #include "actors/messages.hpp"
 #include "actors/session.hpp"
 #include "actors/symbol.hpp"
+#include "sim/feed.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/json_reader.hpp"
 
@@ -39,6 +40,7 @@ struct recorder_state {
   std::vector<quote> pushes;
   std::vector<candle> stored;
   std::vector<std::pair<int64_t, money>> fired; // alert id, price
+  std::vector<tick> ticks;
 };
 // (It takes an argument because CAF 0.17 misbehaves spawning a function actor with none.)
 caf::behavior recorder(caf::stateful_actor<recorder_state>* self, std::string /* role */) {
@@ -49,6 +51,9 @@ caf::behavior recorder(caf::stateful_actor<recorder_state>* self, std::string /*
     },
     [=](fired_atom, user_id, int64_t id, money price, timestamp) {
       self->state.fired.emplace_back(id, price);
+    },
+    [=](ticks_atom, const std::vector<tick>& t) {
+      self->state.ticks.insert(self->state.ticks.end(), t.begin(), t.end());
     },
   };
 }
@@ -576,4 +581,33 @@ TEST_CASE("a user over the connection limit is refused at auth and closed with 1
   conns[0]->on_closed();
   again->on_closed();
   f.sched->run();
+}
+
+TEST_CASE("the synthetic feed sends its rate in batches, inside the bands", "[market][feed]") {
+  market_fixture f;
+  manual_clock clock{1'767'225'600'000'000'000};
+  auto sink = f.sys->spawn(recorder, std::string{"connector"});
+  auto instruments = std::make_shared<const instrument_table>(
+    std::vector<instrument>{make_instrument("AAA", 10'000), make_instrument("BBB", 20'000)});
+  auto feed = sim::spawn_feed(*f.sys, instruments, &clock, sink, {50'000, 3});
+  f.sched->run();
+  for (int ms = 0; ms < 20; ++ms) { // 20 ms at 50,000/s: 1000 ticks
+    clock.advance(1'000'000);
+    f.sched->trigger_timeouts();
+    f.sched->run();
+  }
+  auto& ticks = state_of(sink).ticks;
+  CHECK(ticks.size() == 1000);
+  size_t aaa = 0;
+  for (auto& t : ticks) {
+    aaa += t.symbol == "AAA";
+    auto& inst = *instruments->find(t.symbol);
+    CHECK(t.last_price >= inst.lower_band());
+    CHECK(t.last_price <= inst.upper_band());
+    CHECK(t.last_price % inst.tick_size == 0);
+    CHECK(t.last_quantity > 0);
+  }
+  CHECK(aaa == 500); // spread evenly
+  caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
 }

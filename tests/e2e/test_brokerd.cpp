@@ -1921,6 +1921,11 @@ TEST_CASE("brokerd: instruments, search and quotes over REST", "[e2e][market]") 
     CHECK(q.has(field));
   CHECK(get("/v1/stocks/NOSUCH", 404)["error"]["code"].str() == "unknown_symbol");
   CHECK(c.request("POST", "/v1/stocks/RELIANCE", "{}").status == 405);
+
+  auto metrics = c.request("GET", "/v1/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("broker_ticks_ingested_total ") != std::string::npos);
+  CHECK(metrics.body.find("broker_quote_pushes_total ") != std::string::npos);
 }
 
 TEST_CASE("brokerd: public price stream over a real WebSocket", "[e2e][market]") {
