@@ -241,14 +241,19 @@ void node::get_order(user_id u, order_id id, reply<order> done) {
 void node::list_orders(user_id u, order_query q, reply<order_page> done) {
   ask_account(u, std::move(done), orders_atom::value, std::move(q));
 }
-void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
-                       reply<std::vector<candle>> done) {
+template <class T, class... Ts>
+void node::ask_symbol(const std::string& symbol, reply<T> done, Ts... args) {
   auto it = symbols_->find(symbol);
   if (it == symbols_->end()) {
     done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
     return;
   }
-  ask(it->second, std::move(done), candles_atom::value, from, to);
+  ask(it->second, std::move(done), args...);
+}
+
+void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
+                       reply<std::vector<candle>> done) {
+  ask_symbol(symbol, std::move(done), candles_atom::value, from, to);
 }
 
 void node::create_alert(user_id u, alert_request r, reply<price_alert> done) {
@@ -270,12 +275,7 @@ void node::get_indices(reply<std::vector<index_value>> done) {
 }
 
 void node::get_quote(const std::string& symbol, reply<quote> done) {
-  auto it = symbols_->find(symbol);
-  if (it == symbols_->end()) {
-    done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
-    return;
-  }
-  ask(it->second, std::move(done), quote_atom::value);
+  ask_symbol(symbol, std::move(done), quote_atom::value);
 }
 
 std::shared_ptr<frame_handler> node::open_session(std::shared_ptr<frame_sink> sink,

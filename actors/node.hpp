@@ -113,6 +113,9 @@ private:
   template <class T, class... Ts>
   void ask(caf::actor dest, reply<T> done, Ts... args);
   const caf::actor& gateway_for(uint64_t key) const;
+  // Asks the symbol's actor; answers unknown_symbol for one not traded here.
+  template <class T, class... Ts>
+  void ask_symbol(const std::string& symbol, reply<T> done, Ts... args);
 
   caf::actor_system& sys_;
   const utc_clock& clock_;

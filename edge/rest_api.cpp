@@ -256,14 +256,11 @@ void rest_api::on_market(const http_request& req, respond_fn respond) {
       std::move(respond), 200, [](json_writer& w, const std::vector<index_value>& all) {
         w.begin_object().key("indices").begin_array();
         for (auto& v : all) {
-          quote as_quote; // the same change arithmetic as a stock's
-          as_quote.ltp = v.level;
-          as_quote.prev_close = v.prev_close;
           w.begin_object()
             .field("name", v.name)
             .money_field("value", v.level)
-            .money_field("change", as_quote.change())
-            .money_field("changePercent", as_quote.change_basis_points())
+            .money_field("change", v.level - v.prev_close)
+            .money_field("changePercent", change_basis_points(v.level, v.prev_close))
             .money_field("prevClose", v.prev_close);
           if (v.time > 0)
             w.time_field("timestamp", v.time);
@@ -350,20 +347,14 @@ void rest_api::on_request(http_request req, respond_fn respond) {
   }
 
   // Market data is public.
-  if (path == "/v1/market/movers" || path == "/v1/market/indices") {
-    if (method != "GET") {
+  bool market = path == "/v1/market/movers" || path == "/v1/market/indices";
+  if (market || path == "/v1/stocks" || path.rfind(stocks_prefix, 0) == 0) {
+    if (method != "GET")
       respond(error(405, "method_not_allowed", "use GET"));
-      return;
-    }
-    on_market(req, std::move(respond));
-    return;
-  }
-  if (path == "/v1/stocks" || path.rfind(stocks_prefix, 0) == 0) {
-    if (method != "GET") {
-      respond(error(405, "method_not_allowed", "use GET"));
-      return;
-    }
-    on_stocks(req, std::move(respond));
+    else if (market)
+      on_market(req, std::move(respond));
+    else
+      on_stocks(req, std::move(respond));
     return;
   }
 

@@ -4,16 +4,18 @@
 
 namespace broker {
 
-int64_t quote::change_basis_points() const {
-  if (prev_close <= 0)
+int64_t change_basis_points(money now, money before) {
+  if (before <= 0)
     return 0;
-  // |change| <= ltp fits easily: prices are below 1e12 paise, times 1e4.
-  int64_t scaled = change() * 10'000;
-  int64_t q = scaled / prev_close, r = scaled % prev_close;
-  if (2 * (r < 0 ? -r : r) >= prev_close)
+  // |now - before| stays below 1e12 paise, times 1e4: far from overflow.
+  int64_t scaled = (now - before) * 10'000;
+  int64_t q = scaled / before, r = scaled % before;
+  if (2 * (r < 0 ? -r : r) >= before)
     q += scaled < 0 ? -1 : 1;
   return q;
 }
+
+int64_t quote::change_basis_points() const { return broker::change_basis_points(ltp, prev_close); }
 
 void apply_tick(quote& q, const tick& t) {
   if (t.last_quantity > 0) {

@@ -39,9 +39,12 @@ struct quote {
   timestamp time = 0; // exchange time of the last tick applied
 
   money change() const { return ltp - prev_close; }
-  // Hundredths of a percent, rounded half away from zero (62 = 0.62 %).
   int64_t change_basis_points() const;
 };
+
+// (now - before) / before in hundredths of a percent, rounded half away from
+// zero (62 = 0.62 %); 0 when there is no `before`. For quotes and indices alike.
+int64_t change_basis_points(money now, money before);
 
 // Folds one tick into the quote: trades move ltp, open/high/low and volume;
 // every tick sets the top of the book.
