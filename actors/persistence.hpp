@@ -27,6 +27,12 @@ struct persistence_options {
   // spell starts at once. Needs `detached` (the wait blocks the actor's own
   // thread); 0 turns it off. Pacing on the steady clock, not business time.
   std::chrono::microseconds min_commit_interval{1000};
+  // Nice value for the persistence thread (needs `detached`; 0 leaves it alone).
+  // Every acknowledgement waits for this thread, so under load it should not
+  // queue for a CPU behind the actor workers: with 2 cores and 3+ busy threads
+  // the kernel's time slices put several ms on the p99. A negative value needs
+  // CAP_SYS_NICE (or root); without it the thread keeps nice 0 and says so.
+  int thread_nice = -5;
 };
 
 caf::actor spawn_persistence(caf::actor_system& sys, std::shared_ptr<store> db,

@@ -44,6 +44,7 @@ struct brokerd_config : caf::actor_system_config {
   size_t token_ttl_seconds = 86400;
   std::string password_cost = "interactive";
   bool sqlite_sync_full = true;
+  int persistence_nice = broker::persistence_options{}.thread_nice;
   size_t seed = 42;
   size_t quote_interval_ms = 250;
 
@@ -68,6 +69,8 @@ struct brokerd_config : caf::actor_system_config {
       .add(token_ttl_seconds, "token-ttl-seconds", "login token lifetime")
       .add(password_cost, "password-cost", "argon2id cost: interactive or min")
       .add(sqlite_sync_full, "sqlite-sync-full", "fsync every commit (synchronous=FULL)")
+      .add(persistence_nice, "persistence-nice",
+           "nice value of the commit thread (negative: needs root or CAP_SYS_NICE; 0: leave)")
       .add(seed, "seed", "seed of the simulated market")
       .add(quote_interval_ms, "quote-interval-ms", "simulated market maker refresh period");
   }
@@ -150,6 +153,7 @@ int main(int argc, char** argv) {
     if (!cfg.indices.empty())
       opts.indices = broker::load_indices(cfg.indices, *instruments);
     opts.symbols.conflation_interval = std::chrono::milliseconds{std::max<size_t>(1, cfg.conflation_ms)};
+    opts.persistence.thread_nice = cfg.persistence_nice;
     opts.sessions.max_symbols = cfg.ws_max_symbols;
     opts.sessions.max_connections_per_user = cfg.ws_max_connections_per_user;
     if (cfg.password_cost == "min")

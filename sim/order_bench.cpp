@@ -94,7 +94,7 @@ struct options {
   double start_rate = 5000;
   double max_rate = 320000;
   int refine = 2;               // bisection steps between the last pass and the first fail
-  std::optional<int> persistence_nice; // experiment: renice the persistence thread
+  std::optional<int> persistence_nice; // else the node's default
   int retries = 1;              // a failing step is run again this many times
   double min_rate = 500;        // lowest rate tried when the start rate already fails
   bool seconds_given = false, warmup_given = false;
@@ -117,8 +117,8 @@ struct options {
     "  --workers N         CAF scheduler threads (default: one per core, as brokerd runs)\n"
     "  --caf S.K=V         any CAF setting, e.g. work-stealing.moderate-sleep-duration=1ms\n"
     "  --max-batch-rows N  persistence flushes early at this many rows (default %zu)\n"
-    "  --persistence-nice N  experiment: setpriority() the persistence thread to nice N\n"
-    "                      (found as the first thread the node spawns; negative needs root)\n"
+    "  --persistence-nice N  nice value of the persistence thread (default: brokerd's, -5;\n"
+    "                      negative needs root or CAP_SYS_NICE)\n"
     "  --spin              busy-wait between sends instead of sleeping (costs a core)\n"
     "  --min-commit-interval-us N  persistence starts a commit at most every N us under\n"
     "                      load (default: brokerd's default)\n"
@@ -701,6 +701,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
         if (o.min_commit_interval_us >= 0)
           no.persistence.min_commit_interval =
             std::chrono::microseconds(static_cast<int64_t>(o.min_commit_interval_us));
+        if (o.persistence_nice)
+          no.persistence.thread_nice = *o.persistence_nice;
         return no;
       }());
     R.node_start_ms = since(node_start);
@@ -708,14 +710,6 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       if (!caf_threads.count(tid))
         node_threads.insert(tid);
     caf::actor persistence = n->persistence();
-    if (o.persistence_nice) {
-      // node_threads is ordered by tid; the node spawns persistence first.
-      pid_t tid = node_threads.empty() ? 0 : *node_threads.begin();
-      if (tid == 0 || setpriority(PRIO_PROCESS, static_cast<id_t>(tid), *o.persistence_nice) != 0)
-        std::fprintf(stderr, "order_bench: could not renice the persistence thread: %s\n",
-                     std::strerror(errno));
-    }
-
     cpu_before = cpu_seconds_now();
     // Start a little in the future so both threads are up before order 0 is due.
     t0 = steady::now() + std::chrono::milliseconds(20);
@@ -1067,7 +1061,8 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
   for (auto& kv : o.caf_settings)
     std::printf("  CAF setting %s\n", kv.c_str());
   if (o.persistence_nice)
-    std::printf("  EXPERIMENT: persistence thread reniced to %d\n", *o.persistence_nice);
+    std::printf("  persistence thread nice %d (brokerd's default: %d)\n", *o.persistence_nice,
+                broker::persistence_options{}.thread_nice);
   std::printf("  machine: %u hardware threads, load average at start %s\n",
               std::thread::hardware_concurrency(), [] {
                 static char buf[64] = "?";
