@@ -72,10 +72,6 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
       seed.account.user = profile.id;
       self->state.seeds.emplace(profile.id, std::move(seed));
     },
-    [=](const execution_report& r) {
-      if (auto a = account_of(self, r.account))
-        self->send(a, r);
-    },
     [=](fired_atom, user_id user, int64_t alert, money price, timestamp at) {
       if (auto a = account_of(self, user))
         self->send(a, fired_atom::value, alert, price, at);

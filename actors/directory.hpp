@@ -1,7 +1,7 @@
 #pragma once
 // The directory: finds a user's account actor, spawning it on first use from
-// what the store loaded at start (or from a new signup). Routes execution
-// reports and KYC verdicts to the account they belong to.
+// what the store loaded at start (or from a new signup). Routes KYC verdicts
+// and fired alerts to the account they belong to.
 #include <map>
 #include <memory>
 

@@ -1,5 +1,7 @@
 #include "actors/exchange_connector.hpp"
 
+#include <unordered_map>
+
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
@@ -11,6 +13,13 @@ namespace {
 struct connector_state {
   std::string link; // what kind of link this is, for the operator
   caf::actor directory;
+  // Reports go straight to the account once its handle is known: one hop
+  // fewer per report than through the directory. Invariant (a user's reports
+  // reach the account in the order the exchange sent them): while a user's
+  // handle is being looked up, their reports wait in `looking_up`, and are
+  // sent, in order, before any later one.
+  std::unordered_map<user_id, caf::actor> accounts;
+  std::unordered_map<user_id, std::vector<execution_report>> looking_up;
   caf::actor exchange;
   std::vector<caf::message> waiting; // sent before the exchange attached
   std::shared_ptr<const symbol_actors> symbols;
@@ -19,6 +28,39 @@ struct connector_state {
 
 using connector_ptr = caf::stateful_actor<connector_state>*;
 
+void route_report(connector_ptr self, const execution_report& r) {
+  auto& st = self->state;
+  if (auto it = st.accounts.find(r.account); it != st.accounts.end()) {
+    self->send(it->second, r);
+    return;
+  }
+  if (auto it = st.looking_up.find(r.account); it != st.looking_up.end()) {
+    it->second.push_back(r);
+    return;
+  }
+  st.looking_up[r.account].push_back(r);
+  user_id user = r.account;
+  auto release = [=](const caf::actor* account) {
+    auto& waiting = self->state.looking_up;
+    auto it = waiting.find(user);
+    if (account)
+      for (auto& queued : it->second)
+        self->send(*account, queued);
+    // else: no such account (it died, or the user is unknown): the reports
+    // are dropped, as the directory would; reconciliation at the next start
+    // repairs the books from the exchange.
+    waiting.erase(it);
+  };
+  self->request(st.directory, caf::infinite, account_atom::value, user)
+    .then(
+      [=](caf::actor& account) {
+        self->monitor(account);
+        self->state.accounts.emplace(user, account);
+        release(&account);
+      },
+      [=](caf::error&) { release(nullptr); });
+}
+
 } // namespace
 
 caf::behavior exchange_connector(connector_ptr self, std::string link,
@@ -26,8 +68,16 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
   self->state.link = std::move(link);
   self->state.symbols = std::move(symbols);
   self->set_down_handler([=](const caf::down_msg& dm) {
-    if (dm.source == self->state.exchange.address())
-      self->state.exchange = nullptr; // orders wait until it is attached again
+    auto& st = self->state;
+    if (dm.source == st.exchange.address()) {
+      st.exchange = nullptr; // orders wait until it is attached again
+      return;
+    }
+    for (auto it = st.accounts.begin(); it != st.accounts.end(); ++it)
+      if (it->second.address() == dm.source) {
+        st.accounts.erase(it); // the next report asks the directory again
+        return;
+      }
   });
   auto forward = [=](caf::message msg) {
     if (self->state.exchange)
@@ -54,9 +104,7 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
     [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
       forward(caf::make_message(cancel_order_atom::value, id, symbol, account));
     },
-    [=](const execution_report& r) {
-      self->send(self->state.directory, r);
-    },
+    [=](const execution_report& r) { route_report(self, r); },
     [=](ticks_atom, std::vector<tick>& ticks) {
       // One message per symbol per batch, never one per tick.
       std::map<std::string, std::vector<tick>> by_symbol;

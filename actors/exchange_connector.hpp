@@ -1,8 +1,8 @@
 #pragma once
 // The exchange connector: the broker's one link to the exchange. Sends new
 // orders (client order id = the broker's order id) and cancels, receives
-// execution reports and hands them to the directory, which routes each to its
-// account. On (re)attach it asks the exchange about every order the broker
+// execution reports and sends each to its account (asking the directory for
+// the account's handle the first time). On (re)attach it asks the exchange about every order the broker
 // still thinks is working, so the books are repaired after a restart.
 //
 // The exchange side speaks: (new_order_atom, order), (cancel_order_atom,
