@@ -11,27 +11,29 @@ namespace broker {
 namespace {
 
 struct board_state {
-  std::map<std::string, quote> quotes;
+  std::shared_ptr<const latest_quotes> quotes;
   std::vector<index_definition> indices;
   static inline const char* name = "market_board";
 };
 
 using board_ptr = caf::stateful_actor<board_state>*;
 
-caf::behavior market_board(board_ptr self, std::shared_ptr<const symbol_actors> symbols,
+// Every symbol's latest quote, by symbol.
+std::map<std::string, quote> snapshot(const latest_quotes& board) {
+  std::map<std::string, quote> out;
+  for (size_t i = 0; i < board.size(); ++i)
+    out.emplace(board.symbol_at(i), board.latest(i)->value());
+  return out;
+}
+
+caf::behavior market_board(board_ptr self, std::shared_ptr<const latest_quotes> quotes,
                            std::vector<index_definition> indices) {
+  self->state.quotes = std::move(quotes);
   self->state.indices = std::move(indices);
-  auto me = caf::actor_cast<caf::actor>(self);
-  for (auto& [_, a] : *symbols)
-    self->send(a, watch_atom::value, me);
   return {
-    [=](push_atom, quote& q) {
-      auto symbol = q.symbol;
-      self->state.quotes.insert_or_assign(std::move(symbol), std::move(q));
-    },
     [=](movers_atom, bool gainers, int64_t limit) {
       std::vector<quote> all;
-      for (auto& [_, q] : self->state.quotes)
+      for (auto& [_, q] : snapshot(*self->state.quotes))
         if (gainers ? q.change() > 0 : q.change() < 0) // a flat stock is neither
           all.push_back(q);
       std::stable_sort(all.begin(), all.end(), [gainers](const quote& a, const quote& b) {
@@ -44,8 +46,9 @@ caf::behavior market_board(board_ptr self, std::shared_ptr<const symbol_actors> 
     },
     [=](indices_atom) {
       std::vector<index_value> out;
+      auto quotes = snapshot(*self->state.quotes);
       for (auto& def : self->state.indices)
-        out.push_back(compute_index(def, self->state.quotes));
+        out.push_back(compute_index(def, quotes));
       return out;
     },
   };
@@ -53,9 +56,9 @@ caf::behavior market_board(board_ptr self, std::shared_ptr<const symbol_actors> 
 
 } // namespace
 
-caf::actor spawn_market_board(caf::actor_system& sys, std::shared_ptr<const symbol_actors> symbols,
+caf::actor spawn_market_board(caf::actor_system& sys, std::shared_ptr<const latest_quotes> quotes,
                               std::vector<index_definition> indices) {
-  return sys.spawn(market_board, std::move(symbols), std::move(indices));
+  return sys.spawn(market_board, std::move(quotes), std::move(indices));
 }
 
 } // namespace broker

@@ -5,6 +5,7 @@
 #include "actors/directory.hpp"
 #include "actors/exchange_connector.hpp"
 #include "actors/gateway.hpp"
+#include "actors/quote_fanout.hpp"
 
 namespace broker {
 
@@ -30,10 +31,14 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   counters_ = std::make_shared<market_counters>();
   auto symbol_opts = opts.symbols;
   symbol_opts.counters = counters_;
+  quotes_ = std::make_shared<latest_quotes>(*instruments_);
   symbols_ = spawn_symbols(sys, *instruments_, calendar, persistence_,
-                           db->candles_since(calendar->session_start(clock.now())), symbol_opts);
+                           db->candles_since(calendar->session_start(clock.now())), quotes_,
+                           symbol_opts);
+  for (size_t i = 0; i < std::max<size_t>(1, opts.quote_fanouts); ++i)
+    fanouts_.push_back(spawn_quote_fanout(sys, opts.symbols.conflation_interval));
   connector_ = spawn_exchange_connector(sys, "in-process", symbols_);
-  board_ = spawn_market_board(sys, symbols_, opts.indices);
+  board_ = spawn_market_board(sys, quotes_, opts.indices);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
   env->connector = connector_;
@@ -82,6 +87,7 @@ void node::stop(std::chrono::seconds timeout) {
   for (auto& [_, a] : *symbols_)
     first.push_back(a);
   first.push_back(board_);
+  first.insert(first.end(), fanouts_.begin(), fanouts_.end());
   stop_and_wait(first);
   stop_and_wait({persistence_});
   // Last: whatever they still wait for is answered "shutting down".
@@ -99,6 +105,8 @@ node::~node() {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   for (auto& g : gateways_)
     caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+  for (auto& f : fanouts_)
+    caf::anon_send_exit(f, caf::exit_reason::user_shutdown);
   for (auto& [_, a] : *symbols_)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   if (board_)
@@ -280,8 +288,10 @@ void node::get_quote(const std::string& symbol, reply<quote> done) {
 
 std::shared_ptr<frame_handler> node::open_session(std::shared_ptr<frame_sink> sink,
                                                   token_verifier verify) {
-  return broker::open_session(sys_, directory_, symbols_, connections_, opts_.sessions,
-                              std::move(sink), std::move(verify));
+  session_services services{directory_, quotes_,
+                           fanouts_[next_fanout_++ % fanouts_.size()], connections_, counters_};
+  return broker::open_session(sys_, std::move(services), opts_.sessions, std::move(sink),
+                              std::move(verify));
 }
 
 } // namespace broker

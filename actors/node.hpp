@@ -46,6 +46,7 @@ struct node_options {
   size_t gateways = 4; // actors carrying calls in; a user's calls always use the same one
   gateway_options gateway;
   symbol_options symbols;
+  size_t quote_fanouts = 2; // beat actors waking sessions; sessions are spread over them
   session_options sessions;
   std::vector<index_definition> indices; // config/indices.csv
 };
@@ -120,6 +121,7 @@ private:
   caf::actor_system& sys_;
   const utc_clock& clock_;
   std::shared_ptr<const instrument_table> instruments_;
+  std::shared_ptr<latest_quotes> quotes_; // every symbol's latest quote, for sessions
   std::shared_ptr<const symbol_actors> symbols_;
   std::shared_ptr<const market_calendar> calendar_;
   std::shared_ptr<connection_count> connections_;
@@ -133,6 +135,8 @@ private:
   caf::actor persistence_, connector_, directory_, users_;
   std::vector<caf::actor> gateways_;
   caf::actor board_;
+  std::vector<caf::actor> fanouts_;
+  std::atomic<uint64_t> next_fanout_{0};
   std::atomic<uint64_t> next_gateway_{0}; // round robin for calls not tied to a user
 };
 

@@ -14,26 +14,34 @@ namespace broker {
 
 namespace {
 
+// A symbol the client follows: where its quote is, how much of it the client
+// wants, and the version it was last sent (0: not yet).
+struct followed {
+  size_t slot = 0;
+  quote_mode mode = quote_mode::quote;
+  uint64_t sent_version = 0;
+};
+
 struct session_state {
   std::shared_ptr<frame_sink> sink;
-  caf::actor directory;
-  std::shared_ptr<const symbol_actors> symbols;
-  std::shared_ptr<connection_count> connections;
+  session_services services;
   session_options opts;
   token_verifier verify;
   std::optional<user_id> user;
   std::shared_ptr<std::optional<user_id>> signed_in; // the user whose connection place this holds
   caf::actor account; // set while subscribed to an account channel
   std::set<std::string> channels; // "orders", "alerts": pushes from the account it forwards
-  std::map<std::string, quote_mode> watching; // symbols followed, and how much of each
-  std::map<std::string, quote> unsent;        // the latest quote per symbol not yet written
-  bool drain_queued = false;
+  // Symbols followed. Nothing waits here to be sent: the latest quotes are on
+  // the node's board, so a slow client's session holds no backlog at all.
+  std::map<std::string, followed> watching;
   // When the socket queue was first found full, while it stays full.
   std::optional<caf::actor_clock::time_point> behind_since;
   static inline const char* name = "session";
 };
 
 using session_ptr = caf::stateful_actor<session_state>*;
+
+void drain(session_ptr self);
 
 void send_frame(session_ptr self, std::string frame) {
   if (!self->state.sink->send_text(std::move(frame))) {
@@ -76,7 +84,7 @@ void subscribe_account(session_ptr self, const std::string& channel) {
     send_ack(self, "subscribe", channel);
     return;
   }
-  self->request(st.directory, caf::infinite, account_atom::value, *st.user)
+  self->request(st.services.directory, caf::infinite, account_atom::value, *st.user)
     .then(
       [=](const caf::actor& account) {
         auto& st = self->state;
@@ -158,54 +166,61 @@ void on_symbols(session_ptr self, const std::string& action, const json_field& f
     mode = quote_mode::quote;
   }
   std::vector<std::string> done;
-  auto self_handle = caf::actor_cast<caf::actor>(self);
+  bool was_following = !st.watching.empty();
   size_t refused_for_limit = 0;
   for (auto& symbol : sorted_unique(field.strings)) {
-    auto it = st.symbols->find(symbol);
-    if (it == st.symbols->end()) {
+    auto slot = st.services.quotes->slot_of(symbol);
+    if (!slot) {
       send_unknown_symbol(self, symbol);
       continue;
     }
     auto w = st.watching.find(symbol);
     if (action == "subscribe") {
       if (w != st.watching.end()) {
-        w->second = *mode;
+        w->second.mode = *mode;
       } else if (st.watching.size() >= st.opts.max_symbols) {
         ++refused_for_limit;
         continue;
       } else {
-        st.watching.emplace(symbol, *mode);
-        self->send(it->second, watch_atom::value, self_handle);
+        st.watching.emplace(symbol, followed{*slot, *mode, 0});
       }
     } else if (action == "unsubscribe") {
-      if (w != st.watching.end()) {
+      if (w != st.watching.end())
         st.watching.erase(w);
-        st.unsent.erase(symbol);
-        self->send(it->second, unwatch_atom::value, self_handle);
-      }
     } else { // mode
       if (w == st.watching.end()) {
         send_error(self, "not_subscribed", "not subscribed to " + symbol, "symbols");
         continue;
       }
-      w->second = *mode;
+      w->second.mode = *mode;
     }
     done.push_back(symbol);
   }
+  // The beat wakes only sessions that follow something.
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (!was_following && !st.watching.empty())
+    self->send(st.services.fanout, watch_atom::value, me);
+  else if (was_following && st.watching.empty())
+    self->send(st.services.fanout, unwatch_atom::value, me);
   if (refused_for_limit > 0)
     send_error(self, "too_many_symbols",
                "a connection may follow at most " + std::to_string(st.opts.max_symbols)
                  + " symbols; " + std::to_string(refused_for_limit) + " not subscribed",
                "symbols");
   send_symbols_ack(self, action, done, action == "unsubscribe" ? std::nullopt : mode);
+  if (action == "subscribe")
+    drain(self); // new symbols: something to show at once, not at the next beat
 }
 
-// Writes the waiting quotes, batched, while the socket's queue is short. A
-// client that stays behind for slow_client_timeout is closed.
+// Once per conflation interval (the fanout's beat), and at once after a
+// subscribe: writes every followed symbol whose quote changed since it was
+// last sent, at its latest values, several per frame. While the socket's
+// queue is long nothing is written (the board keeps only the latest, so
+// nothing piles up); a client that stays behind for slow_client_timeout is
+// closed.
 void drain(session_ptr self) {
   auto& st = self->state;
-  st.drain_queued = false;
-  if (st.unsent.empty())
+  if (st.watching.empty())
     return;
   if (st.sink->queued_frames() >= st.opts.max_queued_frames) {
     auto now = self->clock().now();
@@ -214,25 +229,38 @@ void drain(session_ptr self) {
     if (now - *st.behind_since >= st.opts.slow_client_timeout) {
       st.sink->close(close_try_again_later, "client too slow");
       self->quit();
-      return;
     }
-    st.drain_queued = true;
-    self->delayed_send(self, st.opts.retry_every, drain_atom::value);
     return;
   }
   st.behind_since.reset();
-  auto it = st.unsent.begin();
-  while (it != st.unsent.end()) {
-    json_writer w;
-    w.begin_object().field("channel", "quotes").key("data").begin_array();
-    for (size_t n = 0; n < st.opts.quotes_per_frame && it != st.unsent.end(); ++n, ++it) {
-      auto mode = st.watching.find(it->first);
-      write_quote(w, it->second, mode == st.watching.end() ? quote_mode::ltp : mode->second);
-    }
-    w.end_array().end_object();
-    send_frame(self, w.take());
+  static constexpr std::string_view head = R"({"channel":"quotes","data":[)";
+  std::string frame;
+  size_t in_frame = 0, sent = 0;
+  auto flush = [&] {
+    frame += "]}";
+    send_frame(self, std::move(frame));
+    frame.clear();
+    in_frame = 0;
+  };
+  auto& board = *st.services.quotes;
+  for (auto& [_, f] : st.watching) {
+    if (board.version(f.slot) == f.sent_version)
+      continue;
+    auto q = board.latest(f.slot);
+    f.sent_version = q->version();
+    if (in_frame == 0)
+      frame.append(head);
+    else
+      frame.push_back(',');
+    frame.append(q->json(f.mode));
+    ++sent;
+    if (++in_frame == st.opts.quotes_per_frame)
+      flush();
   }
-  st.unsent.clear();
+  if (in_frame > 0)
+    flush();
+  if (sent > 0 && st.services.counters)
+    st.services.counters->quote_pushes.fetch_add(sent, std::memory_order_relaxed);
 }
 
 void on_frame(session_ptr self, const std::string& text) {
@@ -261,10 +289,10 @@ void on_frame(session_ptr self, const std::string& text) {
                  "token");
       return;
     }
-    if (!self->state.user && !self->state.connections->take(*user)) {
+    if (!self->state.user && !self->state.services.connections->take(*user)) {
       // Refused and closed: an open, unauthenticated socket is no use to a client over its limit.
       send_error(self, "too_many_connections",
-                 "at most " + std::to_string(self->state.connections->per_user())
+                 "at most " + std::to_string(self->state.services.connections->per_user())
                    + " signed-in connections per user; close one first");
       self->state.sink->close(close_policy_violation, "too many connections");
       self->quit();
@@ -319,24 +347,20 @@ void unwatch_all(session_ptr self) {
   auto me = caf::actor_cast<caf::actor>(self);
   if (st.account)
     self->send(st.account, unwatch_atom::value, me);
-  for (auto& [symbol, _] : st.watching)
-    self->send(st.symbols->at(symbol), unwatch_atom::value, me);
+  if (!st.watching.empty())
+    self->send(st.services.fanout, unwatch_atom::value, me);
 }
 
-caf::behavior session_actor(session_ptr self, caf::actor directory,
-                            std::shared_ptr<const symbol_actors> symbols,
-                            std::shared_ptr<connection_count> connections, session_options opts,
+caf::behavior session_actor(session_ptr self, session_services services, session_options opts,
                             std::shared_ptr<frame_sink> sink, token_verifier verify) {
   self->state.sink = std::move(sink);
-  self->state.directory = std::move(directory);
-  self->state.symbols = std::move(symbols);
-  self->state.connections = std::move(connections);
+  self->state.services = std::move(services);
   self->state.opts = opts;
   self->state.verify = std::move(verify);
   // Whatever ends the actor, the socket goes with it.
   // The signed-in user's place is given back however the session ends.
   auto signed_in = std::make_shared<std::optional<user_id>>();
-  self->attach_functor([sink = self->state.sink, connections = self->state.connections,
+  self->attach_functor([sink = self->state.sink, connections = self->state.services.connections,
                         signed_in](const caf::error&) {
     sink->close(close_normal, "session ended");
     if (*signed_in)
@@ -359,19 +383,6 @@ caf::behavior session_actor(session_ptr self, caf::actor directory,
     [=](push_atom, const price_alert& a) {
       if (self->state.channels.count("alerts"))
         send_frame(self, push_frame("alerts", "alert", [&](json_writer& w) { write_alert(w, a); }));
-    },
-    [=](push_atom, quote& q) {
-      auto& st = self->state;
-      if (!st.watching.count(q.symbol))
-        return; // unsubscribed since it was sent
-      auto symbol = q.symbol;
-      st.unsent.insert_or_assign(std::move(symbol), std::move(q));
-      if (!st.drain_queued) {
-        // Behind whatever else is in the mailbox: quotes that arrive together
-        // leave together.
-        st.drain_queued = true;
-        self->send(self, drain_atom::value);
-      }
     },
     [=](drain_atom) { drain(self); },
     [=](closed_atom) {
@@ -397,14 +408,12 @@ private:
 
 } // namespace
 
-std::shared_ptr<frame_handler> open_session(caf::actor_system& sys, caf::actor directory,
-                                            std::shared_ptr<const symbol_actors> symbols,
-                                            std::shared_ptr<connection_count> connections,
+std::shared_ptr<frame_handler> open_session(caf::actor_system& sys, session_services services,
                                             session_options opts,
                                             std::shared_ptr<frame_sink> sink,
                                             token_verifier verify) {
-  auto session = sys.spawn(session_actor, std::move(directory), std::move(symbols),
-                           std::move(connections), opts, std::move(sink), std::move(verify));
+  auto session = sys.spawn(session_actor, std::move(services), opts, std::move(sink),
+                           std::move(verify));
   return std::make_shared<session_frames>(std::move(session));
 }
 

@@ -1,7 +1,6 @@
 #include "actors/symbol.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include <caf/all.hpp>
 
@@ -19,31 +18,16 @@ struct symbol_state {
   timestamp session = 0;        // start of the trading day `current` is about
   std::vector<candle> minutes;  // this trading day's finished one-minute candles, by start
   candle building;              // the minute under way; volume 0: none yet
-  std::set<caf::actor> subscribers;
+  std::shared_ptr<latest_quotes> board; // where the quote is published for sessions
+  size_t slot = 0;                       // this symbol's place on it
   // Active price alerts by price: a trade at or above an `above` key fires
   // it, at or below a `below` key likewise. Value: (user, alert id).
   std::multimap<money, std::pair<user_id, int64_t>> above, below;
   caf::actor directory; // where fired alerts go (to the user's account)
-  bool changed = false;    // ticks applied since the last push
-  bool push_armed = false; // a conflate_atom is on its way
   static inline const char* name = "symbol";
 };
 
 using symbol_ptr = caf::stateful_actor<symbol_state>*;
-
-void arm_push(symbol_ptr self) {
-  auto& st = self->state;
-  if (st.push_armed || st.subscribers.empty())
-    return;
-  st.push_armed = true;
-  // On the interval's grid of the actor clock, not `interval` from now: all
-  // symbol actors then push at the same moments, and a session following many
-  // symbols gets their quotes together and writes them as one frame.
-  auto interval = std::chrono::duration_cast<caf::actor_clock::duration_type>(
-    std::max(st.opts.conflation_interval, std::chrono::milliseconds{1}));
-  auto into = self->clock().now().time_since_epoch() % interval;
-  self->delayed_send(self, interval - into, conflate_atom::value);
-}
 
 // Write-behind: a lost candle costs a chart a bar, never money, so nobody waits.
 void store_candle(symbol_ptr self, const candle& c) {
@@ -106,9 +90,11 @@ void on_trade(symbol_ptr self, const tick& t) {
 caf::behavior symbol_actor(symbol_ptr self, instrument inst,
                            std::shared_ptr<const market_calendar> calendar,
                            caf::actor persistence, std::vector<candle> today,
-                           symbol_options opts) {
+                           std::shared_ptr<latest_quotes> board, symbol_options opts) {
   auto& st = self->state;
   st.opts = opts;
+  st.board = std::move(board);
+  st.slot = *st.board->slot_of(inst.symbol);
   st.calendar = std::move(calendar);
   st.persistence = std::move(persistence);
   st.current.symbol = inst.symbol;
@@ -126,10 +112,8 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
       st.current.ltp = c.close;
     }
     st.minutes = std::move(today);
+    st.board->publish(st.slot, st.current);
   }
-  self->set_down_handler([=](const caf::down_msg& dm) {
-    self->state.subscribers.erase(caf::actor_cast<caf::actor>(dm.source));
-  });
   // The minute under way is written when the node stops, not lost.
   self->set_exit_handler([=](const caf::exit_msg& em) {
     if (self->state.building.volume > 0)
@@ -146,29 +130,9 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
       }
       if (st.opts.counters)
         st.opts.counters->ticks_ingested.fetch_add(ticks.size(), std::memory_order_relaxed);
-      st.changed = true;
-      arm_push(self);
-    },
-    [=](conflate_atom) {
-      auto& st = self->state;
-      st.push_armed = false;
-      if (!st.changed)
-        return;
-      st.changed = false;
-      for (auto& s : st.subscribers)
-        self->send(s, push_atom::value, st.current);
-      if (st.opts.counters)
-        st.opts.counters->quote_pushes.fetch_add(st.subscribers.size(), std::memory_order_relaxed);
-    },
-    [=](watch_atom, const caf::actor& subscriber) {
-      auto& st = self->state;
-      if (st.subscribers.insert(subscriber).second)
-        self->monitor(subscriber);
-      self->send(subscriber, push_atom::value, st.current); // something to show at once
-    },
-    [=](unwatch_atom, const caf::actor& subscriber) {
-      if (self->state.subscribers.erase(subscriber) > 0)
-        self->demonitor(subscriber);
+      // Once per batch, not per tick: the connector sends each symbol one
+      // batch per feed message. Sessions read it on their own beat.
+      st.board->publish(st.slot, st.current);
     },
     [=](quote_atom) { return self->state.current; },
     [=](account_atom, const caf::actor& directory) { self->state.directory = directory; },
@@ -206,14 +170,16 @@ std::shared_ptr<const symbol_actors> spawn_symbols(caf::actor_system& sys,
                                                    const instrument_table& instruments,
                                                    std::shared_ptr<const market_calendar> calendar,
                                                    caf::actor persistence,
-                                                   std::vector<candle> today, symbol_options opts) {
+                                                   std::vector<candle> today,
+                                                   std::shared_ptr<latest_quotes> board,
+                                                   symbol_options opts) {
   std::map<std::string, std::vector<candle>> by_symbol;
   for (auto& c : today)
     by_symbol[c.symbol].push_back(std::move(c));
   auto out = std::make_shared<symbol_actors>();
   for (auto& inst : instruments.all())
     out->emplace(inst.symbol, sys.spawn(symbol_actor, inst, calendar, persistence,
-                                        std::move(by_symbol[inst.symbol]), opts));
+                                        std::move(by_symbol[inst.symbol]), board, opts));
   return out;
 }
 

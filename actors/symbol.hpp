@@ -1,19 +1,20 @@
 #pragma once
 // Symbol actors: one per instrument, spawned at start for every instrument so
 // each one records its session from the open, watched or not. A symbol actor
-// folds every tick into its quote at once but pushes to its subscribers at
-// most once per conflation interval, with the latest quote: a feed of
-// thousands of ticks a second becomes at most 1/interval pushes.
+// folds every tick into its quote at once and publishes the quote to the
+// node's latest_quotes after each batch; it sends nothing to the sessions
+// that follow it. They read the latest quote once per conflation interval,
+// woken by a quote_fanout: a feed of thousands of ticks a second becomes at
+// most 1/interval updates per client (see latest_quotes.hpp, quote_fanout.hpp).
 //
 // It also builds one-minute candles from trades, writes each one behind to
 // persistence as its minute ends, and keeps the trading day's candles to
 // answer chart requests; a new trading day starts a new session (prev close =
 // the last price, open/high/low/volume reset).
 //
-// Speaks: (ticks_atom, vector<tick>) from the connector; (watch_atom, actor) /
-// (unwatch_atom, actor) from sessions, answered by pushes (push_atom, quote),
-// the first one at once; (quote_atom) -> quote; (candles_atom, from, to) ->
-// vector<candle>, the one-minute candles starting in [from, to).
+// Speaks: (ticks_atom, vector<tick>) from the connector; (quote_atom) -> quote;
+// (candles_atom, from, to) -> vector<candle>, the one-minute candles starting
+// in [from, to); the price-alert trigger book (alert_atom, unalert_atom).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/latest_quotes.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
 #include "protocol/market_data.hpp"
@@ -35,10 +37,11 @@ namespace broker {
 // atomics: each symbol actor adds once per batch or push round, not per tick.
 struct market_counters {
   std::atomic<uint64_t> ticks_ingested{0};
-  std::atomic<uint64_t> quote_pushes{0}; // quotes sent to subscribers
+  std::atomic<uint64_t> quote_pushes{0}; // quotes written to clients (each symbol of a frame)
 };
 
 struct symbol_options {
+  // How often sessions send what changed (the quote_fanout's beat).
   std::chrono::milliseconds conflation_interval{100};
   std::shared_ptr<market_counters> counters; // null: not counted
 };
@@ -52,6 +55,8 @@ std::shared_ptr<const symbol_actors> spawn_symbols(caf::actor_system& sys,
                                                    const instrument_table& instruments,
                                                    std::shared_ptr<const market_calendar> calendar,
                                                    caf::actor persistence,
-                                                   std::vector<candle> today, symbol_options opts);
+                                                   std::vector<candle> today,
+                                                   std::shared_ptr<latest_quotes> board,
+                                                   symbol_options opts);
 
 } // namespace broker

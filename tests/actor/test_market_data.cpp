@@ -1,7 +1,8 @@
-// Market data on CAF's deterministic scheduler: a symbol actor conflates many
-// ticks into one push with the latest values; a session keeps at most one
-// unsent quote per symbol, batches them into frames, holds them while the
-// client is behind, and closes a client that stays behind too long.
+// Market data on CAF's deterministic scheduler: a symbol actor publishes its
+// latest quote after every batch; a session, woken once per interval by the
+// fanout, sends many ticks of one interval as one update with the latest
+// values, batches symbols into frames, sends nothing while the client is
+// behind (and holds no backlog), and closes a client that stays behind too long.
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include "actors/market_board.hpp"
 #include "actors/messages.hpp"
+#include "actors/quote_fanout.hpp"
 #include "actors/session.hpp"
 #include "actors/symbol.hpp"
 #include "sim/feed.hpp"
@@ -35,9 +37,8 @@ instrument make_instrument(const std::string& symbol, money reference) {
   return i;
 }
 
-// Collects what a symbol actor pushes to it, and what it writes behind.
+// Collects what a symbol actor writes behind, fires and forwards.
 struct recorder_state {
-  std::vector<quote> pushes;
   std::vector<candle> stored;
   std::vector<std::pair<int64_t, money>> fired; // alert id, price
   std::vector<tick> ticks;
@@ -45,7 +46,6 @@ struct recorder_state {
 // (It takes an argument because CAF 0.17 misbehaves spawning a function actor with none.)
 caf::behavior recorder(caf::stateful_actor<recorder_state>* self, std::string /* role */) {
   return {
-    [=](push_atom, const quote& q) { self->state.pushes.push_back(q); },
     [=](commit_atom, const write_batch& b) {
       self->state.stored.insert(self->state.stored.end(), b.candles.begin(), b.candles.end());
     },
@@ -93,6 +93,8 @@ struct market_fixture {
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
   std::shared_ptr<const symbol_actors> symbols;
+  std::shared_ptr<latest_quotes> quotes;
+  caf::actor fanout;
   caf::actor store; // stands in for persistence
 
   explicit market_fixture(std::vector<candle> today = {}) {
@@ -103,11 +105,14 @@ struct market_fixture {
     symbol_options opts;
     opts.conflation_interval = std::chrono::milliseconds{100};
     store = sys->spawn(recorder, std::string{"persistence"});
+    quotes = std::make_shared<latest_quotes>(table);
     symbols = spawn_symbols(*sys, table, std::make_shared<market_calendar>(calendar_rules{}),
-                            store, std::move(today), opts);
+                            store, std::move(today), quotes, opts);
+    fanout = spawn_quote_fanout(*sys, opts.conflation_interval);
     sched->run();
   }
   ~market_fixture() {
+    caf::anon_send_exit(fanout, caf::exit_reason::user_shutdown);
     for (auto& [_, a] : *symbols)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched->run();
@@ -115,6 +120,13 @@ struct market_fixture {
     sched->run();
   }
   caf::actor symbol(const std::string& s) const { return symbols->at(s); }
+  std::shared_ptr<frame_handler> open(
+    std::shared_ptr<fake_sink> sink, session_options so,
+    std::shared_ptr<connection_count> count = std::make_shared<connection_count>(10),
+    token_verifier verify = [](const std::string&) { return std::optional<user_id>{}; }) {
+    session_services services{caf::actor{}, quotes, fanout, std::move(count), nullptr};
+    return open_session(*sys, services, so, std::move(sink), std::move(verify));
+  }
   void trade(const std::string& s, money price, int64_t qty, timestamp at) {
     caf::anon_send(symbol(s), ticks_atom::value,
                    std::vector<tick>{tick{s, at, price, qty, price - 5, price + 5}});
@@ -140,16 +152,24 @@ std::vector<std::string> symbols_in(const std::string& frame) {
 
 } // namespace
 
-TEST_CASE("a symbol actor pushes many ticks in one interval as one quote with the last values",
+TEST_CASE("many ticks in one interval reach a client as one update with the last values",
           "[market]") {
   market_fixture f;
-  auto rec = f.sys->spawn(recorder, std::string{"subscriber"});
-  caf::anon_send(f.symbol("AAA"), watch_atom::value, rec);
+  auto sink = std::make_shared<fake_sink>();
+  auto in = f.open(sink, session_options{});
+  in->on_text(R"({"action":"subscribe","symbols":["AAA"],"mode":"full"})");
   f.sched->run();
-  auto& pushes = state_of(rec).pushes;
-  REQUIRE(pushes.size() == 1); // the current quote, at once
-  CHECK(pushes[0].ltp == 10'000);
-  CHECK(pushes[0].volume == 0);
+  auto take_frames = [&] {
+    std::lock_guard<std::mutex> lock(sink->mutex);
+    auto out = sink->frames;
+    sink->frames.clear();
+    return out;
+  };
+  auto got = take_frames();
+  REQUIRE(got.size() == 2); // the ack, then the current quote at once
+  CHECK(got[1].find(R"("ltp":100.00)") != std::string::npos);
+  auto slot = *f.quotes->slot_of("AAA");
+  uint64_t before = f.quotes->version(slot);
 
   // 1000 trades in 100 batches, all within one interval.
   int64_t volume = 0;
@@ -163,11 +183,13 @@ TEST_CASE("a symbol actor pushes many ticks in one interval as one quote with th
     caf::anon_send(f.symbol("AAA"), ticks_atom::value, std::move(batch));
   }
   f.sched->run();
-  CHECK(pushes.size() == 1); // nothing before the interval ends
+  CHECK(f.quotes->version(slot) == before + 100); // published once per batch, not per tick
+  CHECK(take_frames().empty());                   // but nothing sent before the beat
   f.next_interval();
-  REQUIRE(pushes.size() == 2); // one push for the whole interval
-  const quote& q = pushes[1];
+  got = take_frames();
+  REQUIRE(got.size() == 1); // one update for the whole interval
   money last = 10'000 + 5 * (999 % 41) - 100;
+  const quote& q = f.quotes->latest(slot)->value();
   CHECK(q.ltp == last);
   CHECK(q.volume == volume);
   CHECK(q.open == 10'000 - 100);
@@ -177,10 +199,14 @@ TEST_CASE("a symbol actor pushes many ticks in one interval as one quote with th
   CHECK(q.ask == last + 5);
   CHECK(q.time == 1'000 + 999);
   CHECK(q.prev_close == 10'000);
+  // What the client got is that quote, encoded once for every reader.
+  CHECK(got[0] == R"({"channel":"quotes","data":[)" + f.quotes->latest(slot)->json(quote_mode::full) + "]}");
+  CHECK(got[0].find(R"("volume":)" + std::to_string(volume)) != std::string::npos);
 
-  f.next_interval(); // no ticks, no push
-  CHECK(pushes.size() == 2);
-  caf::anon_send_exit(rec, caf::exit_reason::user_shutdown);
+  f.next_interval(); // no ticks, nothing sent
+  CHECK(take_frames().empty());
+  in->on_closed();
+  f.sched->run();
 }
 
 TEST_CASE("quote arithmetic: change and percent in exact integers", "[market]") {
@@ -208,11 +234,8 @@ TEST_CASE("a slow client gets the latest quote per symbol, batched, and no backl
   auto sink = std::make_shared<fake_sink>();
   session_options so;
   so.max_queued_frames = 4;
-  so.retry_every = std::chrono::milliseconds{50};
   so.slow_client_timeout = std::chrono::milliseconds{1000};
-  auto in = open_session(*f.sys, caf::actor{}, f.symbols, std::make_shared<connection_count>(10), so, sink, [](const std::string&) {
-    return std::optional<user_id>{};
-  });
+  auto in = f.open(sink, so);
   in->on_text(R"({"action":"subscribe","symbols":["AAA","BBB"],"mode":"ltp"})");
   f.sched->run();
   {
@@ -250,11 +273,8 @@ TEST_CASE("a client behind for longer than the timeout is closed with 1013", "[m
   auto sink = std::make_shared<fake_sink>();
   session_options so;
   so.max_queued_frames = 4;
-  so.retry_every = std::chrono::milliseconds{50};
   so.slow_client_timeout = std::chrono::milliseconds{500};
-  auto in = open_session(*f.sys, caf::actor{}, f.symbols, std::make_shared<connection_count>(10), so, sink, [](const std::string&) {
-    return std::optional<user_id>{};
-  });
+  auto in = f.open(sink, so);
   in->on_text(R"({"action":"subscribe","symbols":["AAA"]})");
   f.sched->run();
   sink->queued = 100;
@@ -270,9 +290,7 @@ TEST_CASE("subscriptions: unknown symbols named, the rest kept; limit; unsubscri
   auto sink = std::make_shared<fake_sink>();
   session_options so;
   so.max_symbols = 1;
-  auto in = open_session(*f.sys, caf::actor{}, f.symbols, std::make_shared<connection_count>(10), so, sink, [](const std::string&) {
-    return std::optional<user_id>{};
-  });
+  auto in = f.open(sink, so);
   auto frames = [&] {
     f.sched->run();
     std::lock_guard<std::mutex> lock(sink->mutex);
@@ -479,7 +497,7 @@ TEST_CASE("the shipped index list loads; a bad one names its line", "[market][in
 
 TEST_CASE("the market board ranks gainers and losers and computes indices live", "[market][indices]") {
   market_fixture f;
-  auto board = spawn_market_board(*f.sys, f.symbols, {index_definition{"TWO", 1'000'000, {{"AAA", 3}, {"BBB", 1}}}});
+  auto board = spawn_market_board(*f.sys, f.quotes, {index_definition{"TWO", 1'000'000, {{"AAA", 3}, {"BBB", 1}}}});
   f.sched->run();
   f.trade("AAA", 10'500, 1, 1); // +5 %
   f.trade("BBB", 19'000, 1, 1); // -5 %
@@ -553,7 +571,7 @@ TEST_CASE("a user over the connection limit is refused at auth and closed with 1
   std::vector<std::shared_ptr<frame_handler>> conns;
   for (int i = 0; i < 3; ++i) {
     sinks.push_back(std::make_shared<fake_sink>());
-    conns.push_back(open_session(*f.sys, caf::actor{}, f.symbols, count, {}, sinks.back(), verify));
+    conns.push_back(f.open(sinks.back(), {}, count, verify));
     conns.back()->on_text(R"({"action":"auth","token":"good"})");
     f.sched->run();
   }
@@ -573,7 +591,7 @@ TEST_CASE("a user over the connection limit is refused at auth and closed with 1
   conns[1]->on_closed();
   f.sched->run();
   auto sink = std::make_shared<fake_sink>();
-  auto again = open_session(*f.sys, caf::actor{}, f.symbols, count, {}, sink, verify);
+  auto again = f.open(sink, {}, count, verify);
   again->on_text(R"({"action":"auth","token":"good"})");
   f.sched->run();
   CHECK(last_frame(*sink).find(R"("type":"auth")") != std::string::npos);
