@@ -1,5 +1,6 @@
 #include "actors/persistence.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -29,10 +30,45 @@ struct persistence_state {
   std::chrono::steady_clock::time_point last_commit_start;
   caf::error stopping; // set once asked to exit
   uint64_t commits = 0;
+  // Outage state: consecutive failed commits, and when the store may be tried again.
+  int failures = 0;
+  caf::actor_clock::time_point retry_at;
   static inline const char* name = "persistence";
 };
 
 using persistence_ptr = caf::stateful_actor<persistence_state>*;
+
+// One transaction for `batch`, unless the store is in an outage and its
+// back-off has not passed. An empty error means committed.
+caf::error try_commit(persistence_ptr self, const write_batch& batch) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (st.failures > 0 && now < st.retry_at)
+    return to_error(rejection{reject_reason::storage_unavailable,
+                              "the database is unavailable; the broker retries it with back-off",
+                              {}});
+  try {
+    st.db->commit(batch);
+    ++st.commits;
+    if (st.failures > 0)
+      std::fprintf(stderr, "persistence: the store is back after %d failed commit(s)\n",
+                   st.failures);
+    st.failures = 0;
+    return {};
+  } catch (const std::exception& e) {
+    ++st.failures;
+    auto backoff = st.opts.retry_backoff_min;
+    for (int i = 1; i < st.failures && backoff < st.opts.retry_backoff_max; ++i)
+      backoff *= 2;
+    backoff = std::min(backoff, st.opts.retry_backoff_max);
+    st.retry_at = now + backoff;
+    // Loud: an operator must see that the books stopped being written.
+    std::fprintf(stderr,
+                 "persistence: commit of %zu rows failed (%d in a row): %s; next try in %lld ms\n",
+                 rows(batch), st.failures, e.what(), static_cast<long long>(backoff.count()));
+    return to_error(rejection{reject_reason::storage_unavailable, e.what(), {}});
+  }
+}
 
 void flush(persistence_ptr self) {
   auto& st = self->state;
@@ -60,16 +96,8 @@ void flush(persistence_ptr self) {
   st.open = write_batch{};
   st.waiting.clear();
   caf::error failure;
-  if (!batch.empty()) {
-    try {
-      st.db->commit(batch);
-      ++st.commits;
-    } catch (const std::exception& e) {
-      // Loud: an operator must see that the books stopped being written.
-      std::fprintf(stderr, "persistence: commit of %zu rows failed: %s\n", rows(batch), e.what());
-      failure = to_error(rejection{reject_reason::storage_unavailable, e.what(), {}});
-    }
-  }
+  if (!batch.empty())
+    failure = try_commit(self, batch);
   for (auto& rp : waiting)
     failure ? rp.deliver(failure) : rp.deliver(caf::ok_atom::value);
 }

@@ -6,7 +6,8 @@
 // flush is queued behind whatever is already in the mailbox, so all commits
 // that arrive while one transaction runs go into the next one together. A
 // requester is answered ok_atom only after the transaction holding its rows
-// has committed, or with an error if it failed (nothing of it was written).
+// has committed, or with an error if it failed (nothing of it was written,
+// and the requester decides: undo and answer 503, or retry later).
 #include <chrono>
 #include <memory>
 
@@ -33,6 +34,14 @@ struct persistence_options {
   // the kernel's time slices put several ms on the p99. A negative value needs
   // CAP_SYS_NICE (or root); without it the thread keeps nice 0 and says so.
   int thread_nice = -5;
+  // After a failed commit the store is not tried again until a back-off has
+  // passed (doubling from retry_backoff_min to retry_backoff_max): meanwhile
+  // every batch is refused at once (storage_unavailable, 503) instead of
+  // each waiting out a dead database. Reads served from memory go on. The
+  // next batch after the back-off is the probe; its success ends the outage.
+  // On the actor clock, so tests drive it with the test clock.
+  std::chrono::milliseconds retry_backoff_min{100};
+  std::chrono::milliseconds retry_backoff_max{5000};
 };
 
 caf::actor spawn_persistence(caf::actor_system& sys, std::shared_ptr<store> db,

@@ -22,7 +22,9 @@ class breakable_store final : public store {
 public:
   explicit breakable_store(std::shared_ptr<store> inner) : inner_(std::move(inner)) {}
   bool broken = false;
+  int attempts = 0; // commits tried, failed or not
   void commit(const write_batch& b) override {
+    ++attempts;
     if (broken)
       throw store_error("disk unplugged (test)");
     inner_->commit(b);

@@ -166,6 +166,7 @@ TEST_CASE("when the store cannot write, money-moving commands are refused and no
     CHECK(bal.available == 1'000'000);
     CHECK(bal.held == 0);
     h.db->broken = false;
+    h.advance(std::chrono::seconds{1}); // past the outage's back-off
     // The same key works once the store is back: the failed attempt left no trace.
     auto retry = ok(h.ask<order>([&](auto done) {
       h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "k1", done);
@@ -173,6 +174,50 @@ TEST_CASE("when the store cannot write, money-moving commands are refused and no
     CHECK(retry.status == order_status::pending);
     auto page = ok(h.ask<order_page>([&](auto done) { h.broker->list_orders(u, order_query{}, done); }));
     CHECK(page.total == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("in a store outage commits are refused at once until a doubling back-off has passed",
+          "[actors]") {
+  auto dir = fresh_dir("backoff");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    auto u = h.funded_user("backoff@example.com", 1'000'000);
+    auto place = [&](const std::string& key) {
+      return h.ask<order>([&](auto done) {
+        h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), key, done);
+      });
+    };
+    h.db->broken = true;
+    int before = h.db->attempts;
+    CHECK(refused(place("a")) == reject_reason::storage_unavailable);
+    CHECK(h.db->attempts == before + 1); // the failure that starts the outage
+    // Within the first back-off (100 ms) nothing reaches the store.
+    CHECK(refused(place("b")) == reject_reason::storage_unavailable);
+    h.advance(std::chrono::milliseconds{99});
+    CHECK(refused(place("c")) == reject_reason::storage_unavailable);
+    CHECK(h.db->attempts == before + 1);
+    // Reads from memory still work during the outage.
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.available == 1'000'000);
+    // Past it, one probe; it fails, and the next back-off is 200 ms.
+    h.advance(std::chrono::milliseconds{1});
+    CHECK(refused(place("d")) == reject_reason::storage_unavailable);
+    CHECK(h.db->attempts == before + 2);
+    h.db->broken = false;
+    h.advance(std::chrono::milliseconds{199});
+    CHECK(refused(place("e")) == reject_reason::storage_unavailable);
+    CHECK(h.db->attempts == before + 2);
+    h.advance(std::chrono::milliseconds{1});
+    auto placed = ok(place("f"));
+    CHECK(placed.status == order_status::pending);
+    // Over: the next command goes straight to the store again.
+    CHECK(ok(place("g")).id > placed.id);
+    auto page = ok(h.ask<order_page>([&](auto done) { h.broker->list_orders(u, order_query{}, done); }));
+    CHECK(page.total == 2); // the refused ones left nothing behind
+    bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.held == 2 * 150000);
   }
   std::filesystem::remove_all(dir);
 }
