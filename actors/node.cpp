@@ -6,6 +6,7 @@
 #include "actors/exchange_connector.hpp"
 #include "actors/gateway.hpp"
 #include "actors/quote_fanout.hpp"
+#include "actors/store_reader.hpp"
 
 namespace broker {
 
@@ -26,6 +27,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   }
 
   persistence_ = spawn_persistence(sys, db, opts.persistence);
+  reader_ = spawn_store_reader(sys, db, opts.persistence.detached);
   calendar_ = calendar;
   connections_ = std::make_shared<connection_count>(opts.sessions.max_connections_per_user);
   counters_ = std::make_shared<market_counters>();
@@ -89,17 +91,17 @@ void node::stop(std::chrono::seconds timeout) {
   first.push_back(board_);
   first.insert(first.end(), fanouts_.begin(), fanouts_.end());
   stop_and_wait(first);
-  stop_and_wait({persistence_});
+  stop_and_wait({persistence_, reader_});
   // Last: whatever they still wait for is answered "shutting down".
   stop_and_wait(gateways_);
   gateways_.clear();
   for (auto* a : {&outside_.exchange, &connector_, &users_, &directory_, &outside_.kyc_provider,
-                  &outside_.payment_gateway, &persistence_, &board_})
+                  &outside_.payment_gateway, &persistence_, &board_, &reader_})
     *a = nullptr;
 }
 
 node::~node() {
-  for (auto& a : {users_, directory_, connector_, persistence_, outside_.exchange,
+  for (auto& a : {users_, directory_, connector_, persistence_, reader_, outside_.exchange,
                   outside_.kyc_provider, outside_.payment_gateway})
     if (a)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -261,7 +263,40 @@ void node::ask_symbol(const std::string& symbol, reply<T> done, Ts... args) {
 
 void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
                        reply<std::vector<candle>> done) {
-  ask_symbol(symbol, std::move(done), candles_atom::value, from, to);
+  timestamp today = calendar_->session_start(clock_.now());
+  if (from >= today) { // this trading day: the symbol actor has it all, its open minute too
+    ask_symbol(symbol, std::move(done), candles_atom::value, from, to);
+    return;
+  }
+  auto it = symbols_->find(symbol);
+  if (it == symbols_->end()) {
+    done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
+    return;
+  }
+  // Past days from the store, then today from the symbol actor.
+  caf::actor reader = reader_, live = it->second;
+  using candles = std::vector<candle>;
+  auto call = make_call<candles>(std::move(done), [=](caf::event_based_actor* self, auto c) {
+    self->request(reader, caf::infinite, candles_atom::value, symbol, from, std::min(to, today))
+      .then(
+        [=](candles& past) {
+          if (to <= today) {
+            c->answer(std::move(past));
+            return;
+          }
+          self->request(live, caf::infinite, candles_atom::value, today, to)
+            .then(
+              [=](candles& recent) mutable {
+                auto all = past;
+                all.insert(all.end(), recent.begin(), recent.end());
+                c->answer(std::move(all));
+              },
+              [=](caf::error& e) { c->answer(e); });
+        },
+        [=](caf::error& e) { c->answer(e); });
+  });
+  call->deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count();
+  send_call(gateway_for(next_gateway_++), std::move(call));
 }
 
 void node::create_alert(user_id u, alert_request r, reply<price_alert> done) {

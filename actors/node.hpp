@@ -83,7 +83,8 @@ public:
   void list_orders(user_id u, order_query q, reply<order_page> done);
   // The symbol's quote; unknown_symbol for one not in the instrument table.
   void get_quote(const std::string& symbol, reply<quote> done);
-  // The symbol's one-minute candles starting in [from, to), from this trading day.
+  // The symbol's one-minute candles starting in [from, to): past trading days
+  // from the store, this one from the symbol actor.
   void get_candles(const std::string& symbol, timestamp from, timestamp to,
                    reply<std::vector<candle>> done);
   void create_alert(user_id u, alert_request r, reply<price_alert> done);
@@ -132,7 +133,7 @@ private:
   std::unordered_map<user_id, caf::actor> accounts_;
   node_options opts_;
   outside_services outside_;
-  caf::actor persistence_, connector_, directory_, users_;
+  caf::actor persistence_, reader_, connector_, directory_, users_;
   std::vector<caf::actor> gateways_;
   caf::actor board_;
   std::vector<caf::actor> fanouts_;

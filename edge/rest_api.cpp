@@ -192,7 +192,8 @@ void rest_api::on_stocks(const http_request& req, respond_fn respond) {
 }
 
 // GET /v1/stocks/{symbol}/history?interval=1m|5m|15m|1h|1d&from=&to= (ISO-8601
-// UTC times or dates; default: this trading day so far).
+// UTC times or dates; default: this trading day so far). Past days come from
+// the store, today from the symbol actor.
 void rest_api::on_history(const http_request& req, const std::string& symbol, respond_fn respond) {
   if (!node_.instruments().find(symbol)) {
     respond(error(404, "unknown_symbol", "unknown symbol " + symbol, "symbol"));
@@ -226,6 +227,15 @@ void rest_api::on_history(const http_request& req, const std::string& symbol, re
   }
   timestamp origin = node_.calendar().session_start(from);
   int64_t step = *interval;
+  // A bounded answer: a year of 1m bars is ~90,000 candles; ask for 1d instead.
+  constexpr int64_t max_candles = 10'000;
+  if ((to - from) / step > max_candles) {
+    respond(error(400, "range_too_large",
+                  "at most " + std::to_string(max_candles) + " " + interval_text
+                    + " candles per request; narrow from/to or use a larger interval",
+                  "from"));
+    return;
+  }
   node_.get_candles(symbol, from, to,
                     answer<std::vector<candle>>(
                       std::move(respond), 200,

@@ -371,6 +371,9 @@ constexpr const char* upsert_candle_sql =
 constexpr const char* select_candles_since_sql =
   "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= ?1"
   " ORDER BY symbol, start";
+constexpr const char* select_candles_of_sql =
+  "SELECT symbol, start, open, high, low, close, volume FROM candles"
+  " WHERE symbol = ?1 AND start >= ?2 AND start < ?3 ORDER BY start";
 
 void write_row(SQLite::Statement& s, const candle& c) {
   run(s, c.symbol, c.start, c.open, c.high, c.low, c.close, c.volume);
@@ -492,6 +495,7 @@ struct sqlite_store::reader {
   SQLite::Statement select_transfers;
   SQLite::Statement select_idempotency;
   SQLite::Statement select_candles_since;
+  SQLite::Statement select_candles_of;
   SQLite::Statement select_alerts;
 
   reader(const std::string& path, const sqlite_options& opts)
@@ -506,6 +510,7 @@ struct sqlite_store::reader {
       select_transfers(db, select_transfers_sql),
       select_idempotency(db, select_idempotency_sql),
       select_candles_since(db, select_candles_since_sql),
+      select_candles_of(db, select_candles_of_sql),
       select_alerts(db, select_alerts_sql) {}
 };
 
@@ -695,6 +700,22 @@ std::vector<candle> sqlite_store::candles_since(timestamp from) {
     return rows;
   } catch (const SQLite::Exception& e) {
     fail("candles_since", e);
+  }
+}
+
+std::vector<candle> sqlite_store::candles_of(const std::string& symbol, timestamp from,
+                                            timestamp to) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    std::vector<candle> rows;
+    r.select_candles_of.bind(1, symbol);
+    r.select_candles_of.bind(2, static_cast<int64_t>(from));
+    r.select_candles_of.bind(3, static_cast<int64_t>(to));
+    read_all(r.select_candles_of, rows, read_candle);
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("candles_of", e);
   }
 }
 

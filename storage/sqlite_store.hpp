@@ -43,6 +43,7 @@ public:
   store_snapshot load() override;
   std::vector<execution_row> executions_of(order_id id) override;
   std::vector<candle> candles_since(timestamp from) override;
+  std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override;
 
 private:
   struct writer; // write connection, its cached statements and its mutex

@@ -84,6 +84,16 @@ public:
   virtual std::vector<execution_row> executions_of(order_id id) = 0;
   // One-minute candles starting at or after `from`, by symbol then start.
   virtual std::vector<candle> candles_since(timestamp from) = 0;
+  // One symbol's one-minute candles starting in [from, to), by start (charts
+  // of past days). The default filters candles_since(); backends override it
+  // with a range read on their (symbol, start) key.
+  virtual std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) {
+    std::vector<candle> out;
+    for (auto& c : candles_since(from))
+      if (c.symbol == symbol && c.start < to)
+        out.push_back(std::move(c));
+    return out;
+  }
 };
 
 } // namespace broker

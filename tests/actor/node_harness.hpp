@@ -32,6 +32,11 @@ public:
   store_snapshot load() override { return inner_->load(); }
   std::vector<execution_row> executions_of(order_id id) override { return inner_->executions_of(id); }
   std::vector<candle> candles_since(timestamp from) override { return inner_->candles_since(from); }
+  std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override {
+    if (broken)
+      throw store_error("disk unplugged (test)");
+    return inner_->candles_of(symbol, from, to);
+  }
 
 private:
   std::shared_ptr<store> inner_;

@@ -2015,6 +2015,11 @@ TEST_CASE("brokerd: the day's candles over REST, and bad chart requests", "[e2e]
   bad("/v1/stocks/RELIANCE/history?to=2026-02-30", 400, "to");
   bad("/v1/stocks/RELIANCE/history?from=2026-01-02&to=2026-01-01", 400, "from");
   bad("/v1/stocks/NOSUCH/history", 404, "symbol");
+  bad("/v1/stocks/RELIANCE/history?interval=1m&from=2025-01-01&to=2026-01-01", 400, "from");
+  auto year = c.request("GET", "/v1/stocks/RELIANCE/history?interval=1m&from=2025-01-01&to=2026-01-01");
+  CHECK(parse_json(year.body)["error"]["code"].str() == "range_too_large");
+  auto daily = c.request("GET", "/v1/stocks/RELIANCE/history?interval=1d&from=2025-01-01&to=2026-01-01");
+  CHECK(daily.status == 200);
   // A range before any trading is empty, not an error.
   auto old = parse_json(c.request("GET", "/v1/stocks/RELIANCE/history?from=2020-01-01&to=2020-01-02").body);
   CHECK(old["candles"].items.empty());

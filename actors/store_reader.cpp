@@ -1,0 +1,33 @@
+#include "actors/store_reader.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace broker {
+
+namespace {
+
+caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
+  return {
+    [=](candles_atom, const std::string& symbol, timestamp from,
+        timestamp to) -> caf::result<std::vector<candle>> {
+      try {
+        return db->candles_of(symbol, from, to);
+      } catch (const std::exception& e) {
+        return to_error(rejection{reject_reason::storage_unavailable,
+                                  std::string{"could not read the chart: "} + e.what(), {}});
+      }
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_store_reader(caf::actor_system& sys, std::shared_ptr<store> db, bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(store_reader, std::move(db));
+  return sys.spawn(store_reader, std::move(db));
+}
+
+} // namespace broker
