@@ -18,6 +18,7 @@ struct symbol_state {
   timestamp session = 0;        // start of the trading day `current` is about
   std::vector<candle> minutes;  // this trading day's finished one-minute candles, by start
   candle building;              // the minute under way; volume 0: none yet
+  timestamp building_saved = 0; // exchange time `building` was last written behind
   std::shared_ptr<latest_quotes> board; // where the quote is published for sessions
   size_t slot = 0;                       // this symbol's place on it
   // Active price alerts by price: a trade at or above an `above` key fires
@@ -38,6 +39,10 @@ void store_candle(symbol_ptr self, const candle& c) {
   caf::anon_send(self->state.persistence, commit_atom::value, std::move(b));
 }
 
+// The minute under way is written behind every few seconds of exchange time,
+// not only when it ends: a kill -9 then loses at most that much of it.
+constexpr int64_t open_minute_save_every = 5'000'000'000;
+
 void finish_minute(symbol_ptr self) {
   auto& st = self->state;
   if (st.building.volume == 0)
@@ -45,6 +50,7 @@ void finish_minute(symbol_ptr self) {
   store_candle(self, st.building);
   st.minutes.push_back(st.building);
   st.building = candle{};
+  st.building_saved = 0;
 }
 
 // A trade in a later trading day: yesterday's last price is today's previous close.
@@ -84,6 +90,10 @@ void on_trade(symbol_ptr self, const tick& t) {
     st.building.start = minute;
   }
   add_trade(st.building, t.last_price, t.last_quantity);
+  if (t.exchange_time - st.building_saved >= open_minute_save_every) {
+    store_candle(self, st.building); // an upsert: the minute's later writes replace it
+    st.building_saved = t.exchange_time;
+  }
   fire_alerts(self, t.last_price, t.exchange_time);
 }
 
@@ -111,6 +121,11 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
       st.current.volume += c.volume;
       st.current.ltp = c.close;
     }
+    // The last stored minute may have been cut short by a crash: it stays
+    // open, so trades of that same minute add to it instead of replacing it.
+    st.building = today.back();
+    st.building_saved = today.back().start;
+    today.pop_back();
     st.minutes = std::move(today);
     st.board->publish(st.slot, st.current);
   }

@@ -362,26 +362,50 @@ std::vector<candle> ask_candles(market_fixture& f, const std::string& s, timesta
 }
 } // namespace
 
+// What the store holds after the writes so far: candles are upserts by
+// (symbol, start), so the last write of each minute is what stays.
+std::map<timestamp, candle> stored_minutes(market_fixture& f) {
+  std::map<timestamp, candle> out;
+  for (auto& c : state_of(f.store).stored)
+    out[c.start] = c;
+  return out;
+}
+
 TEST_CASE("one-minute candles are cut at minute boundaries and written as each minute ends", "[market][candles]") {
   market_fixture f;
   f.trade("AAA", 10'000, 5, ist_0915 + 10 * sec);
-  f.trade("AAA", 10'050, 2, ist_0915 + 50 * sec);
-  f.trade("AAA", 9'950, 1, ist_0915 + 59 * sec + sec / 2);
+  f.trade("AAA", 10'050, 2, ist_0915 + 12 * sec);
+  f.trade("AAA", 9'950, 1, ist_0915 + 13 * sec + sec / 2);
   f.sched->run();
-  CHECK(state_of(f.store).stored.empty()); // the minute is not over
+  // The open minute is written behind at most every 5 s of exchange time: at
+  // its first trade, then not again within 5 s.
+  auto& writes = state_of(f.store).stored;
+  REQUIRE(writes.size() == 1);
+  CHECK(writes[0].volume == 5);
+  f.trade("AAA", 10'000, 1, ist_0915 + 15 * sec);
+  f.sched->run();
+  REQUIRE(writes.size() == 2);
+  CHECK(writes[1].volume == 9); // 5 s after the last write: all of the minute so far
+  f.trade("AAA", 9'950, 1, ist_0915 + 59 * sec);
   f.trade("AAA", 10'020, 4, ist_0915 + 60 * sec); // 09:16:00 exactly: the next minute
   f.trade("AAA", 10'010, 3, ist_0915 + 6 * 60 * sec + sec); // 09:21:01, a gap of silent minutes
   f.sched->run();
-  auto& stored = state_of(f.store).stored;
-  REQUIRE(stored.size() == 2); // 09:15 and 09:16 ended; 09:21 is still building
+  auto stored = stored_minutes(f);
+  REQUIRE(stored.size() == 3); // 09:15 and 09:16 ended; 09:21 written as it opened
+  CHECK(stored.rbegin()->second.start == ist_0915 + 6 * 60 * sec);
+  // The last write of a finished minute is the whole minute.
+  std::vector<candle> ended{stored[ist_0915], stored[ist_0915 + 60 * sec]};
+  {
+    auto& stored = ended;
   CHECK(stored[0].start == ist_0915);
   CHECK(stored[0].open == 10'000);
   CHECK(stored[0].high == 10'050);
   CHECK(stored[0].low == 9'950);
   CHECK(stored[0].close == 9'950);
-  CHECK(stored[0].volume == 8);
+  CHECK(stored[0].volume == 10);
   CHECK(stored[1].start == ist_0915 + 60 * sec);
   CHECK(stored[1].volume == 4);
+  }
 
   auto all = ask_candles(f, "AAA", ist_0915, ist_0915 + 3600 * sec);
   REQUIRE(all.size() == 3); // the building minute too
@@ -396,15 +420,16 @@ TEST_CASE("one-minute candles are cut at minute boundaries and written as each m
   CHECK(five[0].close == 10'020);
   CHECK(five[0].high == 10'050);
   CHECK(five[0].low == 9'950);
-  CHECK(five[0].volume == 12);
+  CHECK(five[0].volume == 14);
   CHECK(five[1].start == ist_0915 + 5 * 60 * sec);
   CHECK(five[1].volume == 3);
 
   // Stopping the actor writes the minute it was building.
+  size_t before = writes.size();
   caf::anon_send_exit(f.symbol("AAA"), caf::exit_reason::user_shutdown);
   f.sched->run();
-  REQUIRE(stored.size() == 3);
-  CHECK(stored[2].start == ist_0915 + 6 * 60 * sec);
+  REQUIRE(writes.size() == before + 1);
+  CHECK(writes.back().start == ist_0915 + 6 * 60 * sec);
 }
 
 TEST_CASE("a new trading day starts a new session; a restart picks the day up from its candles", "[market][candles]") {
@@ -432,6 +457,18 @@ TEST_CASE("a new trading day starts a new session; a restart picks the day up fr
     CHECK(q.ltp == 10'120);
     CHECK(q.volume == 10);
     CHECK(ask_candles(f, "AAA", ist_0915, ist_0915 + 3600 * sec).size() == 2);
+    // The last stored minute may have been cut short by a crash: a trade in
+    // that same minute adds to it rather than starting it over.
+    f.trade("AAA", 10'130, 2, ist_0915 + 90 * sec);
+    f.trade("AAA", 10'140, 1, ist_0915 + 120 * sec); // ends 09:16
+    f.sched->run();
+    auto bars = ask_candles(f, "AAA", ist_0915, ist_0915 + 3600 * sec);
+    REQUIRE(bars.size() == 3);
+    CHECK(bars[1].start == ist_0915 + 60 * sec);
+    CHECK(bars[1].volume == 5);
+    CHECK(bars[1].open == 10'100);
+    CHECK(bars[1].close == 10'130);
+    CHECK(stored_minutes(f)[ist_0915 + 60 * sec].volume == 5); // and so is what is stored
   }
 }
 
