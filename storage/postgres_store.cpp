@@ -1,0 +1,788 @@
+#include "storage/postgres_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "storage/migrations.hpp"
+
+namespace broker {
+
+// ---- Text and array literals -------------------------------------------------
+
+namespace detail {
+
+namespace {
+
+constexpr std::string_view replacement_character = "\xEF\xBF\xBD"; // U+FFFD
+
+// Length of the well-formed UTF-8 sequence (RFC 3629) starting at s[i], or 0
+// when the byte there starts none. NUL counts as not well formed: PostgreSQL
+// text can't hold it.
+size_t sequence_length(std::string_view s, size_t i) {
+  const auto byte = [&s](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  if (lead == 0)
+    return 0;
+  if (lead < 0x80)
+    return 1;
+  size_t length;
+  unsigned char second_min = 0x80, second_max = 0xBF;
+  if (lead < 0xC2) // a continuation byte, or an overlong two-byte lead
+    return 0;
+  if (lead < 0xE0) {
+    length = 2;
+  } else if (lead < 0xF0) {
+    length = 3;
+    if (lead == 0xE0)
+      second_min = 0xA0; // overlong
+    if (lead == 0xED)
+      second_max = 0x9F; // UTF-16 surrogates
+  } else if (lead < 0xF5) {
+    length = 4;
+    if (lead == 0xF0)
+      second_min = 0x90; // overlong
+    if (lead == 0xF4)
+      second_max = 0x8F; // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() - i < length || byte(i + 1) < second_min || byte(i + 1) > second_max)
+    return 0;
+  for (size_t k = 2; k < length; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
+      return 0;
+  return length;
+}
+
+bool is_postgres_text(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = sequence_length(s, i);
+    if (n == 0)
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+} // namespace
+
+std::string postgres_text(std::string_view s) {
+  if (is_postgres_text(s))
+    return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = sequence_length(s, i);
+    if (n == 0) {
+      out += replacement_character; // one per offending byte
+      i += 1;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+void array_literal::add(int64_t value) {
+  if (count_++ > 0)
+    text_ += ',';
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  assert(ec == std::errc());
+  (void)ec;
+  text_.append(digits, end);
+}
+
+void array_literal::add(std::string_view text) {
+  if (count_++ > 0)
+    text_ += ',';
+  std::string cleaned;
+  if (!is_postgres_text(text)) {
+    cleaned = postgres_text(text);
+    text = cleaned;
+  }
+  // Inside double quotes only backslash and the quote itself are special.
+  text_ += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+}
+
+std::string array_literal::take() {
+  text_ += '}';
+  return std::move(text_);
+}
+
+} // namespace detail
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const std::exception& e) {
+  std::string message = e.what();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+    message.pop_back(); // server messages end in a newline
+  throw store_error("postgres " + what + ": " + message);
+}
+
+// ---- Tables -----------------------------------------------------------------
+// Each table's columns are listed once, here; the SQL is generated from the
+// list, and the row encoder and reader of the table follow the same order.
+
+struct column {
+  const char* name;
+  const char* type; // of one array element: bigint or text
+};
+
+struct table_spec {
+  const char* statement; // prepared statement name on the writer
+  const char* table;
+  std::vector<column> columns;
+  std::vector<std::string_view> key; // the conflict target: the primary key's columns
+  bool insert_once; // true: a row already stored under the key stays as it is
+};
+
+// One statement for all of a batch's rows of a table: one array per column,
+// unnest() turns them back into rows (in array order, which is the order the
+// executions' identity column numbers them in). Upserts set every non-key
+// column, as sqlite_store does. The conflict target is named so that only a
+// replayed key is ignored, never some other uniqueness violation.
+std::string insert_sql(const table_spec& t) {
+  const auto is_key = [&t](std::string_view name) {
+    return std::find(t.key.begin(), t.key.end(), name) != t.key.end();
+  };
+  std::string names, arrays, keys, updates;
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const column& c = t.columns[i];
+    const char* sep = i == 0 ? "" : ", ";
+    names += sep + std::string(c.name);
+    arrays += sep + ("$" + std::to_string(i + 1)) + "::" + c.type + "[]";
+    if (!is_key(c.name))
+      updates += (updates.empty() ? "" : ", ") + std::string(c.name) + " = excluded." + c.name;
+  }
+  for (std::string_view k : t.key)
+    keys += (keys.empty() ? "" : ", ") + std::string(k);
+  std::string sql = std::string("INSERT INTO ") + t.table + " (" + names + ") SELECT * FROM unnest("
+                    + arrays + ") ON CONFLICT (" + keys + ") DO ";
+  sql += t.insert_once ? std::string("NOTHING") : "UPDATE SET " + updates;
+  return sql;
+}
+
+const table_spec users_table{
+  "upsert_users", "users",
+  {{"id", "bigint"}, {"email", "text"}, {"password_hash", "text"}, {"name", "text"},
+   {"phone", "text"}, {"kyc", "text"}, {"pan", "text"}, {"date_of_birth", "text"},
+   {"address", "text"}, {"kyc_reason", "text"}, {"created_at", "bigint"}},
+  {"id"}, false};
+
+const table_spec accounts_table{
+  "upsert_accounts", "accounts",
+  {{"user_id", "bigint"}, {"cash", "bigint"}, {"next_transfer_id", "bigint"}},
+  {"user_id"}, false};
+
+const table_spec holdings_table{
+  "upsert_holdings", "holdings",
+  {{"user_id", "bigint"}, {"symbol", "text"}, {"quantity", "bigint"},
+   {"held_quantity", "bigint"}, {"cost_basis", "bigint"}},
+  {"user_id", "symbol"}, false};
+
+const table_spec orders_table{
+  "upsert_orders", "orders",
+  {{"id", "bigint"}, {"user_id", "bigint"}, {"symbol", "text"}, {"side", "text"},
+   {"order_type", "text"}, {"validity", "text"}, {"quantity", "bigint"}, {"price", "bigint"},
+   {"trigger_price", "bigint"}, {"status", "text"}, {"filled_quantity", "bigint"},
+   {"filled_value", "bigint"}, {"held_cash", "bigint"}, {"exchange_order_id", "text"},
+   {"reject_code", "text"}, {"reject_message", "text"}, {"idempotency_key", "text"},
+   {"created_at", "bigint"}, {"updated_at", "bigint"}},
+  {"id"}, false};
+
+const table_spec executions_table{
+  "insert_executions", "executions",
+  {{"exec_id", "text"}, {"order_id", "bigint"}, {"user_id", "bigint"},
+   {"exchange_order_id", "text"}, {"kind", "text"}, {"last_quantity", "bigint"},
+   {"last_price", "bigint"}, {"cum_quantity", "bigint"}, {"leaves_quantity", "bigint"},
+   {"report_text", "text"}, {"exec_time", "bigint"}, {"symbol", "text"}, {"side", "text"}},
+  {"exec_id"}, true};
+
+const table_spec transfers_table{
+  "upsert_transfers", "transfers",
+  {{"user_id", "bigint"}, {"id", "bigint"}, {"kind", "text"}, {"amount", "bigint"},
+   {"status", "text"}, {"gateway_reference", "text"}, {"failure_reason", "text"},
+   {"created_at", "bigint"}, {"updated_at", "bigint"}},
+  {"user_id", "id"}, false};
+
+// Insert-once, like executions: the first request digest for an order stands.
+const table_spec idempotency_table{
+  "insert_idempotency", "idempotency",
+  {{"user_id", "bigint"}, {"idempotency_key", "text"}, {"request_digest", "text"},
+   {"order_id", "bigint"}},
+  {"order_id"}, true};
+
+const table_spec candles_table{
+  "upsert_candles", "candles",
+  {{"symbol", "text"}, {"start", "bigint"}, {"open", "bigint"}, {"high", "bigint"},
+   {"low", "bigint"}, {"close", "bigint"}, {"volume", "bigint"}},
+  {"symbol", "start"}, false};
+
+const table_spec alerts_table{
+  "upsert_alerts", "alerts",
+  {{"user_id", "bigint"}, {"id", "bigint"}, {"symbol", "text"}, {"condition", "text"},
+   {"price", "bigint"}, {"status", "text"}, {"triggered_price", "bigint"},
+   {"created_at", "bigint"}, {"updated_at", "bigint"}},
+  {"user_id", "id"}, false};
+
+const table_spec* const all_tables[] = {&users_table,     &accounts_table,  &holdings_table,
+                                        &orders_table,    &executions_table, &transfers_table,
+                                        &idempotency_table, &candles_table, &alerts_table};
+
+// A table's rows as one array literal per column.
+class column_arrays {
+public:
+  explicit column_arrays(const table_spec& t) : table_(t), columns_(t.columns.size()) {}
+
+  template <class... Values>
+  void row(const Values&... values) {
+    assert(sizeof...(values) == columns_.size()); // the encoder follows the spec
+    size_t i = 0;
+    (columns_[i++].add(values), ...);
+  }
+
+  // Statement name and its parameters, one per column.
+  std::pair<const char*, std::vector<std::string>> take() {
+    std::vector<std::string> params;
+    params.reserve(columns_.size());
+    for (detail::array_literal& c : columns_)
+      params.push_back(c.take());
+    return {table_.statement, std::move(params)};
+  }
+
+private:
+  const table_spec& table_;
+  std::vector<detail::array_literal> columns_;
+};
+
+// Row encoders, in each table's column order.
+void encode(column_arrays& c, const user_profile& u) {
+  c.row(u.id, u.email, u.password_hash, u.name, u.phone, to_string(u.kyc), u.pan,
+        u.date_of_birth, u.address, u.kyc_reason, u.created_at);
+}
+void encode(column_arrays& c, const account_row& a) { c.row(a.user, a.cash, a.next_transfer_id); }
+void encode(column_arrays& c, const holding_row& h) {
+  c.row(h.user, h.position.symbol, h.position.quantity, h.position.held_quantity,
+        h.position.cost_basis);
+}
+void encode(column_arrays& c, const order& o) {
+  c.row(o.id, o.user, o.symbol, to_string(o.side), to_string(o.type), to_string(o.validity),
+        o.quantity, o.price, o.trigger_price, to_string(o.status), o.filled_quantity,
+        o.filled_value, o.held_cash, o.exchange_order_id, o.reject_code, o.reject_message,
+        o.idempotency_key, o.created_at, o.updated_at);
+}
+void encode(column_arrays& c, const execution_row& e) {
+  const execution_report& x = e.report;
+  c.row(x.exec_id, x.client_order_id, e.user, x.exchange_order_id, to_string(x.kind),
+        x.last_quantity, x.last_price, x.cum_quantity, x.leaves_quantity, x.text, x.time,
+        e.symbol, to_string(e.side));
+}
+void encode(column_arrays& c, const transfer& t) {
+  c.row(t.user, t.id, to_string(t.kind), t.amount, to_string(t.status), t.gateway_reference,
+        t.failure_reason, t.created_at, t.updated_at);
+}
+void encode(column_arrays& c, const idempotency_entry& i) {
+  c.row(i.user, i.key, i.request_digest, i.order);
+}
+void encode(column_arrays& c, const candle& k) {
+  c.row(k.symbol, k.start, k.open, k.high, k.low, k.close, k.volume);
+}
+void encode(column_arrays& c, const price_alert& a) {
+  c.row(a.user, a.id, a.symbol, to_string(a.condition), a.price, to_string(a.status),
+        a.triggered_price, a.created_at, a.updated_at);
+}
+
+// Conflict keys, as the database will compare them: text as it will be stored.
+using text_key = std::string;
+int64_t key_of(const user_profile& u) { return u.id; }
+int64_t key_of(const account_row& a) { return a.user; }
+std::pair<int64_t, text_key> key_of(const holding_row& h) {
+  return {h.user, detail::postgres_text(h.position.symbol)};
+}
+int64_t key_of(const order& o) { return o.id; }
+text_key key_of(const execution_row& e) { return detail::postgres_text(e.report.exec_id); }
+std::pair<int64_t, int64_t> key_of(const transfer& t) { return {t.user, t.id}; }
+int64_t key_of(const idempotency_entry& i) { return i.order; }
+std::pair<text_key, int64_t> key_of(const candle& k) {
+  return {detail::postgres_text(k.symbol), k.start};
+}
+std::pair<int64_t, int64_t> key_of(const price_alert& a) { return {a.user, a.id}; }
+
+// One row per key, in batch order. ON CONFLICT DO UPDATE may not touch a row
+// twice in one statement, so an upsert keeps the key's last row (the latest
+// state, as sequential upserts would leave it); an insert-once table keeps the
+// first (as sequential inserts that ignore a duplicate would).
+template <class T>
+std::vector<const T*> one_per_key(const std::vector<T>& rows, bool keep_first) {
+  std::map<decltype(key_of(rows.front())), size_t> chosen; // key -> index of its row
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto [it, inserted] = chosen.emplace(key_of(rows[i]), i);
+    if (!inserted && !keep_first)
+      it->second = i;
+  }
+  std::vector<bool> keep(rows.size(), false);
+  for (const auto& entry : chosen)
+    keep[entry.second] = true;
+  std::vector<const T*> out;
+  out.reserve(chosen.size());
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (keep[i])
+      out.push_back(&rows[i]);
+  return out;
+}
+
+using statement_call = std::pair<const char*, std::vector<std::string>>;
+
+template <class T>
+void encode_table(std::vector<statement_call>& calls, const table_spec& t,
+                  const std::vector<T>& rows) {
+  if (rows.empty())
+    return; // no statement for a table the batch doesn't touch
+  column_arrays c(t);
+  for (const T* row : one_per_key(rows, t.insert_once))
+    encode(c, *row);
+  calls.push_back(c.take());
+}
+
+// The batch as at most one statement per table, in sqlite_store's table order.
+std::vector<statement_call> encode_batch(const write_batch& b) {
+  std::vector<statement_call> calls;
+  encode_table(calls, users_table, b.users);
+  encode_table(calls, accounts_table, b.accounts);
+  encode_table(calls, holdings_table, b.holdings);
+  encode_table(calls, orders_table, b.orders);
+  encode_table(calls, executions_table, b.executions);
+  encode_table(calls, transfers_table, b.transfers);
+  encode_table(calls, idempotency_table, b.idempotency);
+  encode_table(calls, candles_table, b.candles);
+  encode_table(calls, alerts_table, b.alerts);
+  return calls;
+}
+
+// ---- Reads ------------------------------------------------------------------
+// Orders match sqlite_store's. Text sorts as bytes (COLLATE "C"), as SQLite's
+// BINARY collation does, whatever the database's default collation.
+
+constexpr const char* execution_columns =
+  "SELECT exec_id, order_id, user_id, exchange_order_id, kind, last_quantity, last_price,"
+  " cum_quantity, leaves_quantity, report_text, exec_time, symbol, side FROM executions";
+
+// seq numbers executions in insertion order (an identity column; rows are
+// never deleted), as SQLite's rowid does.
+const std::vector<std::pair<const char*, std::string>>& reader_statements() {
+  static const std::vector<std::pair<const char*, std::string>> list{
+    {"select_users",
+     "SELECT id, email, password_hash, name, phone, kyc, pan, date_of_birth, address,"
+     " kyc_reason, created_at FROM users ORDER BY id"},
+    {"select_accounts", "SELECT user_id, cash, next_transfer_id FROM accounts ORDER BY user_id"},
+    {"select_holdings",
+     "SELECT user_id, symbol, quantity, held_quantity, cost_basis FROM holdings"
+     " ORDER BY user_id, symbol COLLATE \"C\""},
+    {"select_orders",
+     "SELECT id, user_id, symbol, side, order_type, validity, quantity, price, trigger_price,"
+     " status, filled_quantity, filled_value, held_cash, exchange_order_id, reject_code,"
+     " reject_message, idempotency_key, created_at, updated_at FROM orders ORDER BY id"},
+    {"select_executions", std::string(execution_columns) + " ORDER BY seq"},
+    {"select_executions_of", std::string(execution_columns) + " WHERE order_id = $1 ORDER BY seq"},
+    {"select_transfers",
+     "SELECT user_id, id, kind, amount, status, gateway_reference, failure_reason, created_at,"
+     " updated_at FROM transfers ORDER BY user_id, id"},
+    {"select_idempotency",
+     "SELECT user_id, idempotency_key, request_digest, order_id FROM idempotency"
+     " ORDER BY user_id, idempotency_key COLLATE \"C\", order_id"},
+    {"select_alerts",
+     "SELECT user_id, id, symbol, condition, price, status, triggered_price, created_at,"
+     " updated_at FROM alerts ORDER BY user_id, id"},
+    {"select_candles_since",
+     "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= $1"
+     " ORDER BY symbol COLLATE \"C\", start"},
+  };
+  return list;
+}
+
+const std::vector<std::pair<const char*, std::string>>& writer_statements() {
+  static const std::vector<std::pair<const char*, std::string>> list = [] {
+    std::vector<std::pair<const char*, std::string>> l;
+    for (const table_spec* t : all_tables)
+      l.emplace_back(t->statement, insert_sql(*t));
+    return l;
+  }();
+  return list;
+}
+
+// Reads the current row's columns left to right, in the SELECT's order.
+class row_reader {
+public:
+  explicit row_reader(const pqxx::row& r) : r_(r) {}
+  int64_t i64() { return r_[next_++].as<int64_t>(); }
+  std::string text() {
+    const pqxx::field f = r_[next_++];
+    return std::string(f.c_str(), f.size());
+  }
+  // An enum stored as its wire string. A string that doesn't parse means the
+  // row was edited by hand or by a newer build: fail loudly rather than guess.
+  template <class E>
+  E wire(std::optional<E> (*parse)(std::string_view), const char* column) {
+    std::string raw = text();
+    if (std::optional<E> value = parse(raw))
+      return *value;
+    throw store_error(std::string("postgres read: bad value '") + raw + "' in " + column);
+  }
+
+private:
+  const pqxx::row& r_;
+  pqxx::row::size_type next_ = 0;
+};
+
+user_profile read_user(const pqxx::row& row) {
+  row_reader r(row);
+  user_profile u;
+  u.id = r.i64();
+  u.email = r.text();
+  u.password_hash = r.text();
+  u.name = r.text();
+  u.phone = r.text();
+  u.kyc = r.wire(parse_kyc_status, "users.kyc");
+  u.pan = r.text();
+  u.date_of_birth = r.text();
+  u.address = r.text();
+  u.kyc_reason = r.text();
+  u.created_at = r.i64();
+  return u;
+}
+
+account_row read_account(const pqxx::row& row) {
+  row_reader r(row);
+  account_row a;
+  a.user = r.i64();
+  a.cash = r.i64();
+  a.next_transfer_id = r.i64();
+  return a;
+}
+
+holding_row read_holding(const pqxx::row& row) {
+  row_reader r(row);
+  holding_row h;
+  h.user = r.i64();
+  h.position.symbol = r.text();
+  h.position.quantity = r.i64();
+  h.position.held_quantity = r.i64();
+  h.position.cost_basis = r.i64();
+  return h;
+}
+
+order read_order(const pqxx::row& row) {
+  row_reader r(row);
+  order o;
+  o.id = r.i64();
+  o.user = r.i64();
+  o.symbol = r.text();
+  o.side = r.wire(parse_side, "orders.side");
+  o.type = r.wire(parse_order_type, "orders.order_type");
+  o.validity = r.wire(parse_validity, "orders.validity");
+  o.quantity = r.i64();
+  o.price = r.i64();
+  o.trigger_price = r.i64();
+  o.status = r.wire(parse_order_status, "orders.status");
+  o.filled_quantity = r.i64();
+  o.filled_value = r.i64();
+  o.held_cash = r.i64();
+  o.exchange_order_id = r.text();
+  o.reject_code = r.text();
+  o.reject_message = r.text();
+  o.idempotency_key = r.text();
+  o.created_at = r.i64();
+  o.updated_at = r.i64();
+  return o;
+}
+
+execution_row read_execution(const pqxx::row& row) {
+  row_reader r(row);
+  execution_row e;
+  execution_report& x = e.report;
+  x.exec_id = r.text();
+  x.client_order_id = r.i64();
+  e.user = r.i64();
+  x.exchange_order_id = r.text();
+  x.kind = r.wire(parse_exec_kind, "executions.kind");
+  x.last_quantity = r.i64();
+  x.last_price = r.i64();
+  x.cum_quantity = r.i64();
+  x.leaves_quantity = r.i64();
+  x.text = r.text();
+  x.time = r.i64();
+  e.symbol = r.text();
+  e.side = r.wire(parse_side, "executions.side");
+  return e;
+}
+
+transfer read_transfer(const pqxx::row& row) {
+  row_reader r(row);
+  transfer t;
+  t.user = r.i64();
+  t.id = r.i64();
+  t.kind = r.wire(parse_transfer_kind, "transfers.kind");
+  t.amount = r.i64();
+  t.status = r.wire(parse_transfer_status, "transfers.status");
+  t.gateway_reference = r.text();
+  t.failure_reason = r.text();
+  t.created_at = r.i64();
+  t.updated_at = r.i64();
+  return t;
+}
+
+idempotency_entry read_idempotency(const pqxx::row& row) {
+  row_reader r(row);
+  idempotency_entry i;
+  i.user = r.i64();
+  i.key = r.text();
+  i.request_digest = r.text();
+  i.order = r.i64();
+  return i;
+}
+
+price_alert read_alert(const pqxx::row& row) {
+  row_reader r(row);
+  price_alert a;
+  a.user = r.i64();
+  a.id = r.i64();
+  a.symbol = r.text();
+  a.condition = r.wire(parse_alert_condition, "alerts.condition");
+  a.price = r.i64();
+  a.status = r.wire(parse_alert_status, "alerts.status");
+  a.triggered_price = r.i64();
+  a.created_at = r.i64();
+  a.updated_at = r.i64();
+  return a;
+}
+
+candle read_candle(const pqxx::row& row) {
+  row_reader r(row);
+  candle c;
+  c.symbol = r.text();
+  c.start = r.i64();
+  c.open = r.i64();
+  c.high = r.i64();
+  c.low = r.i64();
+  c.close = r.i64();
+  c.volume = r.i64();
+  return c;
+}
+
+template <class T>
+void read_all(const pqxx::result& result, std::vector<T>& out, T (*read)(const pqxx::row&)) {
+  out.reserve(out.size() + result.size());
+  for (const pqxx::row& row : result)
+    out.push_back(read(row));
+}
+
+// ---- Connections and migrations ---------------------------------------------
+
+// Opens a connection set up the same way every time, also after a reconnect.
+std::unique_ptr<pqxx::connection> connect(const std::string& url, const std::string& app_name) {
+  auto c = std::make_unique<pqxx::connection>(url);
+  // The array literals and row text are UTF-8, whatever the client's locale.
+  // set_variable, not SET: libpqxx restores these should it ever reconnect
+  // by itself. NOTICEs (CREATE TABLE IF NOT EXISTS on an existing table)
+  // would be printed on stderr by libpqxx; warnings and errors still are.
+  c->set_client_encoding("UTF8");
+  c->set_variable("client_min_messages", "warning");
+  c->set_variable("application_name", c->quote(app_name));
+  pqxx::nontransaction setup(*c);
+  // Text is stored as UTF-8 (see postgres_text); a database in another
+  // encoding would convert or refuse some of it.
+  const std::string encoding = setup.exec1("SHOW server_encoding")[0].c_str();
+  if (encoding != "UTF8")
+    throw store_error("postgres connect: the database's encoding is " + encoding
+                      + ", need UTF8");
+  setup.commit();
+  return c;
+}
+
+// Serialises migrating between processes (nodes starting at the same time):
+// a transaction-scoped advisory lock, any 64-bit number the app owns.
+constexpr const char* migration_lock_sql = "SELECT pg_advisory_xact_lock(7163850315219141491)";
+
+std::vector<int> applied_versions(pqxx::connection& c) {
+  pqxx::nontransaction q(c);
+  std::vector<int> versions;
+  for (const pqxx::row& row : q.exec("SELECT version FROM schema_migrations ORDER BY version"))
+    versions.push_back(row[0].as<int>());
+  return versions;
+}
+
+// Applies each missing migration in its own transaction, recording it in the
+// same transaction: a crash leaves a migration either fully applied and
+// recorded, or neither.
+void apply_migrations(pqxx::connection& c) {
+  {
+    pqxx::work tx(c);
+    tx.exec(migration_lock_sql);
+    tx.exec(schema_migrations_postgres_ddl);
+    tx.commit();
+  }
+  for (const migration* m : pending_migrations(all_migrations(), applied_versions(c))) {
+    try {
+      pqxx::work tx(c);
+      tx.exec(migration_lock_sql); // the check below is final while it is held
+      if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m->version)
+             .empty())
+        continue; // applied meanwhile by another process; tx rolls back, nothing written
+      tx.exec(m->postgres_sql);
+      tx.exec_params("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2,"
+                     " to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+                     " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                     m->version, std::string(m->name));
+      tx.commit();
+    } catch (const pqxx::pqxx_exception& e) {
+      fail("migration " + std::to_string(m->version) + " (" + m->name + ")", e.base());
+    }
+  }
+}
+
+} // namespace
+
+// One connection and what it needs: its statements are prepared on every
+// connection it opens. Used by one thread at a time (mutex).
+struct postgres_store::session {
+  using statement_list = std::vector<std::pair<const char*, std::string>>;
+
+  std::mutex mutex;
+  const std::string url;
+  const std::string app_name;
+  const statement_list& statements;
+  std::unique_ptr<pqxx::connection> conn; // null: not connected (never, or broken)
+
+  session(std::string u, std::string name, const statement_list& s)
+    : url(std::move(u)), app_name(std::move(name)), statements(s) {}
+
+  pqxx::connection& open() {
+    if (!conn) {
+      std::unique_ptr<pqxx::connection> c = connect(url, app_name);
+      // Prepared now, not on first use: a statement that doesn't fit the
+      // schema fails here, at start, instead of in the first flush.
+      for (const auto& [name, sql] : statements) {
+        c->prepare(name, sql);
+        c->prepare_now(name);
+      }
+      conn = std::move(c);
+    }
+    return *conn;
+  }
+
+  // Runs `work` on the connection, opening it first if need be. A broken
+  // connection is dropped, so the next call connects afresh instead of
+  // failing forever. If the connection broke and had been opened by an
+  // earlier call, it most likely died while idle (server restart, backend
+  // terminated, idle timeout on the way): `work` runs once more on a fresh
+  // connection. That is safe for reads, and for commits too: see the header.
+  template <class Work>
+  auto run(const char* what, Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = conn != nullptr;
+      try {
+        return work(open());
+      } catch (const pqxx::pqxx_exception& e) {
+        const bool broken = dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr
+                            || !conn || !conn->is_open();
+        if (broken)
+          conn.reset();
+        if (!(broken && reused && attempt == 0))
+          fail(what, e.base());
+      }
+    }
+  }
+};
+
+postgres_store::postgres_store(const std::string& url, postgres_options opts) {
+  try {
+    {
+      std::unique_ptr<pqxx::connection> c = connect(url, opts.application_name + " migrations");
+      apply_migrations(*c);
+    }
+    writer_ = std::make_unique<session>(url, opts.application_name + " writer",
+                                        writer_statements());
+    reader_ = std::make_unique<session>(url, opts.application_name + " reader",
+                                        reader_statements());
+    writer_->open();
+    reader_->open();
+  } catch (const pqxx::pqxx_exception& e) {
+    fail("open", e.base());
+  }
+}
+
+postgres_store::~postgres_store() = default;
+
+void postgres_store::commit(const write_batch& batch) {
+  if (batch.empty())
+    return; // no transaction, no fsync
+  // Encoded before the transaction opens (and once, whatever the retries).
+  const std::vector<statement_call> calls = encode_batch(batch);
+  writer_->run("commit", [&calls](pqxx::connection& c) {
+    pqxx::work tx(c);
+    for (const auto& [statement, params] : calls)
+      tx.exec_prepared(statement, pqxx::prepare::make_dynamic_params(params));
+    tx.commit();
+    // Leaving the scope without commit() rolls the whole batch back.
+  });
+}
+
+store_snapshot postgres_store::load() {
+  return reader_->run("load", [](pqxx::connection& c) {
+    // One snapshot for every table: a concurrent commit is seen entirely or
+    // not at all.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    store_snapshot snap;
+    read_all(tx.exec_prepared("select_users"), snap.users, read_user);
+    read_all(tx.exec_prepared("select_accounts"), snap.accounts, read_account);
+    read_all(tx.exec_prepared("select_holdings"), snap.holdings, read_holding);
+    read_all(tx.exec_prepared("select_orders"), snap.orders, read_order);
+    read_all(tx.exec_prepared("select_executions"), snap.executions, read_execution);
+    read_all(tx.exec_prepared("select_transfers"), snap.transfers, read_transfer);
+    read_all(tx.exec_prepared("select_alerts"), snap.alerts, read_alert);
+    read_all(tx.exec_prepared("select_idempotency"), snap.idempotency, read_idempotency);
+    tx.commit(); // ends the read transaction; nothing was written
+    return snap;
+  });
+}
+
+std::vector<execution_row> postgres_store::executions_of(order_id id) {
+  return reader_->run("executions_of", [id](pqxx::connection& c) {
+    pqxx::nontransaction tx(c); // one statement sees one snapshot
+    std::vector<execution_row> rows;
+    read_all(tx.exec_prepared("select_executions_of", static_cast<int64_t>(id)), rows,
+             read_execution);
+    return rows;
+  });
+}
+
+std::vector<candle> postgres_store::candles_since(timestamp from) {
+  return reader_->run("candles_since", [from](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<candle> rows;
+    read_all(tx.exec_prepared("select_candles_since", static_cast<int64_t>(from)), rows,
+             read_candle);
+    return rows;
+  });
+}
+
+} // namespace broker
