@@ -414,6 +414,10 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
     {"select_candles_since",
      "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= $1"
      " ORDER BY symbol COLLATE \"C\", start"},
+    // A range of the (symbol, start) primary key.
+    {"select_candles_of",
+     "SELECT symbol, start, open, high, low, close, volume FROM candles"
+     " WHERE symbol = $1 AND start >= $2 AND start < $3 ORDER BY start"},
   };
   return list;
 }
@@ -781,6 +785,19 @@ std::vector<candle> postgres_store::candles_since(timestamp from) {
     std::vector<candle> rows;
     read_all(tx.exec_prepared("select_candles_since", static_cast<int64_t>(from)), rows,
              read_candle);
+    return rows;
+  });
+}
+
+std::vector<candle> postgres_store::candles_of(const std::string& symbol, timestamp from,
+                                              timestamp to) {
+  return reader_->run("candles_of", [&symbol, from, to](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<candle> rows;
+    // The symbol as it was stored (see postgres_text).
+    read_all(tx.exec_prepared("select_candles_of", detail::postgres_text(symbol),
+                              static_cast<int64_t>(from), static_cast<int64_t>(to)),
+             rows, read_candle);
     return rows;
   });
 }

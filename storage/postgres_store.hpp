@@ -1,9 +1,8 @@
 #pragma once
 // broker::store on PostgreSQL (libpqxx 6). Two connections, as in
 // sqlite_store: the writer (commit(), i.e. the persistence actor) and the
-// reader (load(), executions_of(), candles_since(), any thread), each used by
-// one thread at a time under its own mutex, so a read never waits for a
-// commit's fsync.
+// reader (every read, any thread), each used by one thread at a time under
+// its own mutex, so a read never waits for a commit's fsync.
 //
 // A commit is one transaction with at most one statement per table: every
 // table's rows go as one array per column into a prepared
@@ -51,6 +50,7 @@ public:
   store_snapshot load() override;
   std::vector<execution_row> executions_of(order_id id) override;
   std::vector<candle> candles_since(timestamp from) override;
+  std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override;
 
 private:
   struct session; // one connection, its mutex, and what to prepare on it
