@@ -1,0 +1,769 @@
+#pragma once
+// The store contract: what every backend of broker::store must do, written
+// once and run against each backend (test_sqlite_store.cpp,
+// test_postgres_store.cpp) through a `backend`, which opens stores on one
+// fresh database and reaches that database behind the store's back.
+//
+// Round trips of every row type, upsert and insert-once rules, all-or-nothing
+// batches, retries, durability across instances, migrations, unparseable
+// enums, reads racing commits, candles_since.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/migrations.hpp"
+#include "storage/store.hpp"
+
+namespace store_contract {
+
+using namespace broker;
+
+// ---- The backend under test -------------------------------------------------
+
+struct migration_record {
+  int version;
+  std::string name;
+  std::string applied_at;
+};
+
+struct backend {
+  // Opens a store on this backend's database (again: a reopen).
+  std::function<std::unique_ptr<store>()> open;
+  // Runs SQL (same text in both dialects) on the database, outside any store.
+  std::function<void(const std::string& sql)> exec;
+  // schema_migrations, by version.
+  std::function<std::vector<migration_record>()> recorded_migrations;
+  // On: inserting an idempotency row whose key is 'boom' fails with "injected
+  // failure" (a trigger). Off: it works again.
+  std::function<void(bool on)> fail_on_boom_key;
+};
+
+// ---- Sample rows: every field set to something other than its default -------
+
+// Fixture order ids that say whose they are, so a test reads well. (Real ids
+// are node-wide and carry no owner; the store does not care either way.)
+constexpr order_id make_order_id(user_id user, int64_t seq) { return user * 1000 + seq; }
+constexpr user_id owner_of(order_id id) { return id / 1000; }
+
+constexpr int64_t i64_max = std::numeric_limits<int64_t>::max();
+constexpr int64_t i64_min = std::numeric_limits<int64_t>::min();
+
+inline user_profile make_user(user_id id, kyc_status kyc) {
+  user_profile u;
+  u.id = id;
+  u.email = "user" + std::to_string(id) + "@example.in";
+  u.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  u.name = "Ananya Rao \xE0\xA4\x85\xE0\xA4\xA8\xE0\xA4\xA8\xE0\xA5\x8D\xE0\xA4\xAF\xE0\xA4\xBE "
+           "\xF0\x9F\x9A\x80 Zo\xC3\xAB"; // Devanagari, an emoji, a diaeresis
+  u.phone = "+91 98765 4321" + std::to_string(id % 10);
+  u.kyc = kyc;
+  u.pan = "ABCDE1234F";
+  u.date_of_birth = "1990-02-28";
+  u.address = "12, MG Road\nBengaluru 560001";
+  u.kyc_reason = kyc == kyc_status::rejected ? "PAN name mismatch" : "";
+  u.created_at = 1'700'000'000'123'456'789 + id;
+  return u;
+}
+
+inline account_row make_account(user_id user) {
+  account_row a;
+  a.user = user;
+  a.cash = -987'654'321'012; // an overdraft must round-trip even if the books forbid it
+  a.next_transfer_id = 7;
+  return a;
+}
+
+inline holding_row make_holding(user_id user, const std::string& symbol) {
+  holding_row h;
+  h.user = user;
+  h.position.symbol = symbol;
+  h.position.quantity = 300;
+  h.position.held_quantity = 120;
+  h.position.cost_basis = i64_max; // full 64-bit range
+  return h;
+}
+
+inline order make_order(user_id user, int64_t seq) {
+  order o;
+  o.id = make_order_id(user, seq);
+  o.user = user;
+  o.symbol = "RELIANCE";
+  o.side = seq % 2 ? side::sell : side::buy;
+  o.type = static_cast<order_type>(seq % 4);
+  o.validity = seq % 2 ? validity::ioc : validity::day;
+  o.quantity = 100 + seq;
+  o.price = 245'075;
+  o.trigger_price = 244'000;
+  o.status = static_cast<order_status>(seq % 8);
+  o.filled_quantity = 10 + seq;
+  o.filled_value = 2'450'750 * seq;
+  o.held_cash = 1'000'000;
+  o.exchange_order_id = "NSE-" + std::to_string(seq);
+  o.reject_code = "PRICE_BAND";
+  // What SQL or array-literal quoting must keep: quotes, backslashes, braces,
+  // commas, and a word a sloppy encoder would read as NULL.
+  o.reject_message = "outside band \"[2200, 2700]\" {x,y} 'q' \\ \\\\N NULL";
+  o.idempotency_key = "idem-\xE2\x82\xB9-" + std::to_string(seq); // rupee sign
+  o.created_at = 1'700'000'000'000'000'000 + seq;
+  o.updated_at = 1'700'000'001'000'000'000 + seq;
+  return o;
+}
+
+inline execution_row make_execution(const std::string& exec_id, order_id oid, exec_kind kind) {
+  execution_row e;
+  e.user = owner_of(oid);
+  e.symbol = "TCS";
+  e.side = side::sell;
+  execution_report& x = e.report;
+  x.exec_id = exec_id;
+  x.client_order_id = oid;
+  x.exchange_order_id = "NSE-X-" + exec_id;
+  x.kind = kind;
+  x.last_quantity = 25;
+  x.last_price = 350'010;
+  x.cum_quantity = 75;
+  x.leaves_quantity = 25;
+  x.text = "partial \xE2\x9C\x93";
+  x.time = i64_min + 1; // full 64-bit range, negative
+  return e;
+}
+
+inline transfer make_transfer(user_id user, int64_t id, transfer_kind kind,
+                              transfer_status status) {
+  transfer t;
+  t.id = id;
+  t.user = user;
+  t.kind = kind;
+  t.amount = 5'000'000 + id;
+  t.status = status;
+  t.gateway_reference = id == 1 ? "NULL" : "pay_" + std::to_string(id); // a word, not a null
+  t.failure_reason = status == transfer_status::failed ? "bank declined" : "";
+  t.created_at = 1'690'000'000'000'000'000 + id;
+  t.updated_at = 1'690'000'005'000'000'000 + id;
+  return t;
+}
+
+inline idempotency_entry make_idem(user_id user, const std::string& key,
+                                   const std::string& digest, order_id oid) {
+  idempotency_entry i;
+  i.user = user;
+  i.key = key;
+  i.request_digest = digest;
+  i.order = oid;
+  return i;
+}
+
+inline candle make_candle(const std::string& symbol, timestamp start) {
+  candle c;
+  c.symbol = symbol;
+  c.start = start;
+  c.open = 245'000;
+  c.high = 246'550;
+  c.low = 244'005;
+  c.close = 245'975;
+  c.volume = 1'234'567'890'123;
+  return c;
+}
+
+inline price_alert make_alert(user_id user, int64_t id, alert_condition condition,
+                              alert_status status) {
+  price_alert a;
+  a.id = id;
+  a.user = user;
+  a.symbol = "HDFCBANK";
+  a.condition = condition;
+  a.price = 160'050 + id;
+  a.status = status;
+  a.triggered_price = status == alert_status::triggered ? 160'100 : 0;
+  a.created_at = 1'710'000'000'000'000'000 + id;
+  a.updated_at = 1'710'000'009'000'000'000 + id;
+  return a;
+}
+
+// ---- Field-by-field comparison (the domain structs have no operator==) -------
+
+inline void check_same(const user_profile& a, const user_profile& b) {
+  CHECK(a.id == b.id);
+  CHECK(a.email == b.email);
+  CHECK(a.password_hash == b.password_hash);
+  CHECK(a.name == b.name);
+  CHECK(a.phone == b.phone);
+  CHECK(a.kyc == b.kyc);
+  CHECK(a.pan == b.pan);
+  CHECK(a.date_of_birth == b.date_of_birth);
+  CHECK(a.address == b.address);
+  CHECK(a.kyc_reason == b.kyc_reason);
+  CHECK(a.created_at == b.created_at);
+}
+
+inline void check_same(const account_row& a, const account_row& b) {
+  CHECK(a.user == b.user);
+  CHECK(a.cash == b.cash);
+  CHECK(a.next_transfer_id == b.next_transfer_id);
+}
+
+inline void check_same(const holding_row& a, const holding_row& b) {
+  CHECK(a.user == b.user);
+  CHECK(a.position.symbol == b.position.symbol);
+  CHECK(a.position.quantity == b.position.quantity);
+  CHECK(a.position.held_quantity == b.position.held_quantity);
+  CHECK(a.position.cost_basis == b.position.cost_basis);
+}
+
+inline void check_same(const order& a, const order& b) {
+  CHECK(a.id == b.id);
+  CHECK(a.user == b.user);
+  CHECK(a.symbol == b.symbol);
+  CHECK(a.side == b.side);
+  CHECK(a.type == b.type);
+  CHECK(a.validity == b.validity);
+  CHECK(a.quantity == b.quantity);
+  CHECK(a.price == b.price);
+  CHECK(a.trigger_price == b.trigger_price);
+  CHECK(a.status == b.status);
+  CHECK(a.filled_quantity == b.filled_quantity);
+  CHECK(a.filled_value == b.filled_value);
+  CHECK(a.held_cash == b.held_cash);
+  CHECK(a.exchange_order_id == b.exchange_order_id);
+  CHECK(a.reject_code == b.reject_code);
+  CHECK(a.reject_message == b.reject_message);
+  CHECK(a.idempotency_key == b.idempotency_key);
+  CHECK(a.created_at == b.created_at);
+  CHECK(a.updated_at == b.updated_at);
+}
+
+inline void check_same(const execution_row& a, const execution_row& b) {
+  CHECK(a.user == b.user);
+  CHECK(a.symbol == b.symbol);
+  CHECK(a.side == b.side);
+  CHECK(a.report.exec_id == b.report.exec_id);
+  CHECK(a.report.client_order_id == b.report.client_order_id);
+  CHECK(a.report.exchange_order_id == b.report.exchange_order_id);
+  CHECK(a.report.kind == b.report.kind);
+  CHECK(a.report.last_quantity == b.report.last_quantity);
+  CHECK(a.report.last_price == b.report.last_price);
+  CHECK(a.report.cum_quantity == b.report.cum_quantity);
+  CHECK(a.report.leaves_quantity == b.report.leaves_quantity);
+  CHECK(a.report.text == b.report.text);
+  CHECK(a.report.time == b.report.time);
+}
+
+inline void check_same(const transfer& a, const transfer& b) {
+  CHECK(a.id == b.id);
+  CHECK(a.user == b.user);
+  CHECK(a.kind == b.kind);
+  CHECK(a.amount == b.amount);
+  CHECK(a.status == b.status);
+  CHECK(a.gateway_reference == b.gateway_reference);
+  CHECK(a.failure_reason == b.failure_reason);
+  CHECK(a.created_at == b.created_at);
+  CHECK(a.updated_at == b.updated_at);
+}
+
+inline void check_same(const idempotency_entry& a, const idempotency_entry& b) {
+  CHECK(a.user == b.user);
+  CHECK(a.key == b.key);
+  CHECK(a.request_digest == b.request_digest);
+  CHECK(a.order == b.order);
+}
+
+inline void check_same(const candle& a, const candle& b) {
+  CHECK(a.symbol == b.symbol);
+  CHECK(a.start == b.start);
+  CHECK(a.open == b.open);
+  CHECK(a.high == b.high);
+  CHECK(a.low == b.low);
+  CHECK(a.close == b.close);
+  CHECK(a.volume == b.volume);
+}
+
+inline void check_same(const price_alert& a, const price_alert& b) {
+  CHECK(a.id == b.id);
+  CHECK(a.user == b.user);
+  CHECK(a.symbol == b.symbol);
+  CHECK(a.condition == b.condition);
+  CHECK(a.price == b.price);
+  CHECK(a.status == b.status);
+  CHECK(a.triggered_price == b.triggered_price);
+  CHECK(a.created_at == b.created_at);
+  CHECK(a.updated_at == b.updated_at);
+}
+
+template <class T>
+void check_same(const std::vector<T>& got, const std::vector<T>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("row " << i);
+    check_same(got[i], want[i]);
+  }
+}
+
+// `want` must list each table in load()'s order: users by id, accounts by
+// user, holdings by (user, symbol), orders by id, executions as inserted,
+// transfers by (user, id), idempotency by (user, key), alerts by (user, id).
+// Candles are not part of load(); see check_candles.
+inline void check_same(const store_snapshot& got, const write_batch& want) {
+  check_same(got.users, want.users);
+  check_same(got.accounts, want.accounts);
+  check_same(got.holdings, want.holdings);
+  check_same(got.orders, want.orders);
+  check_same(got.executions, want.executions);
+  check_same(got.transfers, want.transfers);
+  check_same(got.idempotency, want.idempotency);
+  check_same(got.alerts, want.alerts);
+}
+
+// Every stored candle; `want` by symbol then start.
+inline void check_candles(store& st, const std::vector<candle>& want) {
+  check_same(st.candles_since(i64_min), want);
+}
+
+// Rows of every table, every enum value at least once, already in load() order.
+inline write_batch full_batch() {
+  write_batch b;
+  for (int k = 0; k < 4; ++k)
+    b.users.push_back(make_user(10 + k, static_cast<kyc_status>(k)));
+  b.accounts = {make_account(10), make_account(11)};
+  b.holdings = {make_holding(10, "INFY"), make_holding(10, "TCS"), make_holding(11, "INFY")};
+  for (int seq = 1; seq <= 8; ++seq)
+    b.orders.push_back(make_order(10, seq));
+  // Not in exec_id order, to tell insertion order from key order.
+  const char* ids[] = {"E-30", "E-10", "E-50", "E-20", "E-40"};
+  for (int k = 0; k < 5; ++k)
+    b.executions.push_back(make_execution(ids[k], make_order_id(10, 1 + k % 2),
+                                          static_cast<exec_kind>(k)));
+  for (int k = 0; k < 2; ++k)
+    for (int s = 0; s < 3; ++s)
+      b.transfers.push_back(make_transfer(10, 1 + k * 3 + s, static_cast<transfer_kind>(k),
+                                          static_cast<transfer_status>(s)));
+  b.idempotency = {make_idem(10, "key-a", "sha256:aaa", make_order_id(10, 1)),
+                   make_idem(10, "key-b", "sha256:bbb", make_order_id(10, 2)),
+                   make_idem(11, "key-a", "sha256:ccc", 0)};
+  // Byte order: upper case before lower case, '&' before letters.
+  b.candles = {make_candle("M&M", -ns_per_minute), make_candle("M&M", 0),
+               make_candle("TCS", 5 * ns_per_minute), make_candle("bse", 0)};
+  for (int k = 0; k < 2; ++k)
+    for (int s = 0; s < 3; ++s)
+      b.alerts.push_back(make_alert(10 + k, 1 + s, static_cast<alert_condition>(k),
+                                    static_cast<alert_status>(s)));
+  return b;
+}
+
+// ---- The contract -------------------------------------------------------------
+
+inline void every_row_type_round_trips(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  CHECK(st->load().orders.empty());
+  CHECK(st->candles_since(i64_min).empty());
+
+  const write_batch batch = full_batch();
+  st->commit(batch);
+  check_same(st->load(), batch);
+  check_candles(*st, batch.candles);
+
+  SECTION("executions_of returns one order's executions in insertion order") {
+    // Order 1 got E-30, E-50, E-40; order 2 got E-10, E-20.
+    std::vector<execution_row> one = st->executions_of(make_order_id(10, 1));
+    check_same(one, {batch.executions[0], batch.executions[2], batch.executions[4]});
+    std::vector<execution_row> two = st->executions_of(make_order_id(10, 2));
+    check_same(two, {batch.executions[1], batch.executions[3]});
+    CHECK(st->executions_of(make_order_id(10, 3)).empty());
+  }
+
+  SECTION("an empty batch is a no-op") {
+    st->commit(write_batch{});
+    check_same(st->load(), batch);
+  }
+
+  SECTION("insertion order holds across batches") {
+    write_batch later;
+    later.executions = {make_execution("A-later", make_order_id(10, 1), exec_kind::trade)};
+    st->commit(later);
+    check_same(st->executions_of(make_order_id(10, 1)),
+               {batch.executions[0], batch.executions[2], batch.executions[4],
+                later.executions[0]});
+  }
+}
+
+inline void upserts_keep_the_latest_state(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  write_batch first;
+  first.users = {make_user(1, kyc_status::pending)};
+  first.accounts = {make_account(1)};
+  first.holdings = {make_holding(1, "INFY")};
+  first.orders = {make_order(1, 1)};
+  first.transfers = {make_transfer(1, 1, transfer_kind::withdrawal, transfer_status::pending)};
+  first.candles = {make_candle("INFY", 0)};
+  first.alerts = {make_alert(1, 1, alert_condition::above, alert_status::active)};
+  st->commit(first);
+
+  write_batch second;
+  user_profile u = first.users[0];
+  u.email = "renamed@example.in";
+  u.kyc = kyc_status::verified;
+  u.name = "Ananya R.";
+  second.users = {u};
+  account_row a = first.accounts[0];
+  a.cash = 1;
+  a.next_transfer_id = 8;
+  second.accounts = {a};
+  holding_row h = first.holdings[0];
+  h.position = {"INFY", 0, 0, 0}; // a zero-quantity row may stay
+  second.holdings = {h};
+  order o = first.orders[0];
+  o.status = order_status::filled;
+  o.filled_quantity = o.quantity;
+  o.exchange_order_id = "NSE-99";
+  o.updated_at += 5;
+  second.orders = {o};
+  transfer t = first.transfers[0];
+  t.status = transfer_status::failed;
+  t.failure_reason = "timeout";
+  second.transfers = {t};
+  candle c = first.candles[0];
+  c.high += 100;
+  c.close += 50;
+  c.volume += 7;
+  second.candles = {c};
+  price_alert al = first.alerts[0];
+  al.status = alert_status::triggered;
+  al.triggered_price = 170'000;
+  al.updated_at += 9;
+  second.alerts = {al};
+  st->commit(second);
+
+  check_same(st->load(), second);
+  check_candles(*st, second.candles);
+
+  SECTION("within one batch the later row of a key wins, in every upsert table") {
+    write_batch twice;
+    user_profile u1 = u, u2 = u;
+    u1.name = "first";
+    u2.name = "second";
+    twice.users = {u1, u2};
+    account_row a1 = a, a2 = a;
+    a1.cash = 10;
+    a2.cash = 20;
+    twice.accounts = {a1, a2};
+    holding_row h1 = h, h2 = h;
+    h1.position.quantity = 5;
+    h2.position.quantity = 6;
+    twice.holdings = {h1, h2};
+    order v1 = o, v2 = o;
+    v1.status = order_status::open;
+    v2.status = order_status::cancelled;
+    twice.orders = {v1, v2};
+    transfer t1 = t, t2 = t;
+    t1.status = transfer_status::pending;
+    t2.status = transfer_status::completed;
+    twice.transfers = {t1, t2};
+    candle c1 = c, c2 = c;
+    c1.volume = 1;
+    c2.volume = 2;
+    twice.candles = {c1, c2};
+    price_alert al1 = al, al2 = al;
+    al1.status = alert_status::active;
+    al2.status = alert_status::cancelled;
+    twice.alerts = {al1, al2};
+    st->commit(twice);
+
+    write_batch want;
+    want.users = {u2};
+    want.accounts = {a2};
+    want.holdings = {h2};
+    want.orders = {v2};
+    want.transfers = {t2};
+    want.alerts = {al2};
+    check_same(st->load(), want);
+    check_candles(*st, {c2});
+  }
+}
+
+inline void replayed_exec_id_or_idempotency_entry_is_ignored(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  const order_id oid = make_order_id(5, 1);
+  write_batch first;
+  first.executions = {make_execution("X1", oid, exec_kind::accepted)};
+  first.idempotency = {make_idem(5, "k", "digest-1", oid)};
+  st->commit(first);
+
+  // The same keys again with different contents, across and within a batch.
+  write_batch replay;
+  execution_row dup = make_execution("X1", oid, exec_kind::trade);
+  dup.report.cum_quantity = 999;
+  execution_row fresh = make_execution("X2", oid, exec_kind::trade);
+  execution_row fresh_dup = fresh;
+  fresh_dup.report.cum_quantity = 998;
+  replay.executions = {dup, fresh, dup, fresh_dup};
+  // Idempotency entries are keyed by their order (an account never gives one
+  // key to two orders): a second entry for the same order changes nothing.
+  replay.idempotency = {make_idem(5, "k", "digest-2", oid), make_idem(6, "k", "digest-3", 7),
+                        make_idem(6, "k", "digest-4", 7)};
+  st->commit(replay);
+
+  store_snapshot s = st->load();
+  check_same(s.executions, {first.executions[0], fresh});
+  check_same(s.idempotency, {first.idempotency[0], make_idem(6, "k", "digest-3", 7)});
+  check_same(st->executions_of(oid), {first.executions[0], fresh});
+}
+
+inline void failing_batch_leaves_nothing(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  write_batch base;
+  base.users = {make_user(1, kyc_status::verified)};
+  st->commit(base);
+
+  SECTION("a duplicate email after a valid user row") {
+    write_batch bad = full_batch();
+    user_profile clash = make_user(2, kyc_status::pending);
+    clash.email = base.users[0].email;
+    bad.users.push_back(clash);
+    // Both backends name the column in their message.
+    REQUIRE_THROWS_WITH(st->commit(bad), Catch::Contains("email"));
+    check_same(st->load(), base);
+    check_candles(*st, {});
+  }
+
+  SECTION("a failure in the last table written, after rows in every other table") {
+    b.fail_on_boom_key(true);
+    write_batch bad = full_batch();
+    bad.idempotency.push_back(make_idem(99, "boom", "d", 99001));
+    REQUIRE_THROWS_WITH(st->commit(bad), Catch::Contains("injected failure"));
+    check_same(st->load(), base);
+    CHECK(st->executions_of(make_order_id(10, 1)).empty());
+    check_candles(*st, {});
+    b.fail_on_boom_key(false);
+  }
+
+  // The next commit goes through, on the same instance.
+  write_batch next = full_batch();
+  st->commit(next);
+  next.users.insert(next.users.begin(), base.users[0]);
+  check_same(st->load(), next);
+  check_candles(*st, next.candles);
+}
+
+// The persistence actor retries a batch that failed; a commit whose answer
+// was lost (connection dropped during COMMIT) may have been applied. Either
+// way the retry must leave every row once.
+inline void retried_batch_stores_every_row_once(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  write_batch batch = full_batch();
+  batch.idempotency.push_back(make_idem(99, "boom", "d", 99001));
+
+  b.fail_on_boom_key(true);
+  REQUIRE_THROWS_AS(st->commit(batch), store_error);
+  b.fail_on_boom_key(false);
+  st->commit(batch); // the retry, on the same instance
+  st->commit(batch); // applied twice: as if the first success had not been seen
+
+  write_batch want = batch; // idempotency in load order: (10, a), (10, b), (11, a), (99, boom)
+  check_same(st->load(), want);
+  check_candles(*st, want.candles);
+  check_same(st->executions_of(make_order_id(10, 1)),
+             {batch.executions[0], batch.executions[2], batch.executions[4]});
+}
+
+inline void committed_data_survives_reopening(const backend& b) {
+  const write_batch batch = full_batch();
+  {
+    std::unique_ptr<store> st = b.open();
+    st->commit(batch);
+  }
+  std::unique_ptr<store> reopened = b.open();
+  check_same(reopened->load(), batch);
+  check_candles(*reopened, batch.candles);
+  check_same(reopened->executions_of(make_order_id(10, 2)),
+             {batch.executions[1], batch.executions[3]});
+}
+
+inline void migrations_are_recorded_once_and_checked_on_open(const backend& b) {
+  { std::unique_ptr<store> st = b.open(); }
+
+  const std::vector<migration_record> first = b.recorded_migrations();
+  const std::vector<migration>& all = all_migrations();
+  REQUIRE(first.size() == all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    CHECK(first[i].version == all[i].version);
+    CHECK(first[i].name == all[i].name);
+    CHECK(first[i].applied_at.size() == 24); // 2024-01-31T12:34:56.789Z
+    CHECK(first[i].applied_at.substr(10, 1) == "T");
+    CHECK(first[i].applied_at.back() == 'Z');
+  }
+
+  SECTION("a second open applies nothing") {
+    { std::unique_ptr<store> st = b.open(); }
+    const std::vector<migration_record> second = b.recorded_migrations();
+    REQUIRE(second.size() == first.size());
+    for (size_t i = 0; i < first.size(); ++i) {
+      CHECK(second[i].version == first[i].version);
+      CHECK(second[i].applied_at == first[i].applied_at);
+    }
+  }
+
+  SECTION("a database migrated by a newer build is refused") {
+    b.exec("INSERT INTO schema_migrations VALUES (9999, 'from the future', 'x')");
+    REQUIRE_THROWS_WITH(b.open(), Catch::Contains("9999"));
+  }
+}
+
+inline void unparseable_stored_enum_is_an_error(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  const write_batch batch = full_batch();
+  st->commit(batch);
+
+  b.exec("UPDATE orders SET status = 'LOST' WHERE id = " + std::to_string(make_order_id(10, 3)));
+  REQUIRE_THROWS_WITH(st->load(), Catch::Contains("LOST") && Catch::Contains("orders.status"));
+
+  b.exec("UPDATE orders SET status = 'OPEN'");
+  b.exec("UPDATE executions SET kind = 'trade' WHERE exec_id = 'E-50'"); // wrong case
+  REQUIRE_THROWS_AS(st->executions_of(make_order_id(10, 1)), store_error);
+  REQUIRE_THROWS_AS(st->load(), store_error);
+
+  b.exec("UPDATE executions SET kind = 'TRADE' WHERE exec_id = 'E-50'");
+  b.exec("UPDATE alerts SET condition = 'SIDEWAYS' WHERE id = 2");
+  REQUIRE_THROWS_WITH(st->load(), Catch::Contains("alerts.condition"));
+
+  // Repaired, the same instance reads again.
+  b.exec("UPDATE alerts SET condition = 'ABOVE'");
+  CHECK(st->load().orders.size() == batch.orders.size());
+  CHECK(st->executions_of(make_order_id(10, 1)).size() == 3);
+}
+
+inline void concurrent_readers_never_see_half_a_batch(const backend& b) {
+  std::unique_ptr<store> st_owner = b.open();
+  store& st = *st_owner;
+  constexpr int batches = 200;
+  constexpr user_id owner = 7;
+
+  std::atomic<bool> writing_done{false};
+  std::atomic<int> loads{0};
+  std::atomic<int> torn{0};
+  std::mutex failure_mutex;
+  std::vector<std::string> failures;
+  auto record_failure = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    failures.push_back(what);
+  };
+
+  // Batch k writes order k, its execution, and the account row whose counters
+  // say k: a reader seeing any two of them disagree saw half a batch.
+  auto agree = [&](const store_snapshot& s) {
+    const int64_t n = static_cast<int64_t>(s.orders.size());
+    if (n == 0)
+      return s.accounts.empty() && s.executions.empty();
+    return s.accounts.size() == 1 && s.accounts[0].next_transfer_id == n + 1
+           && s.accounts[0].cash == n && s.executions.size() == s.orders.size()
+           && s.orders.back().id == make_order_id(owner, n);
+  };
+
+  std::thread loader([&] {
+    try {
+      do {
+        if (!agree(st.load()))
+          ++torn;
+        ++loads;
+      } while (!writing_done);
+    } catch (const std::exception& e) {
+      record_failure(std::string("load: ") + e.what());
+    }
+  });
+  std::thread detail_reader([&] {
+    try {
+      int64_t seq = 0;
+      do {
+        seq = seq % batches + 1;
+        if (st.executions_of(make_order_id(owner, seq)).size() > 1)
+          ++torn;
+        if (st.candles_since(i64_min).size() > 1)
+          ++torn;
+      } while (!writing_done);
+    } catch (const std::exception& e) {
+      record_failure(std::string("executions_of: ") + e.what());
+    }
+  });
+  std::thread writer([&] {
+    try {
+      for (int64_t k = 1; k <= batches; ++k) {
+        write_batch batch;
+        batch.orders = {make_order(owner, k)};
+        batch.executions = {make_execution("T-" + std::to_string(k), make_order_id(owner, k),
+                                           exec_kind::trade)};
+        account_row a;
+        a.user = owner;
+        a.cash = k;
+        a.next_transfer_id = k + 1;
+        batch.accounts = {a};
+        batch.candles = {make_candle("TCS", 0)};
+        st.commit(batch);
+      }
+    } catch (const std::exception& e) {
+      record_failure(std::string("commit: ") + e.what());
+    }
+    writing_done = true;
+  });
+  writer.join();
+  loader.join();
+  detail_reader.join();
+
+  for (const std::string& f : failures)
+    FAIL_CHECK(f);
+  CHECK(torn == 0);
+  CHECK(loads > 0);
+  const store_snapshot last = st.load();
+  CHECK(last.orders.size() == static_cast<size_t>(batches));
+  CHECK(agree(last));
+}
+
+inline void candles_since_returns_candles_from_a_start(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  const timestamp m = ns_per_minute;
+  write_batch batch;
+  // Written out of order, across two batches.
+  batch.candles = {make_candle("TCS", 3 * m), make_candle("INFY", 1 * m),
+                   make_candle("TCS", 1 * m), make_candle("INFY", 2 * m)};
+  st->commit(batch);
+  write_batch more;
+  more.candles = {make_candle("INFY", 0), make_candle("TCS", 2 * m)};
+  st->commit(more);
+
+  check_same(st->candles_since(2 * m),
+             {make_candle("INFY", 2 * m), make_candle("TCS", 2 * m), make_candle("TCS", 3 * m)});
+  check_same(st->candles_since(1 * m),
+             {make_candle("INFY", 1 * m), make_candle("INFY", 2 * m), make_candle("TCS", 1 * m),
+              make_candle("TCS", 2 * m), make_candle("TCS", 3 * m)});
+  CHECK(st->candles_since(3 * m + 1).empty());
+  CHECK(st->candles_since(i64_min).size() == 6);
+}
+
+inline void candles_of_returns_one_symbols_range(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  const timestamp m = ns_per_minute;
+  write_batch batch;
+  batch.candles = {make_candle("TCS", 3 * m), make_candle("INFY", 1 * m),
+                   make_candle("TCS", 1 * m), make_candle("INFY", 2 * m),
+                   make_candle("TCS", -m),    make_candle("TCS", 2 * m)};
+  st->commit(batch);
+
+  // [from, to): the candle starting at `to` is not in it.
+  check_same(st->candles_of("TCS", 1 * m, 3 * m), {make_candle("TCS", 1 * m),
+                                                   make_candle("TCS", 2 * m)});
+  check_same(st->candles_of("TCS", i64_min, i64_max),
+             {make_candle("TCS", -m), make_candle("TCS", 1 * m), make_candle("TCS", 2 * m),
+              make_candle("TCS", 3 * m)});
+  check_same(st->candles_of("INFY", 2 * m, 2 * m + 1), {make_candle("INFY", 2 * m)});
+  CHECK(st->candles_of("TCS", 4 * m, 10 * m).empty());
+  CHECK(st->candles_of("TCS", 2 * m, 2 * m).empty());
+  CHECK(st->candles_of("TC", i64_min, i64_max).empty()); // the symbol, not a prefix
+  CHECK(st->candles_of("tcs", i64_min, i64_max).empty()); // case matters
+}
+
+} // namespace store_contract
