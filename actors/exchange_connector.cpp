@@ -1,5 +1,8 @@
 #include "actors/exchange_connector.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <map>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -21,12 +24,58 @@ struct connector_state {
   std::unordered_map<user_id, caf::actor> accounts;
   std::unordered_map<user_id, std::vector<execution_report>> looking_up;
   caf::actor exchange;
-  std::vector<caf::message> waiting; // sent before the exchange attached
+  std::vector<caf::message> waiting; // sent while no exchange was attached
+  // Orders not known to be final, by id; `on_link` when sent on the current
+  // link (a queued one is not: reconciling it before it is sent would cancel it).
+  struct tracked {
+    order o;
+    bool on_link = false;
+  };
+  std::map<order_id, tracked> working;
+  exchange_factory reopen;
+  std::chrono::milliseconds backoff{min_backoff};
+  caf::actor_clock::time_point attached_at;
+  static constexpr std::chrono::milliseconds min_backoff{100};
+  static constexpr std::chrono::milliseconds max_backoff{5000};
+  static constexpr std::chrono::seconds stable_after{30};
   std::shared_ptr<const symbol_actors> symbols;
   static inline const char* name = "exchange_connector";
 };
 
 using connector_ptr = caf::stateful_actor<connector_state>*;
+
+// Keeps `working` up to date from a report: a final one ends the tracking.
+void track(connector_ptr self, const execution_report& r) {
+  auto& working = self->state.working;
+  auto it = working.find(r.client_order_id);
+  if (it == working.end())
+    return;
+  it->second.o.filled_quantity = r.cum_quantity;
+  bool final = r.kind == exec_kind::cancelled || r.kind == exec_kind::rejected
+               || r.kind == exec_kind::expired
+               || (r.kind == exec_kind::trade && r.leaves_quantity == 0);
+  if (final)
+    working.erase(it);
+}
+
+// Attaches `exchange`: reconciles the orders sent on the previous link (all
+// of `working` that is on_link), then sends what waited, in order.
+void attach(connector_ptr self, caf::actor exchange) {
+  auto& st = self->state;
+  st.exchange = exchange;
+  st.attached_at = self->clock().now();
+  self->monitor(exchange);
+  std::vector<order> sent;
+  for (auto& [_, t] : st.working)
+    if (t.on_link)
+      sent.push_back(t.o);
+  self->send(exchange, reconcile_atom::value, std::move(sent));
+  for (auto& w : st.waiting)
+    self->send(exchange, std::move(w));
+  st.waiting.clear();
+  for (auto& [_, t] : st.working)
+    t.on_link = true;
+}
 
 void route_report(connector_ptr self, const execution_report& r) {
   auto& st = self->state;
@@ -64,13 +113,24 @@ void route_report(connector_ptr self, const execution_report& r) {
 } // namespace
 
 caf::behavior exchange_connector(connector_ptr self, std::string link,
-                                 std::shared_ptr<const symbol_actors> symbols) {
+                                 std::shared_ptr<const symbol_actors> symbols,
+                                 exchange_factory reopen) {
   self->state.link = std::move(link);
   self->state.symbols = std::move(symbols);
+  self->state.reopen = std::move(reopen);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.exchange.address()) {
-      st.exchange = nullptr; // orders wait until it is attached again
+      st.exchange = nullptr; // orders wait until a link is attached again
+      if (!st.reopen)
+        return;
+      if (self->clock().now() - st.attached_at >= connector_state::stable_after)
+        st.backoff = connector_state::min_backoff;
+      std::fprintf(stderr, "exchange_connector: the %s link went down (%s); reopening in %lld ms\n",
+                   st.link.c_str(), caf::to_string(dm.reason).c_str(),
+                   static_cast<long long>(st.backoff.count()));
+      self->delayed_send(self, st.backoff, reattach_atom::value);
+      st.backoff = std::min(st.backoff * 2, connector_state::max_backoff);
       return;
     }
     for (auto it = st.accounts.begin(); it != st.accounts.end(); ++it)
@@ -79,32 +139,47 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
         return;
       }
   });
+  // True when sent now, false when it waits for a link.
   auto forward = [=](caf::message msg) {
-    if (self->state.exchange)
+    if (self->state.exchange) {
       self->send(self->state.exchange, std::move(msg));
-    else
-      self->state.waiting.push_back(std::move(msg));
+      return true;
+    }
+    self->state.waiting.push_back(std::move(msg));
+    return false;
   };
   return {
     // Where accounts are found (the directory is spawned after the connector).
     [=](account_atom, caf::actor directory) { self->state.directory = std::move(directory); },
     // The exchange link is up; `working` are the broker's non-final orders to reconcile.
-    [=](attach_atom, caf::actor exchange, std::vector<order> working) {
+    [=](attach_atom, caf::actor exchange, std::vector<order>& working) {
+      for (auto& o : working) // the books' working orders at start: sent before it
+        self->state.working[o.id] = connector_state::tracked{std::move(o), true};
+      attach(self, std::move(exchange));
+    },
+    [=](reattach_atom) {
       auto& st = self->state;
-      st.exchange = exchange;
-      self->monitor(exchange);
-      self->send(exchange, reconcile_atom::value, std::move(working));
-      for (auto& w : st.waiting)
-        self->send(exchange, std::move(w));
-      st.waiting.clear();
+      if (st.exchange || !st.reopen)
+        return;
+      auto exchange = st.reopen();
+      // A link it opened is the connector's to close: the node stops only
+      // the one it was given.
+      self->attach_functor([exchange](const caf::error&) {
+        caf::anon_send_exit(exchange, caf::exit_reason::user_shutdown);
+      });
+      attach(self, std::move(exchange));
     },
     [=](new_order_atom, const order& o) {
-      forward(caf::make_message(new_order_atom::value, o));
+      bool sent = forward(caf::make_message(new_order_atom::value, o));
+      self->state.working[o.id] = connector_state::tracked{o, sent};
     },
     [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
       forward(caf::make_message(cancel_order_atom::value, id, symbol, account));
     },
-    [=](const execution_report& r) { route_report(self, r); },
+    [=](const execution_report& r) {
+      track(self, r);
+      route_report(self, r);
+    },
     [=](ticks_atom, std::vector<tick>& ticks) {
       // One message per symbol per batch, never one per tick.
       std::map<std::string, std::vector<tick>> by_symbol;
@@ -120,8 +195,9 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
 }
 
 caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link,
-                                    std::shared_ptr<const symbol_actors> symbols) {
-  return sys.spawn(exchange_connector, std::move(link), std::move(symbols));
+                                    std::shared_ptr<const symbol_actors> symbols,
+                                    exchange_factory reopen) {
+  return sys.spawn(exchange_connector, std::move(link), std::move(symbols), std::move(reopen));
 }
 
 } // namespace broker

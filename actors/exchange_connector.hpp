@@ -11,6 +11,7 @@
 // order was placed for (FIX tag 1), which is how reports find their account.
 // Its market data feed, (ticks_atom, vector<tick>) batches, goes on to the
 // symbol actors, one batch per symbol.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,14 @@
 
 namespace broker {
 
+// Opens a new exchange link (spawns the simulated exchange, or connects).
+using exchange_factory = std::function<caf::actor()>;
+
 // Send it (account_atom, directory) before the first report can arrive.
 // `link` names the kind of exchange link ("in-process simulated exchange").
+// `reopen` may be empty: a dead link is then not replaced (orders wait).
 caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link,
-                                    std::shared_ptr<const symbol_actors> symbols);
+                                    std::shared_ptr<const symbol_actors> symbols,
+                                    exchange_factory reopen = {});
 
 } // namespace broker

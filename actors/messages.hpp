@@ -42,6 +42,7 @@ using new_order_atom = caf::atom_constant<caf::atom("neworder")>;
 using cancel_order_atom = caf::atom_constant<caf::atom("cxlorder")>;
 using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
 using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using reattach_atom = caf::atom_constant<caf::atom("reattach")>; // connector: replace a dead exchange link
 // Outside services (sim/): KYC provider, payment gateway.
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
 using verdict_atom = caf::atom_constant<caf::atom("verdict")>;

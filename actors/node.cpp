@@ -39,7 +39,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
                            symbol_opts);
   for (size_t i = 0; i < std::max<size_t>(1, opts.quote_fanouts); ++i)
     fanouts_.push_back(spawn_quote_fanout(sys, opts.symbols.conflation_interval));
-  connector_ = spawn_exchange_connector(sys, "in-process", symbols_);
+  connector_ = spawn_exchange_connector(sys, "in-process", symbols_, outside_.reopen_exchange);
   board_ = spawn_market_board(sys, quotes_, opts.indices);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;

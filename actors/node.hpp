@@ -37,6 +37,9 @@ struct outside_services {
   caf::actor exchange;
   caf::actor kyc_provider;
   caf::actor payment_gateway;
+  // Opens a new exchange link when the current one dies (may be empty: then
+  // orders wait for good). See exchange_connector.hpp.
+  std::function<caf::actor()> reopen_exchange;
 };
 
 struct node_options {

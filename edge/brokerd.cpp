@@ -145,10 +145,15 @@ int main(int argc, char** argv) {
     broker::sim::exchange_options ex;
     ex.seed = cfg.seed;
     ex.quote_interval = std::chrono::milliseconds{cfg.quote_interval_ms};
+    // The simulated exchange restarts empty if it dies; the connector
+    // reconciles (cancels) what the broker had working on it.
+    auto open_exchange = [&sys, instruments, calendar, ex] {
+      return broker::sim::spawn_exchange(sys, instruments, calendar, &clock, ex);
+    };
     broker::outside_services outside{
-      broker::sim::spawn_exchange(sys, instruments, calendar, &clock, ex),
+      open_exchange(),
       broker::sim::spawn_kyc_provider(sys, {std::chrono::milliseconds{cfg.kyc_delay_ms}}),
-      broker::sim::spawn_payment_gateway(sys, {*fail_above})};
+      broker::sim::spawn_payment_gateway(sys, {*fail_above}), open_exchange};
     broker::node_options opts;
     if (!cfg.indices.empty())
       opts.indices = broker::load_indices(cfg.indices, *instruments);

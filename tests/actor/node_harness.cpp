@@ -17,9 +17,13 @@ node_harness::node_harness(std::filesystem::path d, options o) : dir(std::move(d
   auto calendar = std::make_shared<const market_calendar>(rules);
   sim::exchange_options ex;
   ex.market_maker = o.market_maker;
-  outside_services outside{sim::spawn_exchange(*sys, instruments, calendar, &clock, ex),
-                           sim::spawn_kyc_provider(*sys, {o.kyc_delay}),
-                           sim::spawn_payment_gateway(*sys, {0})};
+  auto open_exchange = [this, calendar, ex] {
+    ++exchanges_opened;
+    return sim::spawn_exchange(*sys, instruments, calendar, &clock, ex);
+  };
+  exchange = open_exchange();
+  outside_services outside{exchange, sim::spawn_kyc_provider(*sys, {o.kyc_delay}),
+                           sim::spawn_payment_gateway(*sys, {0}), open_exchange};
   node_options opts;
   opts.users.cost = password_cost::minimum();
   opts.users.detached = false;

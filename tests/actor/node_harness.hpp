@@ -79,6 +79,8 @@ struct node_harness {
   std::shared_ptr<breakable_store> db;
   std::shared_ptr<const instrument_table> instruments;
   std::unique_ptr<node> broker;
+  caf::actor exchange; // the first exchange link (the connector opens later ones)
+  int exchanges_opened = 0;
 };
 
 template <class T>

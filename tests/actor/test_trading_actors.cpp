@@ -222,6 +222,44 @@ TEST_CASE("in a store outage commits are refused at once until a doubling back-o
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a dead exchange link is reopened after a back-off and its orders reconciled",
+          "[actors]") {
+  auto dir = fresh_dir("relink");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    auto u = h.funded_user("relink@example.com", 10'000'000);
+    auto resting = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("TCS", side::buy, 2, 380000), "", done);
+    }));
+    h.run();
+    CHECK(ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); })).status
+          == order_status::open);
+    REQUIRE(h.exchanges_opened == 1);
+
+    caf::anon_send_exit(h.exchange, caf::exit_reason::kill); // the link dies
+    h.run();
+    // Orders placed meanwhile are durable and wait in the connector.
+    auto queued = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "", done);
+    }));
+    CHECK(queued.status == order_status::pending);
+    h.advance(std::chrono::milliseconds{99});
+    CHECK(h.exchanges_opened == 1); // the back-off has not passed
+    h.advance(std::chrono::milliseconds{1});
+    CHECK(h.exchanges_opened == 2);
+    // The new link never knew the resting order: it is cancelled and its hold
+    // released. The queued one was sent after the reconcile, so it lives.
+    auto after = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); }));
+    CHECK(after.status == order_status::cancelled);
+    auto sent = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, queued.id, done); }));
+    CHECK(sent.status == order_status::open);
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.held == 150000);
+    CHECK(bal.available + bal.held == 10'000'000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a KYC verdict that takes time arrives on the injected clock", "[actors]") {
   auto dir = fresh_dir("kyc");
   {
