@@ -693,7 +693,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       sys, db, instruments_all, calendar, utc,
       broker::outside_services{broker::sim::spawn_exchange(sys, instruments_all, calendar, &utc, ex),
                                broker::sim::spawn_kyc_provider(sys, {}),
-                               broker::sim::spawn_payment_gateway(sys, {})},
+                               broker::sim::spawn_payment_gateway(sys, {}),
+                               {}}, // no reopening: a benchmark run ends if its exchange dies
       [&] {
         broker::node_options no;
         no.users.cost = broker::password_cost::minimum();
