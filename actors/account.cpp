@@ -141,6 +141,52 @@ void recheck_kyc(account_ptr self) {
       [=](caf::error&) { self->delayed_send(self, kyc_retry_delay, verify_atom::value); });
 }
 
+// Asks the payment gateway to move a PENDING transfer's money, then writes
+// the outcome (retrying until durable: the money has moved) and only then
+// runs `done` with it. The gateway is idempotent by (user, transfer id), so
+// asking again after a restart returns the first answer, never a second payment.
+template <class Done>
+void settle_transfer(account_ptr self, transfer t, Done done) {
+  auto finish = [=](bool ok, const std::string& detail) {
+    write_batch batch;
+    auto& book = *self->state.book;
+    auto fin = t.kind == transfer_kind::deposit
+                 ? book.finish_deposit(t.id, ok, detail, now(self), batch)
+                 : book.finish_withdrawal(t.id, ok, detail, now(self), batch);
+    commit_until_durable(self, std::move(batch), [=]() mutable {
+      push(self, self->state.book->cash());
+      done(fin);
+    });
+  };
+  auto ask = t.kind == transfer_kind::deposit ? caf::make_message(collect_atom::value, t.user, t.id, t.amount)
+                                              : caf::make_message(payout_atom::value, t.user, t.id, t.amount);
+  self->request(self->state.env->payment_gateway, caf::infinite, std::move(ask))
+    .then([=](const payment_result& pay) { finish(pay.ok, pay.reference); },
+          // Never reached the gateway (it is down): nothing moved.
+          [=](caf::error&) { finish(false, "payment gateway unavailable"); });
+}
+
+// A deposit or withdrawal the book has begun (`batch` holds its PENDING row):
+// durable first, or refused with nothing moved; then the gateway; the client
+// hears the written outcome.
+caf::result<transfer> move_money(account_ptr self, transfer t, write_batch batch) {
+  auto rp = self->make_response_promise<transfer>();
+  commit(self, std::move(batch), [=](bool ok) mutable {
+    if (!ok) {
+      self->state.book->forget_transfer(t.id); // not written, gateway not asked
+      rp.deliver(unavailable());
+      return;
+    }
+    settle_transfer(self, t, [=](const transfer& fin) mutable {
+      if (fin.status == transfer_status::completed)
+        rp.deliver(fin);
+      else
+        rp.deliver(to_error(rejection{reject_reason::payment_failed, fin.failure_reason, "amount"}));
+    });
+  });
+  return rp;
+}
+
 } // namespace
 
 caf::behavior account_actor(account_ptr self, account_seed seed,
@@ -152,6 +198,9 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
   });
   if (self->state.book->profile().kyc == kyc_status::pending)
     self->send(self, verify_atom::value); // a check was under way when the node stopped
+  // Transfers begun before a stop: their outcome is asked for again.
+  for (auto& t : self->state.book->pending_transfers())
+    settle_transfer(self, t, [](const transfer&) {});
   return {
     [=](place_atom, const place_order_request& r, const std::string& key,
         timestamp deadline) -> caf::result<order> {
@@ -244,71 +293,16 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
     },
 
     [=](deposit_atom, money amount) -> caf::result<transfer> {
-      auto rp = self->make_response_promise<transfer>();
-      auto user = self->state.book->profile().id;
-      self->request(self->state.env->payment_gateway, caf::infinite, collect_atom::value, user, amount)
-        .then(
-          [=](const payment_result& pay) mutable {
-            if (!pay.ok) {
-              rp.deliver(to_error(rejection{reject_reason::payment_failed, pay.reference, "amount"}));
-              return;
-            }
-            write_batch batch;
-            auto t = self->state.book->record_deposit(amount, pay.reference, now(self), batch);
-            // If this commit fails the deposit is not acknowledged; the gateway's
-            // settlement report is where such money is found again (not built yet).
-            commit(self, std::move(batch), [=](bool ok) mutable {
-              ok ? rp.deliver(t) : rp.deliver(unavailable());
-              if (ok)
-                push(self, self->state.book->cash());
-            });
-          },
-          [=](caf::error&) mutable {
-            rp.deliver(to_error(rejection{reject_reason::payment_failed,
-                                          "payment gateway unavailable", {}}));
-          });
-      return rp;
+      write_batch batch;
+      auto t = self->state.book->begin_deposit(amount, now(self), batch);
+      return move_money(self, t, std::move(batch));
     },
     [=](withdraw_atom, money amount) -> caf::result<transfer> {
       write_batch batch;
       auto started = self->state.book->begin_withdrawal(amount, now(self), batch);
       if (auto rej = std::get_if<rejection>(&started))
         return to_error(*rej);
-      auto t = std::get<transfer>(started);
-      auto rp = self->make_response_promise<transfer>();
-      // The hold is durable before any money leaves.
-      commit(self, std::move(batch), [=](bool ok) mutable {
-        if (!ok) {
-          write_batch undo;
-          self->state.book->finish_withdrawal(t.id, false, "not recorded", now(self), undo);
-          write_behind(self, std::move(undo));
-          rp.deliver(unavailable());
-          return;
-        }
-        self->request(self->state.env->payment_gateway, caf::infinite, payout_atom::value, t.user, amount)
-          .then(
-            [=](const payment_result& pay) mutable {
-              write_batch done;
-              auto fin = self->state.book->finish_withdrawal(t.id, pay.ok, pay.reference, now(self), done);
-              commit(self, std::move(done), [=](bool ok2) mutable {
-                if (!ok2)
-                  rp.deliver(unavailable());
-                else if (!pay.ok)
-                  rp.deliver(to_error(rejection{reject_reason::payment_failed, pay.reference, "amount"}));
-                else
-                  rp.deliver(fin);
-                push(self, self->state.book->cash());
-              });
-            },
-            [=](caf::error&) mutable {
-              write_batch done;
-              self->state.book->finish_withdrawal(t.id, false, "payment gateway unavailable", now(self), done);
-              write_behind(self, std::move(done));
-              rp.deliver(to_error(rejection{reject_reason::payment_failed,
-                                            "payment gateway unavailable", {}}));
-            });
-      });
-      return rp;
+      return move_money(self, std::get<transfer>(started), std::move(batch));
     },
     [=](kyc_atom, const kyc_request& r) -> caf::result<user_profile> {
       write_batch batch;

@@ -327,23 +327,62 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
   return o;
 }
 
-transfer account_book::record_deposit(money amount, const std::string& reference, timestamp now,
-                                      write_batch& out) {
+transfer account_book::begin_deposit(money amount, timestamp now, write_batch& out) {
   BOOK_CHECK(amount > 0, "a deposit is positive");
   transfer t;
   t.id = next_transfer_id_++;
   t.user = profile_.id;
   t.kind = transfer_kind::deposit;
   t.amount = amount;
-  t.status = transfer_status::completed;
-  t.gateway_reference = reference;
+  t.status = transfer_status::pending;
   t.created_at = t.updated_at = now;
-  cash_.available += amount;
   transfers_.emplace(t.id, t);
+  out.transfers.push_back(t);
+  write_account(out); // next_transfer_id
+  after_mutation();
+  return t;
+}
+
+transfer account_book::finish_deposit(int64_t id, bool collected, const std::string& detail,
+                                      timestamp now, write_batch& out) {
+  auto it = transfers_.find(id);
+  BOOK_CHECK(it != transfers_.end() && it->second.kind == transfer_kind::deposit
+               && it->second.status == transfer_status::pending,
+             "a deposit finishes once");
+  transfer& t = it->second;
+  if (collected) {
+    t.status = transfer_status::completed;
+    t.gateway_reference = detail;
+    cash_.available += t.amount;
+  } else {
+    t.status = transfer_status::failed;
+    t.failure_reason = detail;
+  }
+  t.updated_at = now;
   out.transfers.push_back(t);
   write_account(out);
   after_mutation();
   return t;
+}
+
+void account_book::forget_transfer(int64_t id) {
+  auto it = transfers_.find(id);
+  BOOK_CHECK(it != transfers_.end() && it->second.status == transfer_status::pending,
+             "only a pending transfer is forgotten");
+  if (it->second.kind == transfer_kind::withdrawal) {
+    cash_.held -= it->second.amount;
+    cash_.available += it->second.amount;
+  }
+  transfers_.erase(it);
+  after_mutation();
+}
+
+std::vector<transfer> account_book::pending_transfers() const {
+  std::vector<transfer> out;
+  for (auto& [_, t] : transfers_)
+    if (t.status == transfer_status::pending)
+      out.push_back(t);
+  return out;
 }
 
 std::variant<transfer, rejection> account_book::begin_withdrawal(money amount, timestamp now,
@@ -370,7 +409,8 @@ std::variant<transfer, rejection> account_book::begin_withdrawal(money amount, t
 transfer account_book::finish_withdrawal(int64_t id, bool paid, const std::string& detail,
                                          timestamp now, write_batch& out) {
   auto it = transfers_.find(id);
-  BOOK_CHECK(it != transfers_.end() && it->second.status == transfer_status::pending,
+  BOOK_CHECK(it != transfers_.end() && it->second.kind == transfer_kind::withdrawal
+               && it->second.status == transfer_status::pending,
              "a withdrawal finishes once");
   transfer& t = it->second;
   cash_.held -= t.amount;

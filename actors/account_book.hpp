@@ -68,12 +68,23 @@ public:
   // order when it changed.
   std::optional<order> apply_report(const execution_report& r, timestamp now, write_batch& out);
 
-  // Money in and out. A withdrawal holds the amount until the gateway answers.
-  transfer record_deposit(money amount, const std::string& gateway_reference, timestamp now,
-                          write_batch& out);
+  // Money in and out, in two steps around the payment gateway, each written
+  // before the next happens: a PENDING transfer is durable before the gateway
+  // is asked (so no money moves that the books would not know of), and its
+  // outcome is written before the client hears of it. A deposit adds cash
+  // only when collected; a withdrawal holds the amount until paid out.
+  transfer begin_deposit(money amount, timestamp now, write_batch& out);
+  transfer finish_deposit(int64_t transfer_id, bool collected, const std::string& detail,
+                          timestamp now, write_batch& out);
   std::variant<transfer, rejection> begin_withdrawal(money amount, timestamp now, write_batch& out);
   transfer finish_withdrawal(int64_t transfer_id, bool paid, const std::string& detail,
                              timestamp now, write_batch& out);
+  // A PENDING transfer whose first write failed: nothing of it is stored and
+  // the gateway was never asked, so it goes as if never begun (a withdrawal's
+  // hold is released). Writes nothing.
+  void forget_transfer(int64_t transfer_id);
+  // Transfers still PENDING (after a restart: the gateway is asked again).
+  std::vector<transfer> pending_transfers() const;
 
   std::variant<user_profile, rejection> submit_kyc(const kyc_request& r, timestamp now,
                                                    write_batch& out);

@@ -1,6 +1,8 @@
 #include "sim/outside_services.hpp"
 
 #include <cctype>
+#include <map>
+#include <utility>
 
 #include <caf/all.hpp>
 
@@ -46,19 +48,34 @@ caf::behavior kyc_provider(caf::event_based_actor* self, kyc_options opts) {
 
 struct gateway_state {
   int64_t next_reference = 1;
+  // Answers given, by (user, transfer id). In memory: a restarted brokerd
+  // gets a fresh gateway too (a real gateway keeps these on its side).
+  std::map<std::pair<user_id, int64_t>, payment_result> answered;
   static inline const char* name = "payment_gateway";
 };
 
 caf::behavior payment_gateway(caf::stateful_actor<gateway_state>* self, payment_options opts) {
-  auto answer = [=](const char* prefix, money amount) {
+  // Idempotent by (user, transfer): asked again, it gives the first answer
+  // and moves no money twice, as real gateways do with an idempotency key.
+  auto answer = [=](const char* prefix, user_id user, int64_t transfer, money amount) {
+    auto key = std::make_pair(user, transfer);
+    auto& seen = self->state.answered;
+    if (auto it = seen.find(key); it != seen.end())
+      return it->second;
+    payment_result r{true, prefix + std::to_string(self->state.next_reference++)};
     if (opts.fail_above > 0 && amount > opts.fail_above)
-      return payment_result{false, "declined by the bank: amount above "
-                                     + format_decimal(opts.fail_above, money_scale)};
-    return payment_result{true, prefix + std::to_string(self->state.next_reference++)};
+      r = payment_result{false, "declined by the bank: amount above "
+                                  + format_decimal(opts.fail_above, money_scale)};
+    seen.emplace(key, r);
+    return r;
   };
   return {
-    [=](collect_atom, user_id, money amount) { return answer("PGIN-", amount); },
-    [=](payout_atom, user_id, money amount) { return answer("PGOUT-", amount); },
+    [=](collect_atom, user_id user, int64_t transfer, money amount) {
+      return answer("PGIN-", user, transfer, amount);
+    },
+    [=](payout_atom, user_id user, int64_t transfer, money amount) {
+      return answer("PGOUT-", user, transfer, amount);
+    },
   };
 }
 

@@ -162,6 +162,8 @@ TEST_CASE("when the store cannot write, money-moving commands are refused and no
     CHECK(refused(placed) == reject_reason::storage_unavailable);
     CHECK(refused(h.ask<transfer>([&](auto done) { h.broker->withdraw(u, 100, done); }))
           == reject_reason::storage_unavailable);
+    CHECK(refused(h.ask<transfer>([&](auto done) { h.broker->deposit(u, 500, done); }))
+          == reject_reason::storage_unavailable);
     auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
     CHECK(bal.available == 1'000'000);
     CHECK(bal.held == 0);
@@ -256,6 +258,42 @@ TEST_CASE("a dead exchange link is reopened after a back-off and its orders reco
     auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
     CHECK(bal.held == 150000);
     CHECK(bal.available + bal.held == 10'000'000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a transfer left PENDING by a stop is settled with the gateway at the next start",
+          "[actors]") {
+  auto dir = fresh_dir("pending-transfer");
+  user_id u = 0;
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    u = h.funded_user("pending@example.com", 1'000'000);
+    // As if the node stopped between writing the PENDING rows and the gateway's answer.
+    write_batch b;
+    b.transfers.push_back(transfer{77, u, transfer_kind::deposit, 25'000, transfer_status::pending,
+                                   "", "", 1, 1});
+    b.transfers.push_back(transfer{78, u, transfer_kind::withdrawal, 40'000,
+                                   transfer_status::pending, "", "", 1, 1});
+    h.db->commit(b);
+  }
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    // The account starts when first asked; it then asks the gateway about both.
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    h.run();
+    bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.held == 0);
+    CHECK(bal.available == 1'000'000 + 25'000 - 40'000);
+    auto stored = h.db->load().transfers;
+    int settled = 0;
+    for (auto& t : stored)
+      if (t.id == 77 || t.id == 78) {
+        CHECK(t.status == transfer_status::completed);
+        CHECK_FALSE(t.gateway_reference.empty());
+        ++settled;
+      }
+    CHECK(settled == 2);
   }
   std::filesystem::remove_all(dir);
 }

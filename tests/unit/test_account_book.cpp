@@ -242,6 +242,28 @@ TEST_CASE("a cancel asked for before the order's commit failed is undone with it
   CHECK(book.cash().available == 1'000'000);
 }
 
+TEST_CASE("deposits add cash only once collected; a transfer never written is forgotten", "[account]") {
+  auto book = funded_book(100'000);
+  write_batch out;
+  auto d = book.begin_deposit(50'000, 1, out);
+  CHECK(d.status == transfer_status::pending);
+  CHECK(book.cash().available == 100'000); // not collected yet
+  CHECK(book.pending_transfers().size() == 1);
+  auto done = book.finish_deposit(d.id, true, "PGIN-1", 2, out);
+  CHECK(done.status == transfer_status::completed);
+  CHECK(book.cash().available == 150'000);
+  auto declined = book.begin_deposit(70'000, 3, out);
+  CHECK(book.finish_deposit(declined.id, false, "declined", 4, out).status == transfer_status::failed);
+  CHECK(book.cash().available == 150'000);
+  // Begun, but its PENDING row never reached the store: gone, holds released.
+  auto w = std::get<transfer>(book.begin_withdrawal(30'000, 6, out));
+  CHECK(book.cash().held == 30'000);
+  book.forget_transfer(w.id);
+  CHECK(book.cash().held == 0);
+  CHECK(book.cash().available == 150'000);
+  CHECK(book.pending_transfers().empty());
+}
+
 TEST_CASE("withdrawals hold the money until the gateway answers", "[account]") {
   auto book = funded_book(100'000);
   write_batch out;
@@ -292,8 +314,11 @@ TEST_CASE("seeded random trading: money is conserved and the store rebuilds the 
         auto roll = pick(0, 99);
         if (roll < 10) {
           money amount = pick(1, 5'000'000);
-          book.record_deposit(amount, "PG", now, out);
-          deposited += amount;
+          auto t = book.begin_deposit(amount, now, out);
+          bool collected = pick(0, 5) != 0;
+          book.finish_deposit(t.id, collected, collected ? "PGIN" : "declined", now, out);
+          if (collected)
+            deposited += amount;
         } else if (roll < 15) {
           money amount = pick(1, 3'000'000);
           auto t = book.begin_withdrawal(amount, now, out);
