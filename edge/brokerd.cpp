@@ -1,6 +1,9 @@
-// brokerd: one broker node with every role, the embedded SQLite store and the
-// in-process simulated exchange. Configuration: config/brokerd.ini, then
-// command-line flags (--port P, --data-dir D, ...; --help lists them).
+// brokerd: one broker node with every role, the embedded SQLite store (or
+// PostgreSQL with --database-url) and the in-process simulated exchange.
+// Configuration: config/brokerd.ini, then command-line flags (--port P,
+// --data-dir D, ...; --help lists them).
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +21,7 @@
 #include "sim/exchange.hpp"
 #include "sim/feed.hpp"
 #include "sim/outside_services.hpp"
+#include "storage/postgres_store.hpp"
 #include "storage/sqlite_store.hpp"
 
 #ifndef BROKER_CONFIG_DIR
@@ -44,6 +48,10 @@ struct brokerd_config : caf::actor_system_config {
   size_t token_ttl_seconds = 86400;
   std::string password_cost = "interactive";
   bool sqlite_sync_full = true;
+  std::string database_url;
+  size_t database_wait_seconds = 30;
+  size_t store_retry_min_ms = 100;
+  size_t store_retry_max_ms = 5000;
   int persistence_nice = broker::persistence_options{}.thread_nice;
   size_t seed = 42;
   size_t quote_interval_ms = 250;
@@ -69,12 +77,56 @@ struct brokerd_config : caf::actor_system_config {
       .add(token_ttl_seconds, "token-ttl-seconds", "login token lifetime")
       .add(password_cost, "password-cost", "argon2id cost: interactive or min")
       .add(sqlite_sync_full, "sqlite-sync-full", "fsync every commit (synchronous=FULL)")
+      .add(database_url, "database-url",
+           "PostgreSQL to keep the books in, postgresql://user@host:port/db (empty: SQLite in data-dir)")
+      .add(database_wait_seconds, "database-wait-seconds",
+           "at start, keep trying an unreachable PostgreSQL this long before giving up")
+      .add(store_retry_min_ms, "store-retry-min-ms",
+           "after a failed commit, refuse writes (503) this long before trying the store again")
+      .add(store_retry_max_ms, "store-retry-max-ms", "the retry back-off doubles up to this")
       .add(persistence_nice, "persistence-nice",
            "nice value of the commit thread (negative: needs root or CAP_SYS_NICE; 0: leave)")
       .add(seed, "seed", "seed of the simulated market")
       .add(quote_interval_ms, "quote-interval-ms", "simulated market maker refresh period");
   }
 };
+
+// libpq waits for a TCP connect as long as the OS does (minutes) unless told;
+// persistence backs off on failures, but each try must fail fast.
+std::string with_connect_timeout(std::string url) {
+  if (url.find("connect_timeout=") != std::string::npos)
+    return url;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
+}
+
+// The store: PostgreSQL when a URL is configured, else SQLite in the data dir.
+// PostgreSQL may still be starting (a fresh machine, a container): keep
+// trying, with back-off, for database_wait_seconds.
+std::shared_ptr<broker::store> open_store(const brokerd_config& cfg) {
+  if (cfg.database_url.empty()) {
+    broker::sqlite_options db_opts;
+    db_opts.synchronous_full = cfg.sqlite_sync_full;
+    return std::make_shared<broker::sqlite_store>(cfg.data_dir + "/broker.db", db_opts);
+  }
+  auto url = with_connect_timeout(cfg.database_url);
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{cfg.database_wait_seconds};
+  auto backoff = std::chrono::milliseconds{250};
+  for (;;) {
+    try {
+      return std::make_shared<broker::postgres_store>(url);
+    } catch (const broker::store_error& e) {
+      // Only "could not connect" is worth waiting out; a failed migration or
+      // a database from a newer build fails the same way on every try.
+      bool unreachable = std::string_view{e.what()}.rfind("postgres open:", 0) == 0;
+      if (!unreachable || std::chrono::steady_clock::now() + backoff > give_up)
+        throw;
+      std::cerr << "brokerd: PostgreSQL not available yet (" << e.what() << "); retrying in "
+                << backoff.count() << " ms" << std::endl;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds{4000});
+    }
+  }
+}
 
 // CAF's parser wants --name=value; people type --name value. Join them.
 std::vector<std::string> normalise_flags(int argc, char** argv) {
@@ -134,9 +186,7 @@ int main(int argc, char** argv) {
     rules.always_open = cfg.always_open;
     rules.holidays.insert(cfg.holidays.begin(), cfg.holidays.end());
     auto calendar = std::make_shared<const broker::market_calendar>(rules);
-    broker::sqlite_options db_opts;
-    db_opts.synchronous_full = cfg.sqlite_sync_full;
-    auto db = std::make_shared<broker::sqlite_store>(cfg.data_dir + "/broker.db", db_opts);
+    auto db = open_store(cfg);
     broker::edge::token_authority tokens{
       broker::edge::load_or_create_secret(cfg.data_dir + "/token.key"),
       static_cast<int64_t>(cfg.token_ttl_seconds), clock};
@@ -159,6 +209,9 @@ int main(int argc, char** argv) {
       opts.indices = broker::load_indices(cfg.indices, *instruments);
     opts.symbols.conflation_interval = std::chrono::milliseconds{std::max<size_t>(1, cfg.conflation_ms)};
     opts.persistence.thread_nice = cfg.persistence_nice;
+    opts.persistence.retry_backoff_min = std::chrono::milliseconds{std::max<size_t>(1, cfg.store_retry_min_ms)};
+    opts.persistence.retry_backoff_max =
+      std::chrono::milliseconds{std::max(cfg.store_retry_min_ms, cfg.store_retry_max_ms)};
     opts.sessions.max_symbols = cfg.ws_max_symbols;
     opts.sessions.max_connections_per_user = cfg.ws_max_connections_per_user;
     if (cfg.password_cost == "min")

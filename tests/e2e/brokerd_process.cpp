@@ -1,6 +1,8 @@
 #include "tests/e2e/brokerd_process.hpp"
 
+#include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +19,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <pqxx/pqxx>
 
 #ifndef BROKERD_PATH
 #error "BROKERD_PATH must name the brokerd binary"
@@ -88,11 +92,50 @@ temp_dir::~temp_dir() {
 
 // --- brokerd_process ---------------------------------------------------------
 
+namespace {
+
+// One PostgreSQL database per data dir: a lowercase name from the dir's last
+// component and a hash of the whole path (mkdtemp names differ in case only).
+std::string database_name_for(const std::string& data_dir) {
+  std::string name = "e2e_";
+  for (char c : std::filesystem::path(data_dir).filename().string())
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(data_dir));
+  return name.substr(0, 40) + "_" + hash;
+}
+
+// With BROKER_E2E_DATABASE_URL set (a server, no database: e.g.
+// postgresql://postgres@127.0.0.1:55432), brokerd keeps its books in
+// PostgreSQL, in a database of this data dir's own, created on its first
+// start; a restart on the same dir finds its books again. Unset: SQLite.
+std::vector<std::string> store_args(const std::string& data_dir) {
+  const char* server = std::getenv("BROKER_E2E_DATABASE_URL");
+  if (server == nullptr || *server == '\0')
+    return {};
+  std::string base = server;
+  while (!base.empty() && base.back() == '/')
+    base.pop_back();
+  auto name = database_name_for(data_dir);
+  pqxx::connection admin{base + "/postgres"};
+  pqxx::nontransaction tx{admin}; // CREATE DATABASE can't run in a transaction
+  if (tx.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", name).empty())
+    tx.exec("CREATE DATABASE " + tx.quote_name(name));
+  return {"--database-url", base + "/" + name};
+}
+
+} // namespace
+
 brokerd_process::brokerd_process(std::string data_dir, std::vector<std::string> extra_args,
                                  std::chrono::milliseconds startup_deadline)
   : data_dir_(std::move(data_dir)) {
   std::vector<std::string> args{BROKERD_PATH, "--port", "0", "--data-dir", data_dir_,
                                 "--password-cost", "min"};
+  auto store = store_args(data_dir_);
+  if (!store.empty())
+    database_url_ = store.back();
+  args.insert(args.end(), store.begin(), store.end());
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args)

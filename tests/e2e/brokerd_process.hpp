@@ -11,6 +11,9 @@
 //    waitpid, kill9() is SIGKILL + waitpid; the destructor stops a child that
 //    is still running. The child also gets PR_SET_PDEATHSIG=SIGKILL so a
 //    crashed test run does not leave brokerd processes behind.
+//    With BROKER_E2E_DATABASE_URL set (a PostgreSQL server URL), it also gets
+//    --database-url: a database of the data dir's own, so the same suite runs
+//    on both backends (ctest runs it twice).
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -55,6 +58,8 @@ public:
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   const std::string& data_dir() const { return data_dir_; }
+  // The --database-url it was given (see BROKER_E2E_DATABASE_URL); empty on SQLite.
+  const std::string& database_url() const { return database_url_; }
   const std::string& listening_line() const { return listening_line_; }
 
   // SIGTERM, then waits (bounded by `deadline`; after that SIGKILL) for the
@@ -75,6 +80,7 @@ private:
   void drain_stdout();
 
   std::string data_dir_;
+  std::string database_url_;
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   uint16_t port_ = 0;
