@@ -51,7 +51,10 @@
 #include "protocol/market_calendar.hpp"
 #include "sim/exchange.hpp"
 #include "sim/outside_services.hpp"
+#include "storage/postgres_store.hpp"
 #include "storage/sqlite_store.hpp"
+
+#include <pqxx/pqxx>
 
 #ifndef BROKER_CONFIG_DIR
 #define BROKER_CONFIG_DIR "config"
@@ -70,6 +73,7 @@ struct options {
   double warmup = 2;         // before the window; its orders are sent but not measured
   int64_t users = 1000;
   std::string data_dir;      // empty: a fresh mkdtemp directory, removed afterwards
+  std::string database_url;  // a PostgreSQL server: each run gets a fresh database on it
   bool sync_full = true;
   broker::order_type type = broker::order_type::limit;
   int symbols = 40;
@@ -113,6 +117,8 @@ struct options {
     "  --quantity Q        shares per order (default 1)\n"
     "  --sync full|normal  SQLite synchronous (default full)\n"
     "  --data-dir D        where broker.db goes (default: mkdtemp under $TMPDIR or /tmp)\n"
+    "  --database-url U    PostgreSQL instead of SQLite: a server URL without a database\n"
+    "                      (postgresql://user@host:port); each run creates and drops its own\n"
     "  --no-idempotency    send orders without an Idempotency-Key\n"
     "  --workers N         CAF scheduler threads (default: one per core, as brokerd runs)\n"
     "  --caf S.K=V         any CAF setting, e.g. work-stealing.moderate-sleep-duration=1ms\n"
@@ -212,6 +218,7 @@ options parse_args(int argc, char** argv) {
     }
     else if (a == "--min-rate") o.min_rate = num(a);
     else if (a == "--data-dir") o.data_dir = value(a);
+    else if (a == "--database-url") o.database_url = value(a);
     else if (a == "--instruments") o.instruments = value(a);
     else if (a == "--sync") o.sync_full = choice(a, "full", "normal");
     else if (a == "--order-type")
@@ -526,6 +533,14 @@ std::string make_temp_dir() {
 }
 
 // Users 1..U, verified, with ample cash, written in one batch before the node loads the store.
+// CREATE / DROP DATABASE on the server's maintenance database (they can't run
+// in a transaction).
+void pg_admin(const std::string& server, const std::string& sql) {
+  pqxx::connection c{server + "/postgres"};
+  pqxx::nontransaction tx{c};
+  tx.exec(sql);
+}
+
 void seed_users(broker::store& db, int64_t users, broker::timestamp now) {
   broker::write_batch b;
   b.users.reserve(static_cast<size_t>(users));
@@ -641,7 +656,16 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   broker::sqlite_options db_opts;
   db_opts.synchronous_full = o.sync_full;
   auto seed_start = steady::now();
-  auto db = std::make_shared<broker::sqlite_store>(dir + "/broker.db", db_opts);
+  std::shared_ptr<broker::store> db;
+  std::string pg_database; // created for this run, dropped after it
+  if (o.database_url.empty()) {
+    db = std::make_shared<broker::sqlite_store>(dir + "/broker.db", db_opts);
+  } else {
+    static int runs = 0;
+    pg_database = "order_bench_" + std::to_string(::getpid()) + "_" + std::to_string(runs++);
+    pg_admin(o.database_url, "CREATE DATABASE " + pg_database);
+    db = std::make_shared<broker::postgres_store>(o.database_url + "/" + pg_database);
+  }
   seed_users(*db, o.users, utc.now());
   R.seed_ms = since(seed_start);
 
@@ -1038,6 +1062,9 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     fs::remove_all(dir, ec);
     R.data_dir_removed = !ec;
   }
+  db.reset(); // its connections close before the database is dropped
+  if (!pg_database.empty() && !o.keep)
+    pg_admin(o.database_url, "DROP DATABASE " + pg_database);
   return R;
 }
 
@@ -1053,9 +1080,14 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
               "             accepted orders forwarded to the simulated exchange (reports written back)\n");
   std::printf("  users %" PRId64 ", symbols %d round robin, %s, qty %" PRId64 ", idempotency keys %s\n",
               o.users, o.symbols, type_name(o), o.quantity, o.idempotency_keys ? "on" : "off");
-  std::printf("  SQLite WAL, synchronous=%s; persistence max_batch_rows %zu; driver %s\n",
-              o.sync_full ? "FULL (fsync per commit)" : "NORMAL (no fsync per commit)",
-              o.max_batch_rows, o.spin ? "spins" : "sleeps (timer slack 1 ns)");
+  if (o.database_url.empty())
+    std::printf("  SQLite WAL, synchronous=%s; persistence max_batch_rows %zu; driver %s\n",
+                o.sync_full ? "FULL (fsync per commit)" : "NORMAL (no fsync per commit)",
+                o.max_batch_rows, o.spin ? "spins" : "sleeps (timer slack 1 ns)");
+  else
+    std::printf("  PostgreSQL at %s (a fresh database per run); persistence max_batch_rows %zu; "
+                "driver %s\n",
+                o.database_url.c_str(), o.max_batch_rows, o.spin ? "spins" : "sleeps (timer slack 1 ns)");
   if (o.send_quantum_us > 0)
     std::printf("  driver wakes at most every %.0f us and sends all orders due by then\n",
                 o.send_quantum_us);
@@ -1184,10 +1216,10 @@ std::string config_json(const options& o) {
   for (auto& kv : o.caf_settings)
     caf += (caf.size() > 1 ? ",\"" : "\"") + json_escape(kv) + "\"";
   caf += "]";
-  return fmt("\"seconds\":%.2f,\"warmup\":%.2f,\"users\":%" PRId64 ",\"symbols\":%d,\"order_type\":\"%s\","
+  return fmt("\"store\":\"%s\",\"seconds\":%.2f,\"warmup\":%.2f,\"users\":%" PRId64 ",\"symbols\":%d,\"order_type\":\"%s\","
              "\"sync\":\"%s\",\"idempotency_keys\":%s,\"max_batch_rows\":%zu,\"workers\":%d,"
              "\"hardware_threads\":%u",
-             o.seconds, o.warmup, o.users, o.symbols,
+             o.database_url.empty() ? "sqlite" : "postgres", o.seconds, o.warmup, o.users, o.symbols,
              o.type == broker::order_type::limit ? "limit" : "market", o.sync_full ? "full" : "normal",
              o.idempotency_keys ? "true" : "false", o.max_batch_rows, o.workers,
              std::thread::hardware_concurrency())
