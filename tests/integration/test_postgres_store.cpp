@@ -25,6 +25,15 @@
 using namespace broker;
 using namespace store_contract;
 
+#if defined(__SANITIZE_ADDRESS__)
+// libpqxx 6.4 leaks the PGresult of a statement that fails because the
+// connection is gone: connection_base::make_result asks the dead connection
+// for its encoding, which throws before the result owns the PGresult (libpqxx
+// 7 fixed it). The reconnect tests do exactly that; a few KB per lost
+// connection, in the library, not ours to free.
+extern "C" const char* __lsan_default_suppressions() { return "leak:libpqxx-6\n"; }
+#endif
+
 namespace {
 
 std::string server_url() {
