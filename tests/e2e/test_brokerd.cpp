@@ -1817,7 +1817,10 @@ TEST_CASE("brokerd on PostgreSQL: an outage refuses writes with 503, then resume
   b.proc->kill9();
   b.restart();
   a->http = std::make_unique<http_client>(host, b.port());
-  CHECK(get_balance(*a) == after);
+  // The total, not held/available: the restarted simulated exchange does not
+  // know the resting order, so reconciliation may cancel it (and release its
+  // hold) at any moment now.
+  CHECK(get_balance(*a).total == after.total);
   CHECK(list_orders(*a).total == 1);
 }
 
