@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -27,11 +26,16 @@ struct connector_state {
   std::vector<caf::message> waiting; // sent while no exchange was attached
   // Orders not known to be final, by id; `on_link` when sent on the current
   // link (a queued one is not: reconciling it before it is sent would cancel it).
+  // Only what a reconcile needs (a FIX order status request: the client order
+  // id, account, symbol, side; and how much has filled), not the whole order.
   struct tracked {
-    order o;
+    user_id user = 0;
+    std::string symbol;
+    broker::side side = side::buy;
+    int64_t filled = 0;
     bool on_link = false;
   };
-  std::map<order_id, tracked> working;
+  std::unordered_map<order_id, tracked> working;
   exchange_factory reopen;
   std::chrono::milliseconds backoff{min_backoff};
   caf::actor_clock::time_point attached_at;
@@ -50,7 +54,7 @@ void track(connector_ptr self, const execution_report& r) {
   auto it = working.find(r.client_order_id);
   if (it == working.end())
     return;
-  it->second.o.filled_quantity = r.cum_quantity;
+  it->second.filled = r.cum_quantity;
   bool final = r.kind == exec_kind::cancelled || r.kind == exec_kind::rejected
                || r.kind == exec_kind::expired
                || (r.kind == exec_kind::trade && r.leaves_quantity == 0);
@@ -66,9 +70,17 @@ void attach(connector_ptr self, caf::actor exchange) {
   st.attached_at = self->clock().now();
   self->monitor(exchange);
   std::vector<order> sent;
-  for (auto& [_, t] : st.working)
-    if (t.on_link)
-      sent.push_back(t.o);
+  for (auto& [id, t] : st.working)
+    if (t.on_link) {
+      order o;
+      o.id = id;
+      o.user = t.user;
+      o.symbol = t.symbol;
+      o.side = t.side;
+      o.filled_quantity = t.filled;
+      sent.push_back(std::move(o));
+    }
+  std::sort(sent.begin(), sent.end(), [](const order& a, const order& b) { return a.id < b.id; });
   self->send(exchange, reconcile_atom::value, std::move(sent));
   for (auto& w : st.waiting)
     self->send(exchange, std::move(w));
@@ -154,7 +166,8 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
     // The exchange link is up; `working` are the broker's non-final orders to reconcile.
     [=](attach_atom, caf::actor exchange, std::vector<order>& working) {
       for (auto& o : working) // the books' working orders at start: sent before it
-        self->state.working[o.id] = connector_state::tracked{std::move(o), true};
+        self->state.working[o.id] =
+          connector_state::tracked{o.user, o.symbol, o.side, o.filled_quantity, true};
       attach(self, std::move(exchange));
     },
     [=](reattach_atom) {
@@ -171,7 +184,7 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
     },
     [=](new_order_atom, const order& o) {
       bool sent = forward(caf::make_message(new_order_atom::value, o));
-      self->state.working[o.id] = connector_state::tracked{o, sent};
+      self->state.working[o.id] = connector_state::tracked{o.user, o.symbol, o.side, 0, sent};
     },
     [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
       forward(caf::make_message(cancel_order_atom::value, id, symbol, account));
