@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -35,7 +36,7 @@ struct connector_state {
     int64_t filled = 0;
     bool on_link = false;
   };
-  std::unordered_map<order_id, tracked> working;
+  std::map<order_id, tracked> working; // a map: no rehash stall as it grows
   exchange_factory reopen;
   std::chrono::milliseconds backoff{min_backoff};
   caf::actor_clock::time_point attached_at;

@@ -28,7 +28,7 @@ struct exchange_options {
   bool market_maker = true;
   // Working broker orders to size the order maps for up front: growing a hash
   // map of a few hundred thousand entries stalls the exchange for milliseconds.
-  size_t expected_working_orders = 1 << 18;
+  size_t expected_working_orders = 1 << 20;
 };
 
 caf::actor spawn_exchange(caf::actor_system& sys, std::shared_ptr<const instrument_table> instruments,
