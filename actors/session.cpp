@@ -178,6 +178,7 @@ void on_symbols(session_ptr self, const std::string& action, const json_field& f
     if (action == "subscribe") {
       if (w != st.watching.end()) {
         w->second.mode = *mode;
+        w->second.sent_version = 0; // shown again in the mode now asked for
       } else if (st.watching.size() >= st.opts.max_symbols) {
         ++refused_for_limit;
         continue;
@@ -193,6 +194,7 @@ void on_symbols(session_ptr self, const std::string& action, const json_field& f
         continue;
       }
       w->second.mode = *mode;
+      w->second.sent_version = 0; // at the next beat, even if it has not traded
     }
     done.push_back(symbol);
   }

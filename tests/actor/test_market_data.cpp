@@ -317,6 +317,10 @@ TEST_CASE("subscriptions: unknown symbols named, the rest kept; limit; unsubscri
   CHECK(has(frames(), R"("field":"mode")"));
   in->on_text(R"({"action":"mode","symbols":["AAA"],"mode":"ltp"})");
   CHECK(has(frames(), R"("type":"mode","status":"ok")"));
+  f.next_interval(); // no trade, yet the quote comes again in the new mode
+  got = frames();
+  REQUIRE(has(got, R"("channel":"quotes")"));
+  CHECK_FALSE(has(got, R"("bid")"));
   f.trade("AAA", 10'010, 3, 5);
   f.next_interval();
   got = frames();
