@@ -15,6 +15,7 @@ namespace broker {
 
 struct account_env {
   caf::actor persistence;
+  caf::actor store_reader; // the directory reloads a crashed account's books through it
   caf::actor connector;
   caf::actor kyc_provider;
   caf::actor payment_gateway;

@@ -1,11 +1,13 @@
 #include "actors/directory.hpp"
 
+#include <cstdio>
 #include <unordered_map>
 
 #include <caf/all.hpp>
 
 #include "actors/account.hpp"
 #include "actors/messages.hpp"
+#include "actors/store_reader.hpp"
 
 namespace broker {
 
@@ -14,6 +16,9 @@ namespace {
 struct directory_state {
   std::map<user_id, account_seed> seeds; // accounts not spawned yet
   std::unordered_map<user_id, caf::actor> accounts;
+  // Accounts being reloaded from the store after a crash, and who asked for
+  // them meanwhile (answered once the account is back).
+  std::map<user_id, std::vector<caf::response_promise>> reloading;
   std::shared_ptr<const account_env> env;
   static inline const char* name = "directory";
 };
@@ -34,6 +39,45 @@ caf::actor account_of(directory_ptr self, user_id user) {
   return a;
 }
 
+// An account actor died of something other than the node stopping: its
+// in-memory books may hold changes that never became durable (nothing of them
+// was acknowledged), so it is rebuilt from the store, as at a restart. First
+// an empty commit: persistence answers in order, so every batch the dead
+// account had handed over is written (or failed) before the store is read.
+void reload(directory_ptr self, user_id user) {
+  auto& st = self->state;
+  if (st.reloading.count(user))
+    return;
+  st.reloading[user];
+  auto fail = [=](const caf::error& e) {
+    auto waiting = std::move(self->state.reloading[user]);
+    self->state.reloading.erase(user);
+    std::fprintf(stderr, "directory: could not reload account %lld: %s\n",
+                 static_cast<long long>(user), caf::to_string(e).c_str());
+    for (auto& rp : waiting)
+      rp.deliver(e);
+  };
+  self->request(st.env->persistence, caf::infinite, commit_atom::value, write_batch{})
+    .then(
+      [=](caf::ok_atom) {
+        self->request(self->state.env->store_reader, caf::infinite, load_atom::value, user)
+          .then(
+            [=](const account_seed_ptr& seed) {
+              auto& st = self->state;
+              auto waiting = std::move(st.reloading[user]);
+              st.reloading.erase(user);
+              if (seed)
+                st.seeds[user] = *seed;
+              auto a = account_of(self, user);
+              for (auto& rp : waiting)
+                a ? rp.deliver(a)
+                  : rp.deliver(to_error(rejection{reject_reason::user_not_found, "no such user", {}}));
+            },
+            fail);
+      },
+      fail);
+}
+
 } // namespace
 
 caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed> seeds,
@@ -41,14 +85,16 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
   self->state.seeds = std::move(seeds);
   self->state.env = std::move(env);
   // Accounts are linked to the directory, so the node's shutdown ends them.
-  // An account that died alone is forgotten: its in-memory books may be ahead
-  // of the store, so the node must not guess. Respawning it from the store is
-  // future work; until then its user's commands fail loudly (user_not_found).
+  // An account that died alone is rebuilt from the store (see reload()).
   self->set_exit_handler([=](const caf::exit_msg& em) {
     auto& accounts = self->state.accounts;
     for (auto it = accounts.begin(); it != accounts.end(); ++it)
       if (it->second.address() == em.source) {
+        user_id user = it->first;
         accounts.erase(it);
+        std::fprintf(stderr, "directory: account %lld stopped (%s); reloading it from the store\n",
+                     static_cast<long long>(user), caf::to_string(em.reason).c_str());
+        reload(self, user);
         return;
       }
     self->quit(em.reason);
@@ -62,6 +108,10 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
     account_of(self, user);
   return {
     [=](account_atom, user_id user) -> caf::result<caf::actor> {
+      if (auto it = self->state.reloading.find(user); it != self->state.reloading.end()) {
+        it->second.push_back(self->make_response_promise());
+        return caf::delegated<caf::actor>{};
+      }
       if (auto a = account_of(self, user))
         return a;
       return to_error(rejection{reject_reason::user_not_found, "no such user", {}});

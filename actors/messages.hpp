@@ -43,6 +43,7 @@ using cancel_order_atom = caf::atom_constant<caf::atom("cxlorder")>;
 using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
 using attach_atom = caf::atom_constant<caf::atom("attach")>;
 using reattach_atom = caf::atom_constant<caf::atom("reattach")>; // connector: replace a dead exchange link
+using load_atom = caf::atom_constant<caf::atom("load")>; // store reader: one account's books
 // Outside services (sim/): KYC provider, payment gateway.
 using verify_atom = caf::atom_constant<caf::atom("verify")>;
 using verdict_atom = caf::atom_constant<caf::atom("verdict")>;

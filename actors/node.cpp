@@ -43,6 +43,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   board_ = spawn_market_board(sys, quotes_, opts.indices);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
+  env->store_reader = reader_;
   env->connector = connector_;
   env->kyc_provider = outside_.kyc_provider;
   env->payment_gateway = outside_.payment_gateway;
@@ -189,26 +190,39 @@ void node::forget_account(user_id u) {
 template <class T, class... Ts>
 void node::ask_account(user_id u, reply<T> done, Ts... args) {
   auto call = make_call<T>(std::move(done), [=](caf::event_based_actor* self, auto c) {
-    auto ask = [=](const caf::actor& account) {
-      self->request(account, caf::infinite, args...)
-        .then([=](T& value) { c->answer(std::move(value)); },
-              [=](caf::error& e) {
-                if (e == caf::sec::request_receiver_down)
-                  forget_account(u); // the directory will know what became of it
-                c->answer(e);
-              });
+    // Through the directory: it spawns an account on first use (and reloads
+    // one that crashed from the store).
+    auto via_directory = [=] {
+      self->request(directory_, caf::infinite, account_atom::value, u)
+        .then(
+          [=](caf::actor& account) {
+            remember_account(u, account);
+            self->request(account, caf::infinite, args...)
+              .then([=](T& value) { c->answer(std::move(value)); },
+                    [=](caf::error& e) {
+                      if (e == caf::sec::request_receiver_down)
+                        forget_account(u);
+                      c->answer(e);
+                    });
+          },
+          [=](caf::error& e) { c->answer(e); });
     };
-    if (auto account = cached_account(u)) {
-      ask(account);
+    auto account = cached_account(u);
+    if (!account) {
+      via_directory();
       return;
     }
-    self->request(directory_, caf::infinite, account_atom::value, u)
-      .then(
-        [=](caf::actor& account) {
-          remember_account(u, account);
-          ask(account);
-        },
-        [=](caf::error& e) { c->answer(e); });
+    self->request(account, caf::infinite, args...)
+      .then([=](T& value) { c->answer(std::move(value)); },
+            [=](caf::error& e) {
+              // The account died. Not retried here: it may have handled this
+              // command before dying, and a place without Idempotency-Key
+              // would be placed twice. The next call goes through the
+              // directory, which has reloaded the account from the store.
+              if (e == caf::sec::request_receiver_down)
+                forget_account(u);
+              c->answer(e);
+            });
   });
   call->deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count();
   // One gateway per user: a user's calls reach the account in the order made.

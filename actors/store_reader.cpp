@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/directory.hpp"
 #include "actors/messages.hpp"
 
 namespace broker {
@@ -17,6 +18,20 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
       } catch (const std::exception& e) {
         return to_error(rejection{reject_reason::storage_unavailable,
                                   std::string{"could not read the chart: "} + e.what(), {}});
+      }
+    },
+    // Rare (an account actor crashed), so the whole snapshot is read and
+    // split; a per-user read would need a store method of its own.
+    [=](load_atom, user_id user) -> caf::result<account_seed_ptr> {
+      try {
+        auto seeds = seeds_from(db->load());
+        auto it = seeds.find(user);
+        if (it == seeds.end())
+          return account_seed_ptr{};
+        return std::make_shared<const account_seed>(std::move(it->second));
+      } catch (const std::exception& e) {
+        return to_error(rejection{reject_reason::storage_unavailable,
+                                  std::string{"could not reload the account: "} + e.what(), {}});
       }
     },
   };

@@ -5,13 +5,25 @@
 // PostgreSQL, and must block neither an I/O thread nor an actor worker.
 //
 // Speaks: (candles_atom, symbol, from, to) -> vector<candle>, one symbol's
-// stored one-minute candles starting in [from, to); a failed read is
-// storage_unavailable.
+// stored one-minute candles starting in [from, to); (load_atom, user) ->
+// account_seed_ptr, what the store holds of one account (null: no such
+// user). A failed read is storage_unavailable.
 #include <memory>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/account_book.hpp"
 #include "storage/store.hpp"
+
+namespace broker {
+
+using account_seed_ptr = std::shared_ptr<const account_seed>;
+
+} // namespace broker
+
+// Stays in the process: a seed goes from the store reader to the directory.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(broker::account_seed_ptr)
 
 namespace broker {
 

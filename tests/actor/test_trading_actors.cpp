@@ -298,6 +298,59 @@ TEST_CASE("a transfer left PENDING by a stop is settled with the gateway at the 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("an account actor that crashes is rebuilt from the store; reports still reach it",
+          "[actors]") {
+  auto dir = fresh_dir("respawn");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}};
+    auto u = h.funded_user("respawn@example.com", 10'000'000);
+    auto resting = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("TCS", side::buy, 5, 380000), "", done);
+    }));
+    auto handle_of = [&](user_id user) {
+      auto out = std::make_shared<caf::actor>();
+      h.sys->spawn([=](caf::event_based_actor* self, caf::actor directory) {
+        self->request(directory, caf::infinite, account_atom::value, user)
+          .then([=](caf::actor& a) { *out = a; });
+      }, h.broker->directory());
+      h.run();
+      return *out;
+    };
+    auto before = handle_of(u);
+    REQUIRE(before);
+    // A bug took it down. (Not exit_reason::kill: that one spreads over links
+    // untrappable and would take the directory with it.)
+    caf::anon_send_exit(before, caf::exit_reason::unhandled_exception);
+    h.run();
+    auto after = handle_of(u);
+    REQUIRE(after);
+    CHECK(after != before);
+    // The first call may still hold the dead handle; it is refused, the next one works.
+    h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); });
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.held == 5 * 380000); // rebuilt from the store: the resting order's hold
+    CHECK(bal.available + bal.held == 10'000'000);
+    // A fill for the order placed before the crash reaches the new account.
+    execution_report fill;
+    fill.exec_id = "EXT-AFTER-CRASH";
+    fill.client_order_id = resting.id;
+    fill.account = u;
+    fill.kind = exec_kind::trade;
+    fill.last_quantity = 5;
+    fill.last_price = 380000;
+    fill.cum_quantity = 5;
+    fill.leaves_quantity = 0;
+    caf::anon_send(h.broker->connector(), fill);
+    h.run();
+    auto o = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); }));
+    CHECK(o.status == order_status::filled);
+    bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.held == 0);
+    CHECK(bal.available == 10'000'000 - 5 * 380000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a KYC verdict that takes time arrives on the injected clock", "[actors]") {
   auto dir = fresh_dir("kyc");
   {
