@@ -80,6 +80,15 @@ caf::result<T> when_durable(account_ptr self, Read read) {
 
 timestamp now(account_ptr self) { return self->state.env->clock->now(); }
 
+// Proceeds whose settlement day has come become withdrawable. Done lazily,
+// before any command or read that could see them (no timer per account);
+// it already happened, so it is written until durable, ahead of the command.
+void settle(account_ptr self) {
+  write_batch batch;
+  self->state.book->settle_due(now(self), batch);
+  write_behind(self, std::move(batch));
+}
+
 // The usual shape of a command: the book decided `out` (a value, or a
 // rejection answered at once) and wrote its rows to `batch`. The client is
 // answered only once they are durable: `durable(value)` runs and the value is
@@ -191,7 +200,7 @@ caf::result<transfer> move_money(account_ptr self, transfer t, write_batch batch
 
 caf::behavior account_actor(account_ptr self, account_seed seed,
                             std::shared_ptr<const account_env> env) {
-  self->state.book = std::make_unique<account_book>(std::move(seed), env->order_ids);
+  self->state.book = std::make_unique<account_book>(std::move(seed), env->order_ids, env->rules);
   self->state.env = std::move(env);
   self->set_down_handler([=](const caf::down_msg& dm) {
     self->state.watchers.erase(caf::actor_cast<caf::actor>(dm.source));
@@ -205,6 +214,8 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
     [=](place_atom, const place_order_request& r, const std::string& key,
         timestamp deadline) -> caf::result<order> {
       auto& st = self->state;
+      settle(self);
+
       // The caller gave up by now (or is about to): placing it anyway would
       // make an order the client was told had failed.
       if (deadline != 0 && now(self) > deadline)
@@ -266,13 +277,17 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       return rp;
     },
     [=](const execution_report& r) {
+      settle(self);
       write_batch batch;
       if (auto changed = self->state.book->apply_report(r, now(self), batch)) {
         // Sessions hear of a fill only once it is durable: what a client was
         // shown survives a crash.
+        bool traded = r.kind == exec_kind::trade;
         commit_until_durable(self, std::move(batch), [=, o = *changed] {
           push(self, o);
           push(self, self->state.book->cash());
+          if (traded && !self->state.watchers.empty()) // the portfolio channel revalues
+            push(self, self->state.book->holdings_at(now(self)));
         });
       }
     },
@@ -286,18 +301,26 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       return when_durable<order_page>(self, [=] { return list_orders(self, q); });
     },
     [=](balance_atom) -> caf::result<cash_balance> {
+      settle(self);
       return when_durable<cash_balance>(self, [=] { return self->state.book->cash(); });
+    },
+    [=](portfolio_atom) -> caf::result<account_holdings> {
+      settle(self);
+      return when_durable<account_holdings>(self,
+                                            [=] { return self->state.book->holdings_at(now(self)); });
     },
     [=](profile_atom) -> caf::result<user_profile> {
       return when_durable<user_profile>(self, [=] { return self->state.book->profile(); });
     },
 
     [=](deposit_atom, money amount) -> caf::result<transfer> {
+      settle(self);
       write_batch batch;
       auto t = self->state.book->begin_deposit(amount, now(self), batch);
       return move_money(self, t, std::move(batch));
     },
     [=](withdraw_atom, money amount) -> caf::result<transfer> {
+      settle(self);
       write_batch batch;
       auto started = self->state.book->begin_withdrawal(amount, now(self), batch);
       if (auto rej = std::get_if<rejection>(&started))

@@ -27,6 +27,9 @@ rejection reject(reject_reason r, std::string message, std::string field = {}) {
 
 std::string rupees(money m) { return format_decimal(m, money_scale); }
 
+std::string order_reference(order_id id) { return "order:" + std::to_string(id); }
+std::string transfer_reference(int64_t id) { return "transfer:" + std::to_string(id); }
+
 // The price a buy order's hold is computed at: the most it can pay a share.
 // A market or SL-M buy can trade up to the top of the price band.
 money hold_price(const place_order_request& r, const instrument& inst) {
@@ -40,15 +43,24 @@ money hold_price(const place_order_request& r, const instrument& inst) {
 }
 
 // Why a report cannot apply to the order as it stands, or null if it can.
-const char* implausible(const order& o, const execution_report& r) {
+// What a fill of `value` costs an order in charges: the charges on its new
+// cumulative value less those on what it had traded before.
+fee_breakdown fill_charges(const fee_schedule& f, const order& o, money value) {
+  return charges_for(f, o.side, o.filled_value + value).minus(charges_for(f, o.side, o.filled_value));
+}
+
+const char* implausible(const order& o, const execution_report& r, const fee_schedule& fees) {
   switch (r.kind) {
     case exec_kind::trade:
       if (r.last_quantity <= 0 || r.last_price <= 0)
         return "a trade needs a positive quantity and price";
       if (o.filled_quantity + r.last_quantity > o.quantity)
         return "the fill exceeds the order quantity";
-      if (o.side == side::buy && r.last_quantity * r.last_price > o.held_cash)
-        return "the fill costs more than the order holds (price above its limit)";
+      if (o.side == side::buy) {
+        money value = r.last_quantity * r.last_price;
+        if (value + fill_charges(fees, o, value).total() > o.held_cash)
+          return "the fill costs more than the order holds (price above its limit)";
+      }
       return nullptr;
     case exec_kind::rejected:
       if (o.status != order_status::pending && o.status != order_status::pending_cancel)
@@ -63,10 +75,33 @@ const char* implausible(const order& o, const execution_report& r) {
 
 } // namespace
 
-account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> ids)
+journal_entry opening_balance_entry(user_id user, money cash) {
+  journal_entry e;
+  e.user = user;
+  e.seq = 1;
+  e.kind = journal_kind::opening_balance;
+  e[ledger_account::user_cash] = cash;
+  e[ledger_account::bank] = -cash;
+  return e;
+}
+
+void give_opening_balance(account_seed& seed, money cash) {
+  seed.account.cash = cash;
+  seed.ledger = ledger_totals{};
+  seed.ledger.user = seed.profile.id;
+  seed.ledger.add(opening_balance_entry(seed.profile.id, cash));
+  seed.ledger.next_seq = 2;
+}
+
+account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> ids,
+                           std::shared_ptr<const book_rules> rules)
   : profile_(std::move(seed.profile)),
+    rules_(rules ? std::move(rules) : std::make_shared<const book_rules>()),
+    ledger_(seed.ledger),
+    lots_(rules_->cost_basis),
     order_ids_(std::move(ids)),
     next_transfer_id_(seed.account.next_transfer_id) {
+  ledger_.user = profile_.id;
   if (!order_ids_) {
     order_id highest = 0;
     for (auto& o : seed.orders)
@@ -87,13 +122,37 @@ account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> i
     transfers_.emplace(t.id, std::move(t));
   for (auto& a : seed.alerts)
     alerts_.emplace(a.id, std::move(a));
-  // Only the total is stored; what is held follows from the books.
-  for (order_id id : working_)
-    cash_.held += orders_.at(id).held_cash;
-  for (auto& [_, t] : transfers_)
-    if (t.kind == transfer_kind::withdrawal && t.status == transfer_status::pending)
-      cash_.held += t.amount;
-  cash_.available = seed.account.cash - cash_.held;
+  for (auto& st : seed.settlements)
+    if (st.amount != 0)
+      unsettled_by_day_[st.due_day] += st.amount;
+
+  // Lots are not stored: they replay the trades. Shares owned before any
+  // recorded trade (an older database) open as one lot at their stored basis.
+  std::map<std::string, int64_t> traded;
+  for (auto& e : seed.trades)
+    traded[e.symbol] += e.side == side::buy ? e.report.last_quantity : -e.report.last_quantity;
+  for (auto& [symbol, h] : holdings_) {
+    int64_t untraced = h.quantity - traded[symbol];
+    if (untraced > 0)
+      lots_.add_lot(symbol, open_lot{"opening", 0, untraced,
+                                     static_cast<money>(static_cast<__int128>(h.cost_basis)
+                                                        * untraced / h.quantity)});
+  }
+  for (auto& e : seed.trades)
+    record_trade_in_lots(e, e.report.time);
+  for (auto& [symbol, h] : holdings_)
+    h.cost_basis = lots_.cost(symbol); // the stored basis may predate lots
+  for (auto& o : orders_)
+    charges_paid_ += o.second.fees;
+
+  // The journal is the truth; the account row's total must agree with it.
+  money user_total = ledger_[ledger_account::user_cash] + ledger_[ledger_account::user_unsettled]
+                     + ledger_[ledger_account::user_held];
+  if (user_total != seed.account.cash)
+    std::fprintf(stderr, "account %lld: stored cash %lld, journal says %lld\n",
+                 static_cast<long long>(profile_.id), static_cast<long long>(seed.account.cash),
+                 static_cast<long long>(user_total));
+  BOOK_CHECK(user_total == seed.account.cash, "the account row agrees with the journal");
   audit(); // what the store held must already satisfy every invariant
 }
 
@@ -155,14 +214,18 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
   o.idempotency_key = key;
   o.created_at = o.updated_at = now;
 
+  money needed = 0;
   if (r.side == side::buy) {
-    money needed = r.quantity * hold_price(r, *inst);
-    if (needed > cash_.available)
+    // The most the order can cost: every share at its highest price, plus
+    // the charges on that value (charges grow with value, never shrink).
+    money value = r.quantity * hold_price(r, *inst);
+    needed = value + charges_for(rules_->fees, side::buy, value).total();
+    money available = ledger_balance(ledger_account::user_cash)
+                      + ledger_balance(ledger_account::user_unsettled);
+    if (needed > available)
       return {reject(reject_reason::insufficient_funds,
-                     "order needs " + rupees(needed) + ", available " + rupees(cash_.available))};
-    cash_.available -= needed;
-    cash_.held += needed;
-    o.held_cash = needed; // the order row records the hold; the total is unchanged
+                     "order needs " + rupees(needed) + " including charges, available "
+                       + rupees(available))};
   } else {
     auto it = holdings_.find(r.symbol);
     int64_t free = it == holdings_.end() ? 0 : it->second.quantity - it->second.held_quantity;
@@ -175,6 +238,18 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
   }
   o.id = order_ids_->next(); // only now: a refused order takes no id
   working_.insert(o.id);
+  if (needed > 0) {
+    // Unsettled proceeds are spent first: settled cash stays withdrawable.
+    money from_unsettled = std::min(needed, ledger_balance(ledger_account::user_unsettled));
+    o.unsettled_due = draw_unsettled(from_unsettled, out);
+    o.held_unsettled = from_unsettled;
+    o.held_cash = needed;
+    post(journal_kind::order_hold, order_reference(o.id), now,
+         {{ledger_account::user_cash, -(needed - from_unsettled)},
+          {ledger_account::user_unsettled, -from_unsettled},
+          {ledger_account::user_held, needed}},
+         out);
+  }
   if (!key.empty()) {
     idempotency_entry e{profile_.id, key, digest(r), o.id};
     out.idempotency.push_back(e);
@@ -195,7 +270,22 @@ void account_book::abandon(order_id id, write_batch& out) {
   BOOK_CHECK((o.status == order_status::pending || o.status == order_status::pending_cancel)
                && o.filled_quantity == 0 && o.exchange_order_id.empty(),
              "only a never-sent order can be abandoned");
-  release_holds(o);
+  if (o.side == side::buy) {
+    // Its hold entry was in the batch that failed: take it back unwritten.
+    // Proceeds it drew return to its latest settlement day (never earlier
+    // than they would have settled), and every queue day is rewritten, since
+    // the failed batch carried the draw.
+    unpost({{ledger_account::user_cash, o.held_cash - o.held_unsettled},
+            {ledger_account::user_unsettled, o.held_unsettled},
+            {ledger_account::user_held, -o.held_cash}});
+    if (o.held_unsettled > 0)
+      unsettled_by_day_[o.unsettled_due] += o.held_unsettled;
+    for (auto& [day, _] : unsettled_by_day_)
+      write_settlement(day, out);
+    o.held_cash = o.held_unsettled = 0;
+  } else {
+    release_holds(o, o.updated_at, out);
+  }
   if (!o.idempotency_key.empty())
     idempotency_.erase(o.idempotency_key);
   working_.erase(id);
@@ -251,7 +341,7 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
   }
   // Reports are outside input: one that cannot apply to this order is refused
   // and logged, never allowed to break the books (reconciliation repairs).
-  if (auto why = implausible(o, r)) {
+  if (auto why = implausible(o, r, rules_->fees)) {
     std::fprintf(stderr, "account %lld: ignoring execution report %s for order %lld: %s\n",
                  static_cast<long long>(profile_.id), r.exec_id.c_str(),
                  static_cast<long long>(o.id), why);
@@ -266,37 +356,9 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
       if (o.status == order_status::pending)
         set_status(o, order_status::open);
       break;
-    case exec_kind::trade: {
-      BOOK_CHECK(o.filled_quantity + r.last_quantity <= o.quantity, "checked by implausible()");
-      money value = r.last_quantity * r.last_price;
-      o.filled_quantity += r.last_quantity;
-      o.filled_value += value;
-      auto& h = holdings_[o.symbol];
-      h.symbol = o.symbol;
-      if (o.side == side::buy) {
-        BOOK_CHECK(value <= o.held_cash, "a buy fill is covered by its hold");
-        o.held_cash -= value;
-        cash_.held -= value;
-        h.quantity += r.last_quantity;
-        h.cost_basis += value;
-      } else {
-        // Average-cost basis leaves with the shares sold.
-        money basis_sold = h.quantity == r.last_quantity
-                             ? h.cost_basis
-                             : h.cost_basis / h.quantity * r.last_quantity;
-        h.quantity -= r.last_quantity;
-        h.held_quantity -= r.last_quantity;
-        h.cost_basis -= basis_sold;
-        cash_.available += value;
-      }
-      write_holding(o.symbol, out);
-      if (o.filled_quantity == o.quantity)
-        set_status(o, order_status::filled);
-      else if (o.status != order_status::pending_cancel)
-        set_status(o, order_status::partially_filled);
-      out.executions.push_back(execution_row{o.user, r, o.symbol, o.side});
+    case exec_kind::trade:
+      apply_trade(o, r, now, out);
       break;
-    }
     case exec_kind::cancelled:
       set_status(o, order_status::cancelled);
       if (!r.text.empty())
@@ -316,7 +378,7 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
       break;
   }
   if (is_final(o.status)) {
-    release_holds(o);
+    release_holds(o, now, out);
     if (o.side == side::sell)
       write_holding(o.symbol, out); // its reserved shares are free again
   }
@@ -325,6 +387,181 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
     write_account(out); // a fill moves the total; holds and releases don't
   after_mutation();
   return o;
+}
+
+void account_book::apply_trade(order& o, const execution_report& r, timestamp now,
+                               write_batch& out) {
+  BOOK_CHECK(o.filled_quantity + r.last_quantity <= o.quantity, "checked by implausible()");
+  money value = r.last_quantity * r.last_price;
+  fee_breakdown fees = fill_charges(rules_->fees, o, value);
+  money charges = fees.total();
+  o.filled_quantity += r.last_quantity;
+  o.filled_value += value;
+  o.fees += charges;
+  charges_paid_ += charges;
+  auto& h = holdings_[o.symbol];
+  h.symbol = o.symbol;
+  timestamp traded_at = r.time != 0 ? r.time : now;
+  if (o.side == side::buy) {
+    money cost = value + charges;
+    BOOK_CHECK(cost <= o.held_cash, "a buy fill and its charges are covered by its hold");
+    // The fill spends the held settled cash first, so what a later release
+    // returns is the unsettled part: it cannot turn into withdrawable cash early.
+    money from_cash = o.held_cash - o.held_unsettled;
+    if (cost > from_cash)
+      o.held_unsettled -= cost - from_cash;
+    o.held_cash -= cost;
+    post(journal_kind::buy_fill, order_reference(o.id), now,
+         {{ledger_account::user_held, -cost},
+          {ledger_account::house_settlement, value},
+          {ledger_account::house_fees, fees.brokerage},
+          {ledger_account::statutory_charges, fees.statutory()}},
+         out);
+    h.quantity += r.last_quantity;
+  } else {
+    BOOK_CHECK(charges <= value, "a sale's charges never exceed its proceeds");
+    money proceeds = value - charges;
+    int64_t due = rules_->calendar.settlement_day(traded_at, rules_->settlement_days);
+    bool settled = due <= rules_->calendar.local_day(now); // T+0, or a late report
+    post(journal_kind::sell_fill, order_reference(o.id), now,
+         {{ledger_account::house_settlement, -value},
+          {settled ? ledger_account::user_cash : ledger_account::user_unsettled, proceeds},
+          {ledger_account::house_fees, fees.brokerage},
+          {ledger_account::statutory_charges, fees.statutory()}},
+         out);
+    if (!settled)
+      add_unsettled(due, proceeds, out);
+    h.quantity -= r.last_quantity;
+    h.held_quantity -= r.last_quantity;
+  }
+  execution_row e{o.user, r, o.symbol, o.side, fees};
+  record_trade_in_lots(e, now);
+  h.cost_basis = lots_.cost(o.symbol);
+  write_holding(o.symbol, out);
+  if (o.filled_quantity == o.quantity)
+    set_status(o, order_status::filled);
+  else if (o.status != order_status::pending_cancel)
+    set_status(o, order_status::partially_filled);
+  out.executions.push_back(std::move(e));
+}
+
+void account_book::record_trade_in_lots(const execution_row& e, timestamp at) {
+  const auto& x = e.report;
+  timestamp traded_at = x.time != 0 ? x.time : at;
+  int64_t day = rules_->calendar.local_day(traded_at);
+  if (day != positions_day_) {
+    positions_.clear();
+    positions_day_ = day;
+  }
+  auto& p = positions_[e.symbol];
+  money value = x.last_quantity * x.last_price;
+  p.charges += e.fees.total();
+  if (e.side == side::buy) {
+    lots_.buy(e.symbol, x.last_quantity, x.last_price, traded_at, x.exec_id);
+    p.bought_quantity += x.last_quantity;
+    p.bought_value += value;
+  } else {
+    money gain = 0;
+    for (auto& slice : lots_.sell(e.symbol, x.last_quantity, x.last_price, traded_at, x.exec_id))
+      gain += slice.gain();
+    realized_[e.symbol] += gain;
+    p.sold_quantity += x.last_quantity;
+    p.sold_value += value;
+    p.realized += gain;
+  }
+}
+
+std::map<std::string, day_position> account_book::positions(timestamp now) const {
+  if (rules_->calendar.local_day(now) != positions_day_)
+    return {};
+  return positions_;
+}
+
+account_holdings account_book::holdings_at(timestamp now) const {
+  account_holdings a;
+  for (auto& [_, h] : holdings_)
+    if (h.quantity > 0)
+      a.holdings.push_back(h);
+  a.realized = realized_;
+  a.today = positions(now);
+  a.cash = cash();
+  a.charges_paid = charges_paid_;
+  return a;
+}
+
+cash_balance account_book::cash() const {
+  cash_balance c;
+  c.withdrawable = ledger_balance(ledger_account::user_cash);
+  c.unsettled = ledger_balance(ledger_account::user_unsettled);
+  c.available = c.withdrawable + c.unsettled;
+  c.held = ledger_balance(ledger_account::user_held);
+  return c;
+}
+
+void account_book::settle_due(timestamp now, write_batch& out) {
+  int64_t today = rules_->calendar.local_day(now);
+  while (!unsettled_by_day_.empty() && unsettled_by_day_.begin()->first <= today) {
+    auto [day, amount] = *unsettled_by_day_.begin();
+    if (amount > 0)
+      post(journal_kind::settlement, "settlement:" + rules_->calendar.date_of_day(day),
+           std::max(rules_->calendar.day_start(day), timestamp{0}),
+           {{ledger_account::user_unsettled, -amount}, {ledger_account::user_cash, amount}}, out);
+    unsettled_by_day_.begin()->second = 0;
+    write_settlement(day, out);
+    unsettled_by_day_.erase(unsettled_by_day_.begin());
+  }
+  if (!out.journal.empty())
+    after_mutation();
+}
+
+void account_book::post(journal_kind kind, std::string reference, timestamp at,
+                        std::initializer_list<std::pair<ledger_account, money>> legs,
+                        write_batch& out) {
+  journal_entry e;
+  e.user = profile_.id;
+  e.seq = ledger_.next_seq++;
+  e.at = at;
+  e.kind = kind;
+  e.reference = std::move(reference);
+  for (auto& [account, amount] : legs)
+    e[account] += amount;
+  BOOK_CHECK(e.sum() == 0, "a journal entry balances");
+  ledger_.add(e);
+  out.journal.push_back(std::move(e));
+}
+
+void account_book::unpost(std::initializer_list<std::pair<ledger_account, money>> legs) {
+  journal_entry e;
+  for (auto& [account, amount] : legs)
+    e[account] += amount;
+  BOOK_CHECK(e.sum() == 0, "an undo balances");
+  ledger_.add(e);
+}
+
+int64_t account_book::draw_unsettled(money amount, write_batch& out) {
+  int64_t latest = 0;
+  for (auto it = unsettled_by_day_.rbegin(); amount > 0 && it != unsettled_by_day_.rend(); ++it) {
+    money take = std::min(amount, it->second);
+    if (take == 0)
+      continue;
+    it->second -= take; // a zero day stays until it settles: undo may refill it
+    amount -= take;
+    latest = std::max(latest, it->first);
+    write_settlement(it->first, out);
+  }
+  BOOK_CHECK(amount == 0, "the settlement queue covers user_unsettled");
+  return latest;
+}
+
+void account_book::add_unsettled(int64_t day, money amount, write_batch& out) {
+  unsettled_by_day_[day] += amount;
+  write_settlement(day, out);
+}
+
+void account_book::write_settlement(int64_t day, write_batch& out) const {
+  auto it = unsettled_by_day_.find(day);
+  out.settlements.push_back(
+    settlement_row{profile_.id, day, it == unsettled_by_day_.end() ? 0 : it->second});
 }
 
 transfer account_book::begin_deposit(money amount, timestamp now, write_batch& out) {
@@ -353,7 +590,8 @@ transfer account_book::finish_deposit(int64_t id, bool collected, const std::str
   if (collected) {
     t.status = transfer_status::completed;
     t.gateway_reference = detail;
-    cash_.available += t.amount;
+    post(journal_kind::deposit, transfer_reference(t.id), now,
+         {{ledger_account::bank, -t.amount}, {ledger_account::user_cash, t.amount}}, out);
   } else {
     t.status = transfer_status::failed;
     t.failure_reason = detail;
@@ -369,10 +607,9 @@ void account_book::forget_transfer(int64_t id) {
   auto it = transfers_.find(id);
   BOOK_CHECK(it != transfers_.end() && it->second.status == transfer_status::pending,
              "only a pending transfer is forgotten");
-  if (it->second.kind == transfer_kind::withdrawal) {
-    cash_.held -= it->second.amount;
-    cash_.available += it->second.amount;
-  }
+  if (it->second.kind == transfer_kind::withdrawal) // its hold was never written
+    unpost({{ledger_account::user_held, -it->second.amount},
+            {ledger_account::user_cash, it->second.amount}});
   transfers_.erase(it);
   after_mutation();
 }
@@ -387,9 +624,16 @@ std::vector<transfer> account_book::pending_transfers() const {
 
 std::variant<transfer, rejection> account_book::begin_withdrawal(money amount, timestamp now,
                                                                  write_batch& out) {
-  if (amount > cash_.available)
+  money withdrawable = ledger_balance(ledger_account::user_cash);
+  if (amount > withdrawable) {
+    money unsettled = ledger_balance(ledger_account::user_unsettled);
     return reject(reject_reason::insufficient_withdrawable,
-                  "withdrawable is " + rupees(cash_.available), "amount");
+                  "withdrawable is " + rupees(withdrawable)
+                    + (unsettled > 0 ? "; " + rupees(unsettled)
+                                         + " of sale proceeds become withdrawable when they settle"
+                                     : std::string{}),
+                  "amount");
+  }
   transfer t;
   t.id = next_transfer_id_++;
   t.user = profile_.id;
@@ -397,8 +641,8 @@ std::variant<transfer, rejection> account_book::begin_withdrawal(money amount, t
   t.amount = amount;
   t.status = transfer_status::pending;
   t.created_at = t.updated_at = now;
-  cash_.available -= amount;
-  cash_.held += amount;
+  post(journal_kind::withdrawal_hold, transfer_reference(t.id), now,
+       {{ledger_account::user_cash, -amount}, {ledger_account::user_held, amount}}, out);
   transfers_.emplace(t.id, t);
   out.transfers.push_back(t);
   write_account(out);
@@ -413,14 +657,16 @@ transfer account_book::finish_withdrawal(int64_t id, bool paid, const std::strin
                && it->second.status == transfer_status::pending,
              "a withdrawal finishes once");
   transfer& t = it->second;
-  cash_.held -= t.amount;
   if (paid) {
     t.status = transfer_status::completed;
     t.gateway_reference = detail;
+    post(journal_kind::withdrawal, transfer_reference(t.id), now,
+         {{ledger_account::user_held, -t.amount}, {ledger_account::bank, t.amount}}, out);
   } else {
     t.status = transfer_status::failed;
     t.failure_reason = detail;
-    cash_.available += t.amount;
+    post(journal_kind::withdrawal_release, transfer_reference(t.id), now,
+         {{ledger_account::user_held, -t.amount}, {ledger_account::user_cash, t.amount}}, out);
   }
   t.updated_at = now;
   out.transfers.push_back(t);
@@ -464,11 +710,24 @@ void account_book::set_status(order& o, order_status to) {
     working_.erase(o.id);
 }
 
-void account_book::release_holds(order& o) {
+void account_book::release_holds(order& o, timestamp now, write_batch& out) {
   if (o.side == side::buy) {
-    cash_.held -= o.held_cash;
-    cash_.available += o.held_cash;
-    o.held_cash = 0;
+    if (o.held_cash == 0)
+      return;
+    // Unsettled proceeds it still holds go back to wait for their day; if
+    // that day has come, they are settled cash.
+    money back_unsettled = o.held_unsettled;
+    bool still_unsettled = back_unsettled > 0 && o.unsettled_due > rules_->calendar.local_day(now);
+    if (!still_unsettled)
+      back_unsettled = 0;
+    post(journal_kind::order_release, order_reference(o.id), now,
+         {{ledger_account::user_held, -o.held_cash},
+          {ledger_account::user_unsettled, back_unsettled},
+          {ledger_account::user_cash, o.held_cash - back_unsettled}},
+         out);
+    if (back_unsettled > 0)
+      add_unsettled(o.unsettled_due, back_unsettled, out);
+    o.held_cash = o.held_unsettled = 0;
   } else {
     auto it = holdings_.find(o.symbol);
     if (it != holdings_.end()) {
@@ -479,7 +738,11 @@ void account_book::release_holds(order& o) {
 }
 
 account_row account_book::account_row_now() const {
-  return account_row{profile_.id, cash_.available + cash_.held, next_transfer_id_};
+  return account_row{profile_.id,
+                     ledger_balance(ledger_account::user_cash)
+                       + ledger_balance(ledger_account::user_unsettled)
+                       + ledger_balance(ledger_account::user_held),
+                     next_transfer_id_};
 }
 
 void account_book::write_holding(const std::string& symbol, write_batch& out) const {
@@ -489,8 +752,9 @@ void account_book::write_holding(const std::string& symbol, write_batch& out) co
 }
 
 void account_book::after_mutation() {
-  BOOK_CHECK(cash_.available >= 0, "available cash never negative");
-  BOOK_CHECK(cash_.held >= 0, "held cash never negative");
+  BOOK_CHECK(ledger_balance(ledger_account::user_cash) >= 0, "settled cash never negative");
+  BOOK_CHECK(ledger_balance(ledger_account::user_unsettled) >= 0, "unsettled cash never negative");
+  BOOK_CHECK(ledger_balance(ledger_account::user_held) >= 0, "held cash never negative");
   // The full audit walks every working order, holding and transfer. Run it
   // once per that many mutations, so its cost per mutation stays constant
   // however many orders a user keeps open (every mutation, for small books).
@@ -502,24 +766,36 @@ void account_book::after_mutation() {
 }
 
 void account_book::audit() const {
-  BOOK_CHECK(cash_.available >= 0, "available cash never negative");
-  BOOK_CHECK(cash_.held >= 0, "held cash never negative");
+  BOOK_CHECK(ledger_.sum() == 0, "the journal balances");
+  BOOK_CHECK(ledger_balance(ledger_account::user_cash) >= 0, "settled cash never negative");
+  BOOK_CHECK(ledger_balance(ledger_account::user_unsettled) >= 0, "unsettled cash never negative");
+  BOOK_CHECK(ledger_balance(ledger_account::user_held) >= 0, "held cash never negative");
+  money queued = 0;
+  for (auto& [_, amount] : unsettled_by_day_) {
+    BOOK_CHECK(amount >= 0, "no settlement day owes a negative amount");
+    queued += amount;
+  }
+  BOOK_CHECK(queued == ledger_balance(ledger_account::user_unsettled),
+             "unsettled cash equals the settlement queue");
   money held_for_orders = 0;
   std::map<std::string, int64_t> held_shares;
   for (order_id id : working_) {
     const order& o = orders_.at(id);
     BOOK_CHECK(!is_final(o.status), "working orders are not final");
     BOOK_CHECK(o.filled_quantity <= o.quantity, "filled <= quantity");
-    if (o.side == side::buy)
+    if (o.side == side::buy) {
+      BOOK_CHECK(o.held_unsettled >= 0 && o.held_unsettled <= o.held_cash,
+                 "0 <= held unsettled proceeds <= held cash");
       held_for_orders += o.held_cash;
-    else
+    } else {
       held_shares[o.symbol] += o.quantity - o.filled_quantity;
+    }
   }
   money held_for_withdrawals = 0;
   for (auto& [_, t] : transfers_)
     if (t.kind == transfer_kind::withdrawal && t.status == transfer_status::pending)
       held_for_withdrawals += t.amount;
-  BOOK_CHECK(cash_.held == held_for_orders + held_for_withdrawals,
+  BOOK_CHECK(ledger_balance(ledger_account::user_held) == held_for_orders + held_for_withdrawals,
              "held cash equals what working buys and pending withdrawals hold");
   for (auto& [symbol, h] : holdings_) {
     BOOK_CHECK(h.held_quantity >= 0 && h.held_quantity <= h.quantity,
@@ -527,6 +803,8 @@ void account_book::audit() const {
     auto it = held_shares.find(symbol);
     BOOK_CHECK(h.held_quantity == (it == held_shares.end() ? 0 : it->second),
                "held shares equal the leaves of working sells");
+    BOOK_CHECK(h.quantity == lots_.quantity(symbol), "owned shares equal the open lots");
+    BOOK_CHECK(h.cost_basis == lots_.cost(symbol), "cost basis equals the open lots' cost");
   }
 }
 

@@ -6,12 +6,21 @@
 // Each mutation appends the rows it changed to a write_batch; the actor hands
 // that batch to persistence and answers the client once it has committed.
 //
+// Money lives in the double-entry journal (protocol/ledger.hpp): every
+// movement posts one entry whose amounts sum to zero, and the balances are
+// the running sums. Sale proceeds land in user_unsettled and move to user_cash
+// (withdrawable) on their settlement day, T+N business days later; until then
+// they can buy, but not leave.
+//
 // Invariants (audit(), always on, also in release builds; after every mutation
 // while the book is small, amortized over mutations once it is large):
-//   cash.available >= 0 and cash.held >= 0
-//   cash.held == sum(held_cash of working buy orders) + sum(pending withdrawals)
+//   the ledger sums to zero; user_cash, user_unsettled, user_held >= 0
+//   user_held == sum(held_cash of working buy orders) + sum(pending withdrawals)
+//   user_unsettled == sum of the settlement queue
+//   per working buy: 0 <= held_unsettled <= held_cash
 //   per holding: 0 <= held_quantity <= quantity,
-//                held_quantity == sum(leaves of working sell orders in that symbol)
+//                held_quantity == sum(leaves of working sell orders in that symbol),
+//                quantity and cost_basis == the open lots' quantity and cost
 //   per order:   filled_quantity <= quantity; a final order holds nothing
 #include <map>
 #include <optional>
@@ -22,6 +31,11 @@
 #include <vector>
 
 #include "actors/order_ids.hpp"
+#include "protocol/fees.hpp"
+#include "protocol/ledger.hpp"
+#include "protocol/lots.hpp"
+#include "protocol/market_calendar.hpp"
+#include "protocol/portfolio.hpp"
 #include "protocol/reject_reason.hpp"
 #include "protocol/requests.hpp"
 #include "protocol/types.hpp"
@@ -36,10 +50,28 @@ struct account_seed {
   std::vector<holding> holdings;
   std::vector<order> orders;
   std::vector<std::string> exec_ids;
+  std::vector<execution_row> trades; // TRADE executions in written order: the lots replay them
   std::vector<transfer> transfers;
   std::vector<idempotency_entry> idempotency;
   std::vector<price_alert> alerts;
+  ledger_totals ledger; // must agree with account.cash (the user accounts' sum)
+  std::vector<settlement_row> settlements;
 };
+
+// Gives a seed `cash` of settled money as if deposited before the journal
+// began (tests, benchmarks): the account row and the ledger agree.
+void give_opening_balance(account_seed& seed, money cash);
+// The journal entry that records such an opening balance.
+journal_entry opening_balance_entry(user_id user, money cash);
+
+// The node's accounting rules, shared by every book.
+struct book_rules {
+  fee_schedule fees;       // free by default
+  int settlement_days = 1; // T+N, in business days of `calendar`
+  market_calendar calendar{calendar_rules{}};
+  cost_basis_method cost_basis = cost_basis_method::fifo;
+};
+
 
 struct place_outcome {
   std::variant<order, rejection> result;
@@ -50,7 +82,13 @@ class account_book {
 public:
   // Order ids come from `ids` (the node's); without one (a book on its own, in
   // tests) the book numbers its orders itself, after the highest it holds.
-  explicit account_book(account_seed seed, std::shared_ptr<order_id_source> ids = nullptr);
+  explicit account_book(account_seed seed, std::shared_ptr<order_id_source> ids = nullptr,
+                        std::shared_ptr<const book_rules> rules = nullptr);
+
+  // Moves sale proceeds whose settlement day has begun by `now` from
+  // user_unsettled to user_cash. Changes that already happened: the caller
+  // writes them until durable, before anything else it does at `now`.
+  void settle_due(timestamp now, write_batch& out);
 
   // Validates and, if it passes, records a PENDING order with its cash or
   // shares held. `inst` is null for an unknown symbol.
@@ -103,7 +141,18 @@ public:
   const std::map<int64_t, price_alert>& alerts() const { return alerts_; }
 
   const user_profile& profile() const { return profile_; }
-  const cash_balance& cash() const { return cash_; }
+  cash_balance cash() const;
+  const ledger_totals& ledger() const { return ledger_; }
+  const std::map<int64_t, money>& settlement_queue() const { return unsettled_by_day_; }
+  const lot_book& lots() const { return lots_; }
+  // Gains realized by sales, per symbol, since the first trade.
+  const std::map<std::string, money>& realized() const { return realized_; }
+  // Today's (local day of `now`) trading per symbol; empty on a day without trades.
+  std::map<std::string, day_position> positions(timestamp now) const;
+  money charges_paid() const { return charges_paid_; }
+  // Everything the portfolio views need from this book at `now`.
+  account_holdings holdings_at(timestamp now) const;
+  const book_rules& rules() const { return *rules_; }
   const order* find(order_id id) const;
   const std::map<order_id, order>& orders() const { return orders_; }
   const std::map<std::string, holding>& holdings() const { return holdings_; }
@@ -119,13 +168,35 @@ private:
   size_t mutations_since_audit_ = 0;
 
   void set_status(order& o, order_status to);
-  void release_holds(order& o); // the order is final: give back what it still holds
+  // The order is final: give back what it still holds (journaled into `out`).
+  void release_holds(order& o, timestamp now, write_batch& out);
   account_row account_row_now() const;
+
+  // Posts one journal entry: asserts it balances, moves the balances, writes it.
+  void post(journal_kind kind, std::string reference, timestamp at,
+            std::initializer_list<std::pair<ledger_account, money>> legs, write_batch& out);
+  // Takes back balances of an entry that was never written (its batch failed).
+  void unpost(std::initializer_list<std::pair<ledger_account, money>> legs);
+  money ledger_balance(ledger_account a) const { return ledger_[a]; }
+  // Draws `amount` from the settlement queue, latest day first; returns the
+  // latest day drawn from (0 if nothing).
+  int64_t draw_unsettled(money amount, write_batch& out);
+  void add_unsettled(int64_t day, money amount, write_batch& out);
+  void write_settlement(int64_t day, write_batch& out) const;
+  void apply_trade(order& o, const execution_report& r, timestamp now, write_batch& out);
+  void record_trade_in_lots(const execution_row& e, timestamp day_of);
   void write_account(write_batch& out) const { out.accounts.push_back(account_row_now()); }
   void write_holding(const std::string& symbol, write_batch& out) const;
 
   user_profile profile_;
-  cash_balance cash_;
+  std::shared_ptr<const book_rules> rules_;
+  ledger_totals ledger_;
+  std::map<int64_t, money> unsettled_by_day_; // settlement day -> proceeds due then
+  lot_book lots_;
+  std::map<std::string, money> realized_;
+  int64_t positions_day_ = 0; // the local day positions_ describes
+  std::map<std::string, day_position> positions_;
+  money charges_paid_ = 0;
   std::shared_ptr<order_id_source> order_ids_;
   int64_t next_transfer_id_ = 1;
   std::map<std::string, holding> holdings_;

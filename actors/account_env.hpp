@@ -5,6 +5,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/account_book.hpp"
 #include "actors/order_ids.hpp"
 #include "actors/symbol.hpp"
 #include "protocol/clock.hpp"
@@ -24,6 +25,7 @@ struct account_env {
   const utc_clock* clock = nullptr;
   std::shared_ptr<order_id_source> order_ids;
   std::shared_ptr<const symbol_actors> symbols;
+  std::shared_ptr<const book_rules> rules; // fees, settlement, cost basis (null: defaults)
 };
 
 } // namespace broker

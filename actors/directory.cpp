@@ -162,8 +162,17 @@ std::map<user_id, account_seed> seeds_from(store_snapshot snap) {
     if (auto s = seed_of(o.user))
       s->orders.push_back(std::move(o));
   for (auto& e : snap.executions)
-    if (auto s = seed_of(e.user))
-      s->exec_ids.push_back(std::move(e.report.exec_id));
+    if (auto s = seed_of(e.user)) {
+      s->exec_ids.push_back(e.report.exec_id);
+      if (e.report.kind == exec_kind::trade)
+        s->trades.push_back(std::move(e));
+    }
+  for (auto& l : snap.ledgers)
+    if (auto s = seed_of(l.user))
+      s->ledger = l;
+  for (auto& st : snap.settlements)
+    if (auto s = seed_of(st.user))
+      s->settlements.push_back(st);
   for (auto& t : snap.transfers)
     if (auto s = seed_of(t.user))
       s->transfers.push_back(std::move(t));

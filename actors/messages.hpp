@@ -7,6 +7,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "protocol/indices.hpp"
+#include "protocol/portfolio.hpp"
 #include "protocol/market_data.hpp"
 #include "protocol/reject_reason.hpp"
 #include "protocol/requests.hpp"
@@ -27,6 +28,11 @@ using kyc_atom = caf::atom_constant<caf::atom("kyc")>;
 using profile_atom = caf::atom_constant<caf::atom("profile")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;     // a session follows an account
 using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
+using portfolio_atom = caf::atom_constant<caf::atom("portfolio")>; // holdings, P&L inputs
+// Store reader: a user's history (journal, trades, tax report).
+using journal_atom = caf::atom_constant<caf::atom("journal")>;
+using trades_atom = caf::atom_constant<caf::atom("trades")>;
+using tax_atom = caf::atom_constant<caf::atom("tax")>;
 // Identity (edge -> users).
 using signup_atom = caf::atom_constant<caf::atom("signup")>;
 using login_atom = caf::atom_constant<caf::atom("login")>;
@@ -106,8 +112,8 @@ rejection to_rejection(const caf::error& e);
 template <class F> typename F::result_type inspect(F& f, order& x) {
   return f(caf::meta::type_name("order"), x.id, x.user, x.symbol, x.side, x.type, x.validity,
            x.quantity, x.price, x.trigger_price, x.status, x.filled_quantity, x.filled_value,
-           x.held_cash, x.exchange_order_id, x.reject_code, x.reject_message, x.idempotency_key,
-           x.created_at, x.updated_at);
+           x.held_cash, x.held_unsettled, x.unsettled_due, x.fees, x.exchange_order_id,
+           x.reject_code, x.reject_message, x.idempotency_key, x.created_at, x.updated_at);
 }
 template <class F> typename F::result_type inspect(F& f, execution_report& x) {
   return f(caf::meta::type_name("execution_report"), x.exec_id, x.client_order_id, x.account,
@@ -132,7 +138,8 @@ template <class F> typename F::result_type inspect(F& f, user_profile& x) {
            x.kyc, x.pan, x.date_of_birth, x.address, x.kyc_reason, x.created_at);
 }
 template <class F> typename F::result_type inspect(F& f, cash_balance& x) {
-  return f(caf::meta::type_name("cash_balance"), x.available, x.held);
+  return f(caf::meta::type_name("cash_balance"), x.available, x.held, x.unsettled,
+           x.withdrawable);
 }
 template <class F> typename F::result_type inspect(F& f, holding& x) {
   return f(caf::meta::type_name("holding"), x.symbol, x.quantity, x.held_quantity, x.cost_basis);
@@ -172,8 +179,27 @@ template <class F> typename F::result_type inspect(F& f, account_row& x) {
 template <class F> typename F::result_type inspect(F& f, holding_row& x) {
   return f(caf::meta::type_name("holding_row"), x.user, x.position);
 }
+template <class F> typename F::result_type inspect(F& f, fee_breakdown& x) {
+  return f(caf::meta::type_name("fee_breakdown"), x.brokerage, x.stt, x.exchange, x.sebi, x.stamp,
+           x.gst);
+}
+template <class F> typename F::result_type inspect(F& f, day_position& x) {
+  return f(caf::meta::type_name("day_position"), x.bought_quantity, x.bought_value,
+           x.sold_quantity, x.sold_value, x.realized, x.charges);
+}
+template <class F> typename F::result_type inspect(F& f, account_holdings& x) {
+  return f(caf::meta::type_name("account_holdings"), x.holdings, x.realized, x.today, x.cash,
+           x.charges_paid);
+}
+template <class F> typename F::result_type inspect(F& f, journal_entry& x) {
+  return f(caf::meta::type_name("journal_entry"), x.user, x.seq, x.at, x.kind, x.reference,
+           x.amounts);
+}
+template <class F> typename F::result_type inspect(F& f, journal_page& x) {
+  return f(caf::meta::type_name("journal_page"), x.entries, x.total);
+}
 template <class F> typename F::result_type inspect(F& f, execution_row& x) {
-  return f(caf::meta::type_name("execution_row"), x.user, x.report, x.symbol, x.side);
+  return f(caf::meta::type_name("execution_row"), x.user, x.report, x.symbol, x.side, x.fees);
 }
 template <class F> typename F::result_type inspect(F& f, write_batch& x) {
   return f(caf::meta::type_name("write_batch"), x.users, x.accounts, x.holdings, x.orders,

@@ -1,5 +1,7 @@
 #include "actors/node.hpp"
 
+#include <limits>
+
 #include <caf/all.hpp>
 
 #include "actors/directory.hpp"
@@ -9,6 +11,31 @@
 #include "actors/store_reader.hpp"
 
 namespace broker {
+
+namespace {
+
+// The sales of a trade history, matched against its lots. Shares sold that
+// no recorded buy explains (bought before trades were kept) count at cost 0
+// under an "opening" lot, so the report still lists the sale.
+std::vector<realized_lot> realize(const std::vector<execution_row>& trades, cost_basis_method m) {
+  lot_book lots{m};
+  std::vector<realized_lot> out;
+  for (auto& e : trades) {
+    const auto& x = e.report;
+    if (e.side == side::buy) {
+      lots.buy(e.symbol, x.last_quantity, x.last_price, x.time, x.exec_id);
+      continue;
+    }
+    int64_t missing = x.last_quantity - lots.quantity(e.symbol);
+    if (missing > 0)
+      lots.add_lot(e.symbol, open_lot{"opening", 0, missing, 0});
+    for (auto& slice : lots.sell(e.symbol, x.last_quantity, x.last_price, x.time, x.exec_id))
+      out.push_back(std::move(slice));
+  }
+  return out;
+}
+
+} // namespace
 
 node::node(caf::actor_system& sys, std::shared_ptr<store> db,
            std::shared_ptr<const instrument_table> instruments,
@@ -48,6 +75,12 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   env->kyc_provider = outside_.kyc_provider;
   env->payment_gateway = outside_.payment_gateway;
   env->instruments = instruments_;
+  auto rules = std::make_shared<book_rules>();
+  rules->fees = opts.fees;
+  rules->settlement_days = opts.settlement_days;
+  rules->calendar = *calendar;
+  rules->cost_basis = opts.cost_basis;
+  env->rules = std::move(rules);
   env->calendar = std::move(calendar);
   env->clock = &clock;
   env->order_ids = std::make_shared<order_id_source>(highest + 1);
@@ -265,6 +298,51 @@ void node::get_order(user_id u, order_id id, reply<order> done) {
 void node::list_orders(user_id u, order_query q, reply<order_page> done) {
   ask_account(u, std::move(done), orders_atom::value, std::move(q));
 }
+void node::portfolio(user_id u, reply<portfolio_value> done) {
+  auto quotes = quotes_;
+  ask_account<account_holdings>(
+    u,
+    [quotes, done = std::move(done)](std::variant<account_holdings, rejection> r) {
+      if (auto rej = std::get_if<rejection>(&r))
+        return done(std::move(*rej));
+      done(value_portfolio(std::get<account_holdings>(r),
+                           [&](const std::string& symbol) -> std::optional<quote> {
+                             auto slot = quotes->slot_of(symbol);
+                             if (!slot)
+                               return std::nullopt;
+                             return quotes->latest(*slot)->value();
+                           }));
+    },
+    portfolio_atom::value);
+}
+void node::funds_history(user_id u, timestamp from, timestamp to, int64_t page, int64_t limit,
+                         reply<journal_page> done) {
+  ask(reader_, std::move(done), journal_atom::value, u, from, to, (page - 1) * limit, limit);
+}
+void node::trades(user_id u, timestamp from, timestamp to,
+                  reply<std::vector<execution_row>> done) {
+  ask(reader_, std::move(done), trades_atom::value, u, from, to);
+}
+void node::tax_report(user_id u, int year, reply<broker::tax_report> done) {
+  auto method = opts_.cost_basis;
+  auto rules = opts_.tax;
+  ask<std::vector<execution_row>>(
+    reader_,
+    [=, done = std::move(done)](std::variant<std::vector<execution_row>, rejection> r) {
+      if (auto rej = std::get_if<rejection>(&r))
+        return done(std::move(*rej));
+      done(build_tax_report(realize(std::get<std::vector<execution_row>>(r), method), year, rules));
+    },
+    trades_atom::value, u, timestamp{0}, std::numeric_limits<timestamp>::max());
+}
+
+int node::current_tax_year() const {
+  auto date = calendar_->local_date(clock_.now()); // YYYY-MM-DD
+  int year = std::stoi(date.substr(0, 4));
+  int month = std::stoi(date.substr(5, 2));
+  return month < opts_.tax.year_start_month ? year - 1 : year;
+}
+
 template <class T, class... Ts>
 void node::ask_symbol(const std::string& symbol, reply<T> done, Ts... args) {
   auto it = symbols_->find(symbol);

@@ -27,7 +27,10 @@
 #include "actors/users.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/frames.hpp"
+#include "protocol/fees.hpp"
 #include "protocol/instruments.hpp"
+#include "protocol/lots.hpp"
+#include "protocol/tax_report.hpp"
 #include "protocol/market_calendar.hpp"
 #include "storage/store.hpp"
 
@@ -52,6 +55,11 @@ struct node_options {
   size_t quote_fanouts = 2; // beat actors waking sessions; sessions are spread over them
   session_options sessions;
   std::vector<index_definition> indices; // config/indices.csv
+  // Accounting: charges on fills, T+N settlement, cost basis of sales.
+  fee_schedule fees;
+  int settlement_days = 1;
+  cost_basis_method cost_basis = cost_basis_method::fifo;
+  tax_rules tax; // long-term threshold, tax year start
 };
 
 template <class T>
@@ -84,6 +92,17 @@ public:
   void cancel_order(user_id u, order_id id, reply<order> done);
   void get_order(user_id u, order_id id, reply<order> done);
   void list_orders(user_id u, order_query q, reply<order_page> done);
+  // Holdings, positions and totals marked to the latest prices.
+  void portfolio(user_id u, reply<portfolio_value> done);
+  // The user's journal entries with `at` in [from, to), newest first, one page.
+  void funds_history(user_id u, timestamp from, timestamp to, int64_t page, int64_t limit,
+                     reply<journal_page> done);
+  // The user's fills (with their charges) in [from, to), oldest first.
+  void trades(user_id u, timestamp from, timestamp to, reply<std::vector<execution_row>> done);
+  // Capital gains of sales in tax `year`, lot by lot (the user's whole trade
+  // history is replayed through the configured cost-basis method).
+  void tax_report(user_id u, int year, reply<broker::tax_report> done);
+  int current_tax_year() const;
   // The symbol's quote; unknown_symbol for one not in the instrument table.
   void get_quote(const std::string& symbol, reply<quote> done);
   // The symbol's one-minute candles starting in [from, to): past trading days

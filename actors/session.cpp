@@ -30,7 +30,13 @@ struct session_state {
   std::optional<user_id> user;
   std::shared_ptr<std::optional<user_id>> signed_in; // the user whose connection place this holds
   caf::actor account; // set while subscribed to an account channel
-  std::set<std::string> channels; // "orders", "alerts": pushes from the account it forwards
+  std::set<std::string> channels; // "orders", "alerts", "portfolio": what it forwards
+  // The portfolio channel: the account's latest holdings (pushed after each
+  // fill), valued at the board's prices on the beat. Sent when they changed
+  // or any held symbol's quote did (the sum of their quote versions moves).
+  std::optional<account_holdings> holdings;
+  bool holdings_changed = false;
+  uint64_t portfolio_prices_sent = 0;
   // Symbols followed. Nothing waits here to be sent: the latest quotes are on
   // the node's board, so a slow client's session holds no backlog at all.
   std::map<std::string, followed> watching;
@@ -42,6 +48,21 @@ struct session_state {
 using session_ptr = caf::stateful_actor<session_state>*;
 
 void drain(session_ptr self);
+
+// The beat wakes only sessions with something to send on it: followed
+// symbols, or a portfolio to revalue.
+bool wants_beat(const session_state& st) {
+  return !st.watching.empty() || st.channels.count("portfolio") > 0;
+}
+
+void update_beat(session_ptr self, bool had_beat) {
+  bool now = wants_beat(self->state);
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (!had_beat && now)
+    self->send(self->state.services.fanout, watch_atom::value, me);
+  else if (had_beat && !now)
+    self->send(self->state.services.fanout, unwatch_atom::value, me);
+}
 
 void send_frame(session_ptr self, std::string frame) {
   if (!self->state.sink->send_text(std::move(frame))) {
@@ -79,32 +100,47 @@ void subscribe_account(session_ptr self, const std::string& channel) {
     send_error(self, "unauthorized", "send {\"action\":\"auth\",\"token\":...} first", "channels");
     return;
   }
-  if (st.account) {
+  auto joined = [=](const caf::actor& account) {
+    auto& st = self->state;
+    bool had_beat = wants_beat(st);
     st.channels.insert(channel);
+    if (!st.account) {
+      st.account = account;
+      self->send(account, watch_atom::value, caf::actor_cast<caf::actor>(self));
+    }
     send_ack(self, "subscribe", channel);
+    if (channel == "portfolio") {
+      update_beat(self, had_beat);
+      // The first picture; later ones come with the account's pushes.
+      self->request(account, caf::infinite, portfolio_atom::value)
+        .then([=](account_holdings& h) {
+                self->state.holdings = std::move(h);
+                self->state.holdings_changed = true;
+                drain(self);
+              },
+              [=](caf::error&) { send_error(self, "unavailable", "portfolio not available", "channels"); });
+    }
+  };
+  if (st.account) {
+    joined(st.account);
     return;
   }
   self->request(st.services.directory, caf::infinite, account_atom::value, *st.user)
-    .then(
-      [=](const caf::actor& account) {
-        auto& st = self->state;
-        st.channels.insert(channel);
-        if (!st.account) {
-          st.account = account;
-          self->send(account, watch_atom::value, caf::actor_cast<caf::actor>(self));
-        }
-        send_ack(self, "subscribe", channel);
-      },
-      [=](caf::error&) { send_error(self, "unavailable", "account not available", "channels"); });
+    .then([=](const caf::actor& account) { joined(account); },
+          [=](caf::error&) { send_error(self, "unavailable", "account not available", "channels"); });
 }
 
 void unsubscribe_account(session_ptr self, const std::string& channel) {
   auto& st = self->state;
+  bool had_beat = wants_beat(st);
   st.channels.erase(channel);
+  if (channel == "portfolio")
+    st.holdings.reset();
   if (st.channels.empty() && st.account) {
     self->send(st.account, unwatch_atom::value, caf::actor_cast<caf::actor>(self));
     st.account = nullptr;
   }
+  update_beat(self, had_beat);
   send_ack(self, "unsubscribe", channel);
 }
 
@@ -166,7 +202,7 @@ void on_symbols(session_ptr self, const std::string& action, const json_field& f
     mode = quote_mode::quote;
   }
   std::vector<std::string> done;
-  bool was_following = !st.watching.empty();
+  bool had_beat = wants_beat(st);
   size_t refused_for_limit = 0;
   for (auto& symbol : sorted_unique(field.strings)) {
     auto slot = st.services.quotes->slot_of(symbol);
@@ -198,12 +234,7 @@ void on_symbols(session_ptr self, const std::string& action, const json_field& f
     }
     done.push_back(symbol);
   }
-  // The beat wakes only sessions that follow something.
-  auto me = caf::actor_cast<caf::actor>(self);
-  if (!was_following && !st.watching.empty())
-    self->send(st.services.fanout, watch_atom::value, me);
-  else if (was_following && st.watching.empty())
-    self->send(st.services.fanout, unwatch_atom::value, me);
+  update_beat(self, had_beat);
   if (refused_for_limit > 0)
     send_error(self, "too_many_symbols",
                "a connection may follow at most " + std::to_string(st.opts.max_symbols)
@@ -220,9 +251,11 @@ void on_symbols(session_ptr self, const std::string& action, const json_field& f
 // queue is long nothing is written (the board keeps only the latest, so
 // nothing piles up); a client that stays behind for slow_client_timeout is
 // closed.
+void drain_portfolio(session_ptr self);
+
 void drain(session_ptr self) {
   auto& st = self->state;
-  if (st.watching.empty())
+  if (!wants_beat(st))
     return;
   if (st.sink->queued_frames() >= st.opts.max_queued_frames) {
     auto now = self->clock().now();
@@ -263,6 +296,33 @@ void drain(session_ptr self) {
     flush();
   if (sent > 0 && st.services.counters)
     st.services.counters->quote_pushes.fetch_add(sent, std::memory_order_relaxed);
+  drain_portfolio(self);
+}
+
+void drain_portfolio(session_ptr self) {
+  auto& st = self->state;
+  if (!st.holdings || !st.channels.count("portfolio"))
+    return;
+  auto& board = *st.services.quotes;
+  uint64_t prices = 0;
+  for (auto& h : st.holdings->holdings)
+    if (auto slot = board.slot_of(h.symbol))
+      prices += board.version(*slot);
+  if (!st.holdings_changed && prices == st.portfolio_prices_sent)
+    return;
+  st.holdings_changed = false;
+  st.portfolio_prices_sent = prices;
+  auto value = value_portfolio(*st.holdings, [&](const std::string& symbol) -> std::optional<quote> {
+    auto slot = board.slot_of(symbol);
+    if (!slot)
+      return std::nullopt;
+    return board.latest(*slot)->value();
+  });
+  json_writer w;
+  w.begin_object().field("channel", "portfolio").field("type", "portfolio").key("data");
+  write_portfolio(w, value);
+  w.end_object();
+  send_frame(self, w.take());
 }
 
 void on_frame(session_ptr self, const std::string& text) {
@@ -319,7 +379,7 @@ void on_frame(session_ptr self, const std::string& text) {
       return;
     }
     for (auto& c : channels->strings) {
-      if (c != "orders" && c != "alerts") {
+      if (c != "orders" && c != "alerts" && c != "portfolio") {
         send_error(self, "unknown_channel", "unknown channel " + c, "channels");
         continue;
       }
@@ -349,7 +409,7 @@ void unwatch_all(session_ptr self) {
   auto me = caf::actor_cast<caf::actor>(self);
   if (st.account)
     self->send(st.account, unwatch_atom::value, me);
-  if (!st.watching.empty())
+  if (wants_beat(st))
     self->send(st.services.fanout, unwatch_atom::value, me);
 }
 
@@ -385,6 +445,12 @@ caf::behavior session_actor(session_ptr self, session_services services, session
     [=](push_atom, const price_alert& a) {
       if (self->state.channels.count("alerts"))
         send_frame(self, push_frame("alerts", "alert", [&](json_writer& w) { write_alert(w, a); }));
+    },
+    [=](push_atom, account_holdings& h) {
+      if (!self->state.channels.count("portfolio"))
+        return;
+      self->state.holdings = std::move(h);
+      self->state.holdings_changed = true; // sent on the next beat, conflated with prices
     },
     [=](drain_atom) { drain(self); },
     [=](closed_atom) {

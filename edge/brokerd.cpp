@@ -55,6 +55,17 @@ struct brokerd_config : caf::actor_system_config {
   int persistence_nice = broker::persistence_options{}.thread_nice;
   size_t seed = 42;
   size_t quote_interval_ms = 250;
+  std::string brokerage_percent = "0";
+  std::string brokerage_max = "0";
+  std::string stt_percent = "0";
+  std::string exchange_charges_percent = "0";
+  std::string sebi_fees_percent = "0";
+  std::string stamp_duty_percent = "0";
+  std::string gst_percent = "0";
+  size_t settlement_days = 1;
+  std::string cost_basis = "FIFO";
+  size_t long_term_after_days = 365;
+  size_t tax_year_start_month = 4;
 
   brokerd_config() {
     opt_group{custom_options_, "global"}
@@ -87,7 +98,19 @@ struct brokerd_config : caf::actor_system_config {
       .add(persistence_nice, "persistence-nice",
            "nice value of the commit thread (negative: needs root or CAP_SYS_NICE; 0: leave)")
       .add(seed, "seed", "seed of the simulated market")
-      .add(quote_interval_ms, "quote-interval-ms", "simulated market maker refresh period");
+      .add(quote_interval_ms, "quote-interval-ms", "simulated market maker refresh period")
+      .add(brokerage_percent, "brokerage-percent", "brokerage, percent of an order's traded value")
+      .add(brokerage_max, "brokerage-max", "brokerage cap per order, rupees (0: none)")
+      .add(stt_percent, "stt-percent", "securities transaction tax, percent, buy and sell")
+      .add(exchange_charges_percent, "exchange-charges-percent", "exchange transaction charges, percent")
+      .add(sebi_fees_percent, "sebi-fees-percent", "SEBI turnover fee, percent")
+      .add(stamp_duty_percent, "stamp-duty-percent", "stamp duty, percent, buy side")
+      .add(gst_percent, "gst-percent", "GST on brokerage + exchange + SEBI charges, percent")
+      .add(settlement_days, "settlement-days", "sale proceeds become withdrawable T+N business days later")
+      .add(cost_basis, "cost-basis", "lots a sale consumes first: FIFO or LIFO")
+      .add(long_term_after_days, "long-term-after-days",
+           "a gain is long-term when the lot was held more than this many days")
+      .add(tax_year_start_month, "tax-year-start-month", "month the tax year starts (1-12; India: 4)");
   }
 };
 
@@ -178,6 +201,44 @@ int main(int argc, char** argv) {
     std::cerr << "brokerd: payment-fail-above must be a decimal amount\n";
     return 2;
   }
+  broker::fee_schedule fees;
+  {
+    auto rate = [](const std::string& text, const char* key, int64_t& into) {
+      auto r = broker::parse_percent_rate(text);
+      if (!r)
+        std::cerr << "brokerd: " << key << " must be a percentage between 0 and 100, e.g. \"0.03\"\n";
+      else
+        into = *r;
+      return r.has_value();
+    };
+    auto cap = broker::parse_decimal(cfg.brokerage_max, broker::money_scale);
+    if (!rate(cfg.brokerage_percent, "brokerage-percent", fees.brokerage_rate)
+        || !rate(cfg.stt_percent, "stt-percent", fees.stt_rate)
+        || !rate(cfg.exchange_charges_percent, "exchange-charges-percent", fees.exchange_rate)
+        || !rate(cfg.sebi_fees_percent, "sebi-fees-percent", fees.sebi_rate)
+        || !rate(cfg.stamp_duty_percent, "stamp-duty-percent", fees.stamp_rate)
+        || !rate(cfg.gst_percent, "gst-percent", fees.gst_rate))
+      return 2;
+    if (!cap || *cap < 0) {
+      std::cerr << "brokerd: brokerage-max must be a decimal amount in rupees\n";
+      return 2;
+    }
+    fees.brokerage_max = *cap;
+    if (fees.effective_rate() >= broker::rate_denominator) {
+      std::cerr << "brokerd: the charges add up to 100% of a trade or more; a sale would pay "
+                   "more than it brings\n";
+      return 2;
+    }
+  }
+  auto cost_basis = broker::parse_cost_basis_method(cfg.cost_basis);
+  if (!cost_basis) {
+    std::cerr << "brokerd: cost-basis must be FIFO or LIFO\n";
+    return 2;
+  }
+  if (cfg.tax_year_start_month < 1 || cfg.tax_year_start_month > 12) {
+    std::cerr << "brokerd: tax-year-start-month must be 1 to 12\n";
+    return 2;
+  }
   try {
     std::filesystem::create_directories(cfg.data_dir);
     static broker::system_utc_clock clock;
@@ -212,6 +273,12 @@ int main(int argc, char** argv) {
     opts.persistence.retry_backoff_min = std::chrono::milliseconds{std::max<size_t>(1, cfg.store_retry_min_ms)};
     opts.persistence.retry_backoff_max =
       std::chrono::milliseconds{std::max(cfg.store_retry_min_ms, cfg.store_retry_max_ms)};
+    opts.fees = fees;
+    opts.settlement_days = static_cast<int>(cfg.settlement_days);
+    opts.cost_basis = *cost_basis;
+    opts.tax.long_term_after_days = static_cast<int>(cfg.long_term_after_days);
+    opts.tax.year_start_month = static_cast<int>(cfg.tax_year_start_month);
+    opts.tax.utc_offset_minutes = rules.utc_offset_minutes;
     opts.sessions.max_symbols = cfg.ws_max_symbols;
     opts.sessions.max_connections_per_user = cfg.ws_max_connections_per_user;
     if (cfg.password_cost == "min")

@@ -20,11 +20,11 @@ private:
   void on_stocks(const http_request& req, respond_fn respond);
   void on_history(const http_request& req, const std::string& symbol, respond_fn respond);
   void on_market(const http_request& req, respond_fn respond);
+  // edge/account_api.cpp: portfolio, history, trades, tax report (all GET).
+  static bool is_account_view(const std::string& path);
+  void on_account_view(const http_request& req, user_id u, respond_fn respond);
   node& node_;
   const token_authority& tokens_;
 };
-
-// The one table from a rejection to an HTTP status.
-int http_status(reject_reason r);
 
 } // namespace broker::edge

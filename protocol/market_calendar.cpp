@@ -40,6 +40,35 @@ timestamp market_calendar::session_start(timestamp t) const {
   return day * ns_per_day + open - offset;
 }
 
+int64_t market_calendar::local_day(timestamp t) const {
+  constexpr int64_t ns_per_day = 86'400'000'000'000;
+  int64_t local = t + int64_t{rules_.utc_offset_minutes} * 60'000'000'000;
+  return local >= 0 ? local / ns_per_day : (local - ns_per_day + 1) / ns_per_day;
+}
+
+timestamp market_calendar::day_start(int64_t day) const {
+  return day * 86'400'000'000'000 - int64_t{rules_.utc_offset_minutes} * 60'000'000'000;
+}
+
+std::string market_calendar::date_of_day(int64_t day) const {
+  return local_date(day_start(day));
+}
+
+bool market_calendar::is_business_day_number(int64_t day) const {
+  int64_t weekday = ((day + 4) % 7 + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+  if (weekday == 0 || weekday == 6)
+    return false;
+  return rules_.holidays.count(date_of_day(day)) == 0;
+}
+
+int64_t market_calendar::settlement_day(timestamp trade_time, int n) const {
+  int64_t day = local_day(trade_time);
+  for (int counted = 0; counted < n;)
+    if (is_business_day_number(++day))
+      ++counted;
+  return day;
+}
+
 bool market_calendar::is_open(timestamp t) const {
   if (rules_.always_open)
     return true;

@@ -26,6 +26,16 @@ public:
   // When the trading day holding `t` opened: the local day's open_minute, or
   // local midnight when the market is always open.
   timestamp session_start(timestamp t) const;
+
+  // Settlement works in local days: day numbers count days since 1970-01-01
+  // in the exchange's local time.
+  int64_t local_day(timestamp t) const;
+  timestamp day_start(int64_t day) const; // local midnight, as UTC ns
+  std::string date_of_day(int64_t day) const;
+  bool is_business_day_number(int64_t day) const;
+  // T+n: the n-th business day after the local day of `trade_time` (a trade
+  // on a weekend or holiday counts from that day all the same).
+  int64_t settlement_day(timestamp trade_time, int n) const;
   const calendar_rules& rules() const { return rules_; }
 
 private:

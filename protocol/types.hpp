@@ -77,7 +77,12 @@ struct order {
   order_status status = order_status::pending;
   int64_t filled_quantity = 0;
   money filled_value = 0;   // sum of fill qty * fill price; average = value / qty
-  money held_cash = 0;      // cash still held for this (buy) order
+  money held_cash = 0;      // cash still held for this (buy) order, charges included
+  // The part of held_cash drawn from unsettled sale proceeds, and the latest
+  // settlement day it was drawn from: released, it goes back to settle then.
+  money held_unsettled = 0;
+  int64_t unsettled_due = 0; // local day number (days since 1970-01-01)
+  money fees = 0;           // brokerage + statutory charges paid on its fills so far
   std::string exchange_order_id;
   std::string reject_code;  // machine-readable reason when rejected
   std::string reject_message;
@@ -135,9 +140,12 @@ struct user_profile {
   timestamp created_at = 0;
 };
 
+// What a user sees of their money; every figure is a sum of journal entries.
 struct cash_balance {
-  money available = 0; // free to use for orders or withdrawal
-  money held = 0;       // reserved for open buy orders and pending withdrawals
+  money available = 0;    // free for buying: settled cash + unsettled sale proceeds
+  money held = 0;         // reserved for open buy orders and pending withdrawals
+  money unsettled = 0;    // the part of `available` not yet settled (not withdrawable)
+  money withdrawable = 0; // settled and free
 };
 
 enum class transfer_kind : uint8_t { deposit, withdrawal };

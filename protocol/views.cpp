@@ -19,6 +19,8 @@ void write_order(json_writer& w, const order& o) {
     .field("pendingQuantity", o.leaves_quantity());
   if (o.filled_quantity > 0) // exact to the paisa, rounded down
     w.money_field("averagePrice", o.filled_value / o.filled_quantity);
+  if (o.filled_quantity > 0)
+    w.money_field("charges", o.fees);
   if (!o.exchange_order_id.empty())
     w.field("exchangeOrderId", o.exchange_order_id);
   if (!o.reject_message.empty())
@@ -31,7 +33,56 @@ void write_balance(json_writer& w, const cash_balance& c) {
     .money_field("available", c.available)
     .money_field("held", c.held)
     .money_field("total", c.available + c.held)
-    .money_field("withdrawable", c.available)
+    .money_field("unsettled", c.unsettled)
+    .money_field("withdrawable", c.withdrawable)
+    .end_object();
+}
+
+void write_charges(json_writer& w, const fee_breakdown& f) {
+  w.begin_object()
+    .money_field("brokerage", f.brokerage)
+    .money_field("stt", f.stt)
+    .money_field("exchangeCharges", f.exchange)
+    .money_field("sebiFees", f.sebi)
+    .money_field("stampDuty", f.stamp)
+    .money_field("gst", f.gst)
+    .money_field("total", f.total())
+    .end_object();
+}
+
+void write_journal_entry(json_writer& w, const journal_entry& e) {
+  // The user's side of the entry; the house legs are the other half.
+  money cash = e[ledger_account::user_cash];
+  money unsettled = e[ledger_account::user_unsettled];
+  money held = e[ledger_account::user_held];
+  w.begin_object()
+    .field("id", std::to_string(e.seq))
+    .field("type", to_string(e.kind))
+    .field("reference", e.reference)
+    .money_field("amount", cash + unsettled + held) // what the user's total changed by
+    .money_field("cash", cash)
+    .money_field("unsettled", unsettled)
+    .money_field("held", held)
+    .money_field("charges", e[ledger_account::house_fees] + e[ledger_account::statutory_charges])
+    .time_field("timestamp", e.at)
+    .end_object();
+}
+
+void write_trade(json_writer& w, const std::string& symbol, side s, const execution_report& x,
+                 const fee_breakdown& f) {
+  money value = x.last_quantity * x.last_price;
+  w.begin_object()
+    .field("tradeId", x.exec_id)
+    .field("orderId", std::to_string(x.client_order_id))
+    .field("symbol", symbol)
+    .field("side", to_string(s))
+    .field("quantity", x.last_quantity)
+    .money_field("price", x.last_price)
+    .money_field("value", value)
+    .key("charges");
+  write_charges(w, f);
+  w.money_field("netAmount", s == side::buy ? -(value + f.total()) : value - f.total())
+    .time_field("timestamp", x.time)
     .end_object();
 }
 
@@ -119,6 +170,105 @@ std::string error_body(std::string_view code, std::string_view message, std::str
     w.field("field", field);
   w.end_object().end_object();
   return w.take();
+}
+
+} // namespace broker
+
+namespace broker {
+
+static void write_holding_value(json_writer& w, const holding_value& h) {
+  w.begin_object()
+    .field("symbol", h.symbol)
+    .field("quantity", h.quantity)
+    .field("heldQuantity", h.held_quantity)
+    .money_field("averageCost", h.average_cost)
+    .money_field("invested", h.invested)
+    .money_field("lastPrice", h.ltp)
+    .money_field("prevClose", h.prev_close)
+    .money_field("currentValue", h.value)
+    .money_field("unrealizedPnl", h.unrealized)
+    .money_field("unrealizedPnlPercent", h.unrealized_bp)
+    .money_field("dayChange", h.day_change)
+    .money_field("dayChangePercent", h.day_change_bp)
+    .money_field("realizedPnl", h.realized)
+    .end_object();
+}
+
+static void write_position(json_writer& w, const position_value& p) {
+  w.begin_object()
+    .field("symbol", p.symbol)
+    .field("boughtQuantity", p.day.bought_quantity)
+    .money_field("boughtValue", p.day.bought_value)
+    .field("soldQuantity", p.day.sold_quantity)
+    .money_field("soldValue", p.day.sold_value)
+    .field("netQuantity", p.net_quantity)
+    .money_field("realizedPnl", p.day.realized)
+    .money_field("dayPnl", p.day_pnl)
+    .money_field("charges", p.day.charges)
+    .end_object();
+}
+
+static void write_totals(json_writer& w, const portfolio_value& p) {
+  w.money_field("currentValue", p.holdings_value)
+    .money_field("invested", p.invested)
+    .money_field("cash", p.cash.available + p.cash.held)
+    .money_field("availableCash", p.cash.available)
+    .money_field("netWorth", p.net_worth)
+    .money_field("dayPnl", p.day_pnl)
+    .money_field("unrealizedPnl", p.unrealized)
+    .money_field("realizedPnl", p.realized)
+    .money_field("totalPnl", p.total_pnl)
+    .money_field("chargesPaid", p.charges_paid);
+}
+
+void write_portfolio(json_writer& w, const portfolio_value& p, portfolio_parts parts) {
+  w.begin_object();
+  if (parts.holdings) {
+    w.key("holdings").begin_array();
+    for (auto& h : p.holdings)
+      write_holding_value(w, h);
+    w.end_array();
+  }
+  if (parts.positions) {
+    w.key("positions").begin_array();
+    for (auto& pos : p.positions)
+      write_position(w, pos);
+    w.end_array();
+  }
+  if (parts.totals)
+    write_totals(w, p);
+  w.end_object();
+}
+
+void write_tax_report(json_writer& w, const tax_report& r) {
+  w.begin_object()
+    .field("year", r.year)
+    .field("from", r.from_date)
+    .field("to", r.to_date)
+    .money_field("shortTermGain", r.short_term_gain)
+    .money_field("longTermGain", r.long_term_gain)
+    .money_field("totalGain", r.short_term_gain + r.long_term_gain)
+    .money_field("proceeds", r.proceeds)
+    .money_field("cost", r.cost)
+    .key("lots")
+    .begin_array();
+  for (auto& line : r.lines) {
+    auto& l = line.lot;
+    w.begin_object()
+      .field("symbol", l.symbol)
+      .field("quantity", l.quantity)
+      .time_field("boughtAt", l.acquired_at)
+      .time_field("soldAt", l.sold_at)
+      .field("holdingDays", line.holding_days)
+      .field("term", to_string(line.term))
+      .money_field("cost", l.cost)
+      .money_field("proceeds", l.proceeds)
+      .money_field("gain", l.gain())
+      .field("buyTradeId", l.buy_ref)
+      .field("sellTradeId", l.sell_ref)
+      .end_object();
+  }
+  w.end_array().end_object();
 }
 
 } // namespace broker

@@ -46,6 +46,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/account_book.hpp"
 #include "actors/node.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
@@ -562,6 +563,8 @@ void seed_users(broker::store& db, int64_t users, broker::timestamp now) {
     a.user = u;
     a.cash = 1'000'000'000'000; // 1e12 paise = 1e10 rupees
     b.accounts.push_back(a);
+    b.journal.push_back(broker::opening_balance_entry(u, a.cash)); // the journal agrees
+
   }
   db.commit(b);
 }

@@ -333,6 +333,121 @@ CREATE TABLE alerts (
 );
 )sql";
 
+// Migration 6. The double-entry journal: one row per money movement, one
+// column per ledger account (protocol/ledger.hpp), and the database itself
+// refuses a row that does not balance. Sale proceeds waiting to settle, per
+// day. Orders keep what they hold of unsettled proceeds and their charges;
+// executions their charges. Accounts that already hold money get an opening
+// entry, so their balances are the journal's sums from the start.
+const char* const v6_sqlite = R"sql(
+CREATE TABLE journal (
+  user_id           INTEGER NOT NULL,
+  seq               INTEGER NOT NULL,
+  at                INTEGER NOT NULL,
+  kind              TEXT    NOT NULL,
+  reference         TEXT    NOT NULL,
+  user_cash         INTEGER NOT NULL,
+  user_unsettled    INTEGER NOT NULL,
+  user_held         INTEGER NOT NULL,
+  house_settlement  INTEGER NOT NULL,
+  house_fees        INTEGER NOT NULL,
+  statutory_charges INTEGER NOT NULL,
+  bank              INTEGER NOT NULL,
+  PRIMARY KEY (user_id, seq),
+  CONSTRAINT journal_entry_balances CHECK (user_cash + user_unsettled + user_held
+    + house_settlement + house_fees + statutory_charges + bank = 0)
+) STRICT;
+
+CREATE TABLE settlements (
+  user_id INTEGER NOT NULL,
+  due_day INTEGER NOT NULL,
+  amount  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, due_day)
+) STRICT;
+
+ALTER TABLE orders ADD COLUMN held_unsettled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN unsettled_due INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN fees INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN brokerage INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN stt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN exchange_charges INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN sebi_fees INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN stamp_duty INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN gst INTEGER NOT NULL DEFAULT 0;
+-- One user's trades in written order (the rowid rides along).
+CREATE INDEX executions_by_user ON executions (user_id);
+
+-- Money that predates the journal: one opening entry per account, split
+-- into what working buys and pending withdrawals hold and the free rest.
+INSERT INTO journal (user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,
+                     house_settlement, house_fees, statutory_charges, bank)
+SELECT a.user_id, 1, 0, 'OPENING_BALANCE', '',
+       a.cash - COALESCE(o.held, 0) - COALESCE(w.held, 0), 0,
+       COALESCE(o.held, 0) + COALESCE(w.held, 0), 0, 0, 0, -a.cash
+FROM accounts a
+LEFT JOIN (SELECT user_id, SUM(held_cash) AS held FROM orders
+           WHERE status IN ('PENDING', 'OPEN', 'PARTIALLY_FILLED', 'PENDING_CANCEL')
+           GROUP BY user_id) o ON o.user_id = a.user_id
+LEFT JOIN (SELECT user_id, SUM(amount) AS held FROM transfers
+           WHERE kind = 'WITHDRAWAL' AND status = 'PENDING'
+           GROUP BY user_id) w ON w.user_id = a.user_id
+WHERE a.cash <> 0 OR COALESCE(o.held, 0) + COALESCE(w.held, 0) <> 0;
+)sql";
+
+const char* const v6_postgres = R"sql(
+CREATE TABLE journal (
+  user_id           BIGINT  NOT NULL,
+  seq               BIGINT  NOT NULL,
+  at                BIGINT  NOT NULL,
+  kind              TEXT    NOT NULL,
+  reference         TEXT    NOT NULL,
+  user_cash         BIGINT  NOT NULL,
+  user_unsettled    BIGINT  NOT NULL,
+  user_held         BIGINT  NOT NULL,
+  house_settlement  BIGINT  NOT NULL,
+  house_fees        BIGINT  NOT NULL,
+  statutory_charges BIGINT  NOT NULL,
+  bank              BIGINT  NOT NULL,
+  PRIMARY KEY (user_id, seq),
+  CONSTRAINT journal_entry_balances CHECK (user_cash + user_unsettled + user_held
+    + house_settlement + house_fees + statutory_charges + bank = 0)
+);
+
+CREATE TABLE settlements (
+  user_id BIGINT  NOT NULL,
+  due_day BIGINT  NOT NULL,
+  amount  BIGINT  NOT NULL,
+  PRIMARY KEY (user_id, due_day)
+);
+
+ALTER TABLE orders ADD COLUMN held_unsettled BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN unsettled_due BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN fees BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN brokerage BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN stt BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN exchange_charges BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN sebi_fees BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN stamp_duty BIGINT  NOT NULL DEFAULT 0;
+ALTER TABLE executions ADD COLUMN gst BIGINT  NOT NULL DEFAULT 0;
+CREATE INDEX executions_by_user ON executions (user_id, seq);
+
+-- Money that predates the journal: one opening entry per account, split
+-- into what working buys and pending withdrawals hold and the free rest.
+INSERT INTO journal (user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,
+                     house_settlement, house_fees, statutory_charges, bank)
+SELECT a.user_id, 1, 0, 'OPENING_BALANCE', '',
+       a.cash - COALESCE(o.held, 0) - COALESCE(w.held, 0), 0,
+       COALESCE(o.held, 0) + COALESCE(w.held, 0), 0, 0, 0, -a.cash
+FROM accounts a
+LEFT JOIN (SELECT user_id, SUM(held_cash) AS held FROM orders
+           WHERE status IN ('PENDING', 'OPEN', 'PARTIALLY_FILLED', 'PENDING_CANCEL')
+           GROUP BY user_id) o ON o.user_id = a.user_id
+LEFT JOIN (SELECT user_id, SUM(amount) AS held FROM transfers
+           WHERE kind = 'WITHDRAWAL' AND status = 'PENDING'
+           GROUP BY user_id) w ON w.user_id = a.user_id
+WHERE a.cash <> 0 OR COALESCE(o.held, 0) + COALESCE(w.held, 0) <> 0;
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -343,6 +458,7 @@ const std::vector<migration>& all_migrations() {
     {3, "accounts store total cash; holds are derived", v3_sqlite, v3_postgres},
     {4, "one-minute candles", v4_sqlite, v4_postgres},
     {5, "price alerts", v5_sqlite, v5_postgres},
+    {6, "double-entry journal, settlement, charges", v6_sqlite, v6_postgres},
   };
   return list;
 }

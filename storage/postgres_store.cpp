@@ -205,7 +205,8 @@ const table_spec orders_table{
    {"trigger_price", "bigint"}, {"status", "text"}, {"filled_quantity", "bigint"},
    {"filled_value", "bigint"}, {"held_cash", "bigint"}, {"exchange_order_id", "text"},
    {"reject_code", "text"}, {"reject_message", "text"}, {"idempotency_key", "text"},
-   {"created_at", "bigint"}, {"updated_at", "bigint"}},
+   {"created_at", "bigint"}, {"updated_at", "bigint"}, {"held_unsettled", "bigint"},
+   {"unsettled_due", "bigint"}, {"fees", "bigint"}},
   {"id"}, false};
 
 const table_spec executions_table{
@@ -213,8 +214,26 @@ const table_spec executions_table{
   {{"exec_id", "text"}, {"order_id", "bigint"}, {"user_id", "bigint"},
    {"exchange_order_id", "text"}, {"kind", "text"}, {"last_quantity", "bigint"},
    {"last_price", "bigint"}, {"cum_quantity", "bigint"}, {"leaves_quantity", "bigint"},
-   {"report_text", "text"}, {"exec_time", "bigint"}, {"symbol", "text"}, {"side", "text"}},
+   {"report_text", "text"}, {"exec_time", "bigint"}, {"symbol", "text"}, {"side", "text"},
+   {"brokerage", "bigint"}, {"stt", "bigint"}, {"exchange_charges", "bigint"},
+   {"sebi_fees", "bigint"}, {"stamp_duty", "bigint"}, {"gst", "bigint"}},
   {"exec_id"}, true};
+
+// Insert-once: an entry is never rewritten, and a batch retried after its
+// acknowledgement was lost must not fail on its own rows. The table's CHECK
+// refuses an entry that does not balance.
+const table_spec journal_table{
+  "insert_journal", "journal",
+  {{"user_id", "bigint"}, {"seq", "bigint"}, {"at", "bigint"}, {"kind", "text"},
+   {"reference", "text"}, {"user_cash", "bigint"}, {"user_unsettled", "bigint"},
+   {"user_held", "bigint"}, {"house_settlement", "bigint"}, {"house_fees", "bigint"},
+   {"statutory_charges", "bigint"}, {"bank", "bigint"}},
+  {"user_id", "seq"}, true};
+
+const table_spec settlements_table{
+  "upsert_settlements", "settlements",
+  {{"user_id", "bigint"}, {"due_day", "bigint"}, {"amount", "bigint"}},
+  {"user_id", "due_day"}, false};
 
 const table_spec transfers_table{
   "upsert_transfers", "transfers",
@@ -245,7 +264,8 @@ const table_spec alerts_table{
 
 const table_spec* const all_tables[] = {&users_table,     &accounts_table,  &holdings_table,
                                         &orders_table,    &executions_table, &transfers_table,
-                                        &idempotency_table, &candles_table, &alerts_table};
+                                        &idempotency_table, &candles_table, &alerts_table,
+                                        &journal_table,   &settlements_table};
 
 // A table's rows as one array literal per column.
 class column_arrays {
@@ -287,14 +307,21 @@ void encode(column_arrays& c, const order& o) {
   c.row(o.id, o.user, o.symbol, to_string(o.side), to_string(o.type), to_string(o.validity),
         o.quantity, o.price, o.trigger_price, to_string(o.status), o.filled_quantity,
         o.filled_value, o.held_cash, o.exchange_order_id, o.reject_code, o.reject_message,
-        o.idempotency_key, o.created_at, o.updated_at);
+        o.idempotency_key, o.created_at, o.updated_at, o.held_unsettled, o.unsettled_due, o.fees);
 }
 void encode(column_arrays& c, const execution_row& e) {
   const execution_report& x = e.report;
   c.row(x.exec_id, x.client_order_id, e.user, x.exchange_order_id, to_string(x.kind),
         x.last_quantity, x.last_price, x.cum_quantity, x.leaves_quantity, x.text, x.time,
-        e.symbol, to_string(e.side));
+        e.symbol, to_string(e.side), e.fees.brokerage, e.fees.stt, e.fees.exchange, e.fees.sebi,
+        e.fees.stamp, e.fees.gst);
 }
+void encode(column_arrays& c, const journal_entry& e) {
+  const auto& a = e.amounts;
+  c.row(e.user, e.seq, e.at, to_string(e.kind), e.reference, a[0], a[1], a[2], a[3], a[4], a[5],
+        a[6]);
+}
+void encode(column_arrays& c, const settlement_row& st) { c.row(st.user, st.due_day, st.amount); }
 void encode(column_arrays& c, const transfer& t) {
   c.row(t.user, t.id, to_string(t.kind), t.amount, to_string(t.status), t.gateway_reference,
         t.failure_reason, t.created_at, t.updated_at);
@@ -325,6 +352,8 @@ std::pair<text_key, int64_t> key_of(const candle& k) {
   return {detail::postgres_text(k.symbol), k.start};
 }
 std::pair<int64_t, int64_t> key_of(const price_alert& a) { return {a.user, a.id}; }
+std::pair<int64_t, int64_t> key_of(const journal_entry& e) { return {e.user, e.seq}; }
+std::pair<int64_t, int64_t> key_of(const settlement_row& st) { return {st.user, st.due_day}; }
 
 // One row per key, in batch order. ON CONFLICT DO UPDATE may not touch a row
 // twice in one statement, so an upsert keeps the key's last row (the latest
@@ -374,6 +403,8 @@ std::vector<statement_call> encode_batch(const write_batch& b) {
   encode_table(calls, idempotency_table, b.idempotency);
   encode_table(calls, candles_table, b.candles);
   encode_table(calls, alerts_table, b.alerts);
+  encode_table(calls, journal_table, b.journal);
+  encode_table(calls, settlements_table, b.settlements);
   return calls;
 }
 
@@ -383,7 +414,11 @@ std::vector<statement_call> encode_batch(const write_batch& b) {
 
 constexpr const char* execution_columns =
   "SELECT exec_id, order_id, user_id, exchange_order_id, kind, last_quantity, last_price,"
-  " cum_quantity, leaves_quantity, report_text, exec_time, symbol, side FROM executions";
+  " cum_quantity, leaves_quantity, report_text, exec_time, symbol, side, brokerage, stt,"
+  " exchange_charges, sebi_fees, stamp_duty, gst FROM executions";
+constexpr const char* journal_columns =
+  "SELECT user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,"
+  " house_settlement, house_fees, statutory_charges, bank FROM journal";
 
 // seq numbers executions in insertion order (an identity column; rows are
 // never deleted), as SQLite's rowid does.
@@ -399,7 +434,8 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
     {"select_orders",
      "SELECT id, user_id, symbol, side, order_type, validity, quantity, price, trigger_price,"
      " status, filled_quantity, filled_value, held_cash, exchange_order_id, reject_code,"
-     " reject_message, idempotency_key, created_at, updated_at FROM orders ORDER BY id"},
+     " reject_message, idempotency_key, created_at, updated_at, held_unsettled, unsettled_due,"
+     " fees FROM orders ORDER BY id"},
     {"select_executions", std::string(execution_columns) + " ORDER BY seq"},
     {"select_executions_of", std::string(execution_columns) + " WHERE order_id = $1 ORDER BY seq"},
     {"select_transfers",
@@ -414,6 +450,21 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
     {"select_candles_since",
      "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= $1"
      " ORDER BY symbol COLLATE \"C\", start"},
+    // The balances are summed by the database, never read row by row at start.
+    {"select_ledgers",
+     "SELECT user_id, MAX(seq) + 1, SUM(user_cash), SUM(user_unsettled), SUM(user_held),"
+     " SUM(house_settlement), SUM(house_fees), SUM(statutory_charges), SUM(bank)"
+     " FROM journal GROUP BY user_id ORDER BY user_id"},
+    {"select_settlements",
+     "SELECT user_id, due_day, amount FROM settlements WHERE amount > 0 ORDER BY user_id, due_day"},
+    {"select_journal_of",
+     std::string(journal_columns)
+       + " WHERE user_id = $1 AND at >= $2 AND at < $3 ORDER BY seq DESC LIMIT $5 OFFSET $4"},
+    {"count_journal_of", "SELECT count(*) FROM journal WHERE user_id = $1 AND at >= $2 AND at < $3"},
+    {"select_trades_of",
+     std::string(execution_columns)
+       + " WHERE user_id = $1 AND kind = 'TRADE' AND exec_time >= $2 AND exec_time < $3"
+         " ORDER BY seq"},
     // A range of the (symbol, start) primary key.
     {"select_candles_of",
      "SELECT symbol, start, open, high, low, close, volume FROM candles"
@@ -515,6 +566,9 @@ order read_order(const pqxx::row& row) {
   o.idempotency_key = r.text();
   o.created_at = r.i64();
   o.updated_at = r.i64();
+  o.held_unsettled = r.i64();
+  o.unsettled_due = r.i64();
+  o.fees = r.i64();
   return o;
 }
 
@@ -535,7 +589,45 @@ execution_row read_execution(const pqxx::row& row) {
   x.time = r.i64();
   e.symbol = r.text();
   e.side = r.wire(parse_side, "executions.side");
+  e.fees.brokerage = r.i64();
+  e.fees.stt = r.i64();
+  e.fees.exchange = r.i64();
+  e.fees.sebi = r.i64();
+  e.fees.stamp = r.i64();
+  e.fees.gst = r.i64();
   return e;
+}
+
+journal_entry read_journal_entry(const pqxx::row& row) {
+  row_reader r(row);
+  journal_entry e;
+  e.user = r.i64();
+  e.seq = r.i64();
+  e.at = r.i64();
+  e.kind = r.wire(parse_journal_kind, "journal.kind");
+  e.reference = r.text();
+  for (auto& amount : e.amounts)
+    amount = r.i64();
+  return e;
+}
+
+ledger_totals read_ledger(const pqxx::row& row) {
+  row_reader r(row);
+  ledger_totals l;
+  l.user = r.i64();
+  l.next_seq = r.i64();
+  for (auto& amount : l.amounts)
+    amount = r.i64();
+  return l;
+}
+
+settlement_row read_settlement(const pqxx::row& row) {
+  row_reader r(row);
+  settlement_row st;
+  st.user = r.i64();
+  st.due_day = r.i64();
+  st.amount = r.i64();
+  return st;
 }
 
 transfer read_transfer(const pqxx::row& row) {
@@ -778,6 +870,8 @@ store_snapshot postgres_store::load() {
     read_all(tx.exec_prepared("select_transfers"), snap.transfers, read_transfer);
     read_all(tx.exec_prepared("select_alerts"), snap.alerts, read_alert);
     read_all(tx.exec_prepared("select_idempotency"), snap.idempotency, read_idempotency);
+    read_all(tx.exec_prepared("select_ledgers"), snap.ledgers, read_ledger);
+    read_all(tx.exec_prepared("select_settlements"), snap.settlements, read_settlement);
     tx.commit(); // ends the read transaction; nothing was written
     return snap;
   });
@@ -789,6 +883,33 @@ std::vector<execution_row> postgres_store::executions_of(order_id id) {
     std::vector<execution_row> rows;
     read_all(tx.exec_prepared("select_executions_of", static_cast<int64_t>(id)), rows,
              read_execution);
+    return rows;
+  });
+}
+
+journal_page postgres_store::journal_of(user_id user, timestamp from, timestamp to,
+                                        int64_t offset, int64_t limit) {
+  return reader_->run("journal_of", [=](pqxx::connection& c) {
+    // The page and its total from one snapshot.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    journal_page page;
+    auto u = static_cast<int64_t>(user), f = static_cast<int64_t>(from), t = static_cast<int64_t>(to);
+    page.total = tx.exec_prepared1("count_journal_of", u, f, t)[0].as<int64_t>();
+    read_all(tx.exec_prepared("select_journal_of", u, f, t, static_cast<int64_t>(offset),
+                              static_cast<int64_t>(limit)),
+             page.entries, read_journal_entry);
+    tx.commit();
+    return page;
+  });
+}
+
+std::vector<execution_row> postgres_store::trades_of(user_id user, timestamp from, timestamp to) {
+  return reader_->run("trades_of", [=](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<execution_row> rows;
+    read_all(tx.exec_prepared("select_trades_of", static_cast<int64_t>(user),
+                              static_cast<int64_t>(from), static_cast<int64_t>(to)),
+             rows, read_execution);
     return rows;
   });
 }

@@ -49,6 +49,9 @@ public:
   void commit(const write_batch& batch) override;
   store_snapshot load() override;
   std::vector<execution_row> executions_of(order_id id) override;
+  journal_page journal_of(user_id user, timestamp from, timestamp to, int64_t offset,
+                          int64_t limit) override;
+  std::vector<execution_row> trades_of(user_id user, timestamp from, timestamp to) override;
   std::vector<candle> candles_since(timestamp from) override;
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override;
 

@@ -195,9 +195,10 @@ holding_row read_holding(SQLite::Statement& s) {
 constexpr const char* upsert_order_sql =
   "INSERT INTO orders (id, user_id, symbol, side, order_type, validity, quantity, price,"
   " trigger_price, status, filled_quantity, filled_value, held_cash, exchange_order_id,"
-  " reject_code, reject_message, idempotency_key, created_at, updated_at)"
+  " reject_code, reject_message, idempotency_key, created_at, updated_at, held_unsettled,"
+  " unsettled_due, fees)"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-  " ?18, ?19)"
+  " ?18, ?19, ?20, ?21, ?22)"
   " ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, symbol = excluded.symbol,"
   " side = excluded.side, order_type = excluded.order_type, validity = excluded.validity,"
   " quantity = excluded.quantity, price = excluded.price,"
@@ -206,17 +207,19 @@ constexpr const char* upsert_order_sql =
   " held_cash = excluded.held_cash, exchange_order_id = excluded.exchange_order_id,"
   " reject_code = excluded.reject_code, reject_message = excluded.reject_message,"
   " idempotency_key = excluded.idempotency_key, created_at = excluded.created_at,"
-  " updated_at = excluded.updated_at";
+  " updated_at = excluded.updated_at, held_unsettled = excluded.held_unsettled,"
+  " unsettled_due = excluded.unsettled_due, fees = excluded.fees";
 constexpr const char* select_orders_sql =
   "SELECT id, user_id, symbol, side, order_type, validity, quantity, price, trigger_price,"
   " status, filled_quantity, filled_value, held_cash, exchange_order_id, reject_code,"
-  " reject_message, idempotency_key, created_at, updated_at FROM orders ORDER BY id";
+  " reject_message, idempotency_key, created_at, updated_at, held_unsettled, unsettled_due,"
+  " fees FROM orders ORDER BY id";
 
 void write_row(SQLite::Statement& s, const order& o) {
   run(s, o.id, o.user, o.symbol, to_string(o.side), to_string(o.type), to_string(o.validity),
       o.quantity, o.price, o.trigger_price, to_string(o.status), o.filled_quantity,
       o.filled_value, o.held_cash, o.exchange_order_id, o.reject_code, o.reject_message,
-      o.idempotency_key, o.created_at, o.updated_at);
+      o.idempotency_key, o.created_at, o.updated_at, o.held_unsettled, o.unsettled_due, o.fees);
 }
 order read_order(SQLite::Statement& s) {
   row_reader r(s);
@@ -240,6 +243,9 @@ order read_order(SQLite::Statement& s) {
   o.idempotency_key = r.text();
   o.created_at = r.i64();
   o.updated_at = r.i64();
+  o.held_unsettled = r.i64();
+  o.unsettled_due = r.i64();
+  o.fees = r.i64();
   return o;
 }
 
@@ -248,19 +254,22 @@ order read_order(SQLite::Statement& s) {
 constexpr const char* insert_execution_sql =
   "INSERT INTO executions (exec_id, order_id, user_id, exchange_order_id, kind,"
   " last_quantity, last_price, cum_quantity, leaves_quantity, report_text, exec_time,"
-  " symbol, side) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+  " symbol, side, brokerage, stt, exchange_charges, sebi_fees, stamp_duty, gst)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
   " ON CONFLICT (exec_id) DO NOTHING";
 // rowid is insertion order: rows are never deleted, so each new rowid is the
 // largest so far plus one.
 constexpr const char* execution_columns =
   "SELECT exec_id, order_id, user_id, exchange_order_id, kind, last_quantity, last_price,"
-  " cum_quantity, leaves_quantity, report_text, exec_time, symbol, side FROM executions";
+  " cum_quantity, leaves_quantity, report_text, exec_time, symbol, side, brokerage, stt,"
+  " exchange_charges, sebi_fees, stamp_duty, gst FROM executions";
 
 void write_row(SQLite::Statement& s, const execution_row& e) {
   const execution_report& x = e.report;
   run(s, x.exec_id, x.client_order_id, e.user, x.exchange_order_id, to_string(x.kind),
       x.last_quantity, x.last_price, x.cum_quantity, x.leaves_quantity, x.text, x.time,
-      e.symbol, to_string(e.side));
+      e.symbol, to_string(e.side), e.fees.brokerage, e.fees.stt, e.fees.exchange, e.fees.sebi,
+      e.fees.stamp, e.fees.gst);
 }
 execution_row read_execution(SQLite::Statement& s) {
   row_reader r(s);
@@ -279,7 +288,76 @@ execution_row read_execution(SQLite::Statement& s) {
   x.time = r.i64();
   e.symbol = r.text();
   e.side = r.wire(parse_side, "executions.side");
+  e.fees.brokerage = r.i64();
+  e.fees.stt = r.i64();
+  e.fees.exchange = r.i64();
+  e.fees.sebi = r.i64();
+  e.fees.stamp = r.i64();
+  e.fees.gst = r.i64();
   return e;
+}
+
+// Insert-once, like executions: an entry is never rewritten, and a batch
+// committed again (PostgreSQL retries one whose acknowledgement was lost) must
+// not fail on its own rows. The CHECK constraint refuses an entry that does
+// not balance, failing the whole batch.
+constexpr const char* insert_journal_sql =
+  "INSERT INTO journal (user_id, seq, at, kind, reference, user_cash, user_unsettled,"
+  " user_held, house_settlement, house_fees, statutory_charges, bank)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+  " ON CONFLICT (user_id, seq) DO NOTHING";
+constexpr const char* journal_columns =
+  "SELECT user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,"
+  " house_settlement, house_fees, statutory_charges, bank FROM journal";
+// The balances are summed by the database: the journal is never read row by row at start.
+constexpr const char* select_ledgers_sql =
+  "SELECT user_id, MAX(seq) + 1, SUM(user_cash), SUM(user_unsettled), SUM(user_held),"
+  " SUM(house_settlement), SUM(house_fees), SUM(statutory_charges), SUM(bank)"
+  " FROM journal GROUP BY user_id ORDER BY user_id";
+
+void write_row(SQLite::Statement& s, const journal_entry& e) {
+  const auto& a = e.amounts;
+  run(s, e.user, e.seq, e.at, to_string(e.kind), e.reference, a[0], a[1], a[2], a[3], a[4],
+      a[5], a[6]);
+}
+journal_entry read_journal_entry(SQLite::Statement& s) {
+  row_reader r(s);
+  journal_entry e;
+  e.user = r.i64();
+  e.seq = r.i64();
+  e.at = r.i64();
+  e.kind = r.wire(parse_journal_kind, "journal.kind");
+  e.reference = r.text();
+  for (auto& amount : e.amounts)
+    amount = r.i64();
+  return e;
+}
+ledger_totals read_ledger(SQLite::Statement& s) {
+  row_reader r(s);
+  ledger_totals l;
+  l.user = r.i64();
+  l.next_seq = r.i64();
+  for (auto& amount : l.amounts)
+    amount = r.i64();
+  return l;
+}
+
+constexpr const char* upsert_settlement_sql =
+  "INSERT INTO settlements (user_id, due_day, amount) VALUES (?1, ?2, ?3)"
+  " ON CONFLICT (user_id, due_day) DO UPDATE SET amount = excluded.amount";
+constexpr const char* select_settlements_sql =
+  "SELECT user_id, due_day, amount FROM settlements WHERE amount > 0 ORDER BY user_id, due_day";
+
+void write_row(SQLite::Statement& s, const settlement_row& st) {
+  run(s, st.user, st.due_day, st.amount);
+}
+settlement_row read_settlement(SQLite::Statement& s) {
+  row_reader r(s);
+  settlement_row st;
+  st.user = r.i64();
+  st.due_day = r.i64();
+  st.amount = r.i64();
+  return st;
 }
 
 constexpr const char* upsert_transfer_sql =
@@ -456,6 +534,8 @@ struct sqlite_store::writer {
   SQLite::Statement insert_idempotency;
   SQLite::Statement upsert_candle;
   SQLite::Statement upsert_alert;
+  SQLite::Statement insert_journal;
+  SQLite::Statement upsert_settlement;
 
   writer(const std::string& path, const sqlite_options& opts)
     : db(open_write_connection(path, opts)),
@@ -467,7 +547,9 @@ struct sqlite_store::writer {
       upsert_transfer(db, upsert_transfer_sql),
       insert_idempotency(db, insert_idempotency_sql),
       upsert_candle(db, upsert_candle_sql),
-      upsert_alert(db, upsert_alert_sql) {}
+      upsert_alert(db, upsert_alert_sql),
+      insert_journal(db, insert_journal_sql),
+      upsert_settlement(db, upsert_settlement_sql) {}
 
   // A failed statement may or may not have ended the transaction (SQLite
   // rolls back by itself on some errors, e.g. SQLITE_FULL); either way the
@@ -497,6 +579,11 @@ struct sqlite_store::reader {
   SQLite::Statement select_candles_since;
   SQLite::Statement select_candles_of;
   SQLite::Statement select_alerts;
+  SQLite::Statement select_ledgers;
+  SQLite::Statement select_settlements;
+  SQLite::Statement select_journal_of;
+  SQLite::Statement count_journal_of;
+  SQLite::Statement select_trades_of;
 
   reader(const std::string& path, const sqlite_options& opts)
     : db(open_read_connection(path, opts)),
@@ -511,7 +598,16 @@ struct sqlite_store::reader {
       select_idempotency(db, select_idempotency_sql),
       select_candles_since(db, select_candles_since_sql),
       select_candles_of(db, select_candles_of_sql),
-      select_alerts(db, select_alerts_sql) {}
+      select_alerts(db, select_alerts_sql),
+      select_ledgers(db, select_ledgers_sql),
+      select_settlements(db, select_settlements_sql),
+      select_journal_of(db, std::string(journal_columns)
+                              + " WHERE user_id = ?1 AND at >= ?2 AND at < ?3"
+                                " ORDER BY seq DESC LIMIT ?5 OFFSET ?4"),
+      count_journal_of(db, "SELECT count(*) FROM journal WHERE user_id = ?1 AND at >= ?2 AND at < ?3"),
+      select_trades_of(db, std::string(execution_columns)
+                             + " WHERE user_id = ?1 AND kind = 'TRADE' AND exec_time >= ?2"
+                               " AND exec_time < ?3 ORDER BY rowid") {}
 };
 
 // Checkpoints off the commit path. The writer's WAL hook (run after every
@@ -659,6 +755,8 @@ void sqlite_store::commit(const write_batch& batch) {
     write_all(w.insert_idempotency, batch.idempotency);
     write_all(w.upsert_candle, batch.candles);
     write_all(w.upsert_alert, batch.alerts);
+    write_all(w.insert_journal, batch.journal);
+    write_all(w.upsert_settlement, batch.settlements);
     tx.commit();
     // Leaving the scope without commit() rolls the whole batch back.
   } catch (const SQLite::Exception& e) {
@@ -683,6 +781,8 @@ store_snapshot sqlite_store::load() {
     read_all(r.select_transfers, snap.transfers, read_transfer);
     read_all(r.select_alerts, snap.alerts, read_alert);
     read_all(r.select_idempotency, snap.idempotency, read_idempotency);
+    read_all(r.select_ledgers, snap.ledgers, read_ledger);
+    read_all(r.select_settlements, snap.settlements, read_settlement);
     tx.commit(); // ends the read transaction; nothing was written
     return snap;
   } catch (const SQLite::Exception& e) {
@@ -716,6 +816,52 @@ std::vector<candle> sqlite_store::candles_of(const std::string& symbol, timestam
     return rows;
   } catch (const SQLite::Exception& e) {
     fail("candles_of", e);
+  }
+}
+
+journal_page sqlite_store::journal_of(user_id user, timestamp from, timestamp to, int64_t offset,
+                                      int64_t limit) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    // One read transaction: the page and its total describe the same commit.
+    SQLite::Transaction tx(r.db, SQLite::TransactionBehavior::DEFERRED);
+    journal_page page;
+    {
+      auto& c = r.count_journal_of;
+      reset_guard guard(c);
+      c.bind(1, static_cast<int64_t>(user));
+      c.bind(2, static_cast<int64_t>(from));
+      c.bind(3, static_cast<int64_t>(to));
+      if (c.executeStep())
+        page.total = c.getColumn(0).getInt64();
+    }
+    auto& q = r.select_journal_of;
+    q.bind(1, static_cast<int64_t>(user));
+    q.bind(2, static_cast<int64_t>(from));
+    q.bind(3, static_cast<int64_t>(to));
+    q.bind(4, static_cast<int64_t>(offset));
+    q.bind(5, static_cast<int64_t>(limit));
+    read_all(q, page.entries, read_journal_entry);
+    tx.commit();
+    return page;
+  } catch (const SQLite::Exception& e) {
+    fail("journal_of", e);
+  }
+}
+
+std::vector<execution_row> sqlite_store::trades_of(user_id user, timestamp from, timestamp to) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    std::vector<execution_row> rows;
+    r.select_trades_of.bind(1, static_cast<int64_t>(user));
+    r.select_trades_of.bind(2, static_cast<int64_t>(from));
+    r.select_trades_of.bind(3, static_cast<int64_t>(to));
+    read_all(r.select_trades_of, rows, read_execution);
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("trades_of", e);
   }
 }
 

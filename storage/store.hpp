@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "protocol/alerts.hpp"
+#include "protocol/fees.hpp"
+#include "protocol/ledger.hpp"
 #include "protocol/market_data.hpp"
 #include "protocol/types.hpp"
 
@@ -36,6 +38,21 @@ struct execution_row {
   execution_report report;
   std::string symbol;
   broker::side side = side::buy;
+  fee_breakdown fees; // what this fill paid (trades only)
+};
+
+// Sale proceeds of one user due to settle on one day. Upserted by
+// (user, due_day) as they change; amount 0 once settled (the row may go).
+struct settlement_row {
+  user_id user = 0;
+  int64_t due_day = 0; // local day number (days since 1970-01-01 at the exchange's offset)
+  money amount = 0;
+};
+
+// One page of a user's journal, newest first.
+struct journal_page {
+  std::vector<journal_entry> entries;
+  int64_t total = 0; // entries matching the range, all pages
 };
 
 struct write_batch {
@@ -48,11 +65,14 @@ struct write_batch {
   std::vector<idempotency_entry> idempotency; // insert; a second entry for an order is ignored
   std::vector<candle> candles;              // upsert by (symbol, start)
   std::vector<price_alert> alerts;          // upsert by (user, id)
+  std::vector<journal_entry> journal;       // insert; a second entry for a (user, seq) is ignored
+  std::vector<settlement_row> settlements;  // upsert by (user, due_day)
 
   bool empty() const { return rows() == 0; }
   size_t rows() const {
     return users.size() + accounts.size() + holdings.size() + orders.size() + executions.size()
-           + transfers.size() + idempotency.size() + candles.size() + alerts.size();
+           + transfers.size() + idempotency.size() + candles.size() + alerts.size()
+           + journal.size() + settlements.size();
   }
   void append(write_batch&& other); // moves other's rows after this batch's
 };
@@ -67,6 +87,10 @@ struct store_snapshot {
   std::vector<transfer> transfers;
   std::vector<idempotency_entry> idempotency;
   std::vector<price_alert> alerts;
+  // Per user with journal entries: the sums of every ledger account, and
+  // next_seq = highest seq + 1 (summed by the database, not read row by row).
+  std::vector<ledger_totals> ledgers;
+  std::vector<settlement_row> settlements; // amount > 0 only
 };
 
 // Thrown by a backend when a commit or read fails; the batch was not applied.
@@ -82,6 +106,13 @@ public:
   virtual store_snapshot load() = 0;
   // Executions of one order, oldest first (order detail).
   virtual std::vector<execution_row> executions_of(order_id id) = 0;
+  // A user's journal entries with `at` in [from, to), newest first (seq
+  // descending), skipping `offset` and returning at most `limit`.
+  virtual journal_page journal_of(user_id user, timestamp from, timestamp to, int64_t offset,
+                                  int64_t limit) = 0;
+  // A user's TRADE executions with exec_time in [from, to), oldest first (in
+  // the order they were written).
+  virtual std::vector<execution_row> trades_of(user_id user, timestamp from, timestamp to) = 0;
   // One-minute candles starting at or after `from`, by symbol then start.
   virtual std::vector<candle> candles_since(timestamp from) = 0;
   // One symbol's one-minute candles starting in [from, to), by start (charts

@@ -23,6 +23,8 @@ void write_batch::append(write_batch&& other) {
   move_append(idempotency, other.idempotency);
   move_append(candles, other.candles);
   move_append(alerts, other.alerts);
+  move_append(journal, other.journal);
+  move_append(settlements, other.settlements);
 }
 
 } // namespace broker

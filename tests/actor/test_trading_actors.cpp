@@ -275,6 +275,18 @@ TEST_CASE("a transfer left PENDING by a stop is settled with the gateway at the 
                                    "", "", 1, 1});
     b.transfers.push_back(transfer{78, u, transfer_kind::withdrawal, 40'000,
                                    transfer_status::pending, "", "", 1, 1});
+    // A PENDING withdrawal is written with its hold, in the same batch.
+    journal_entry hold;
+    hold.user = u;
+    hold.seq = 1;
+    for (auto& l : h.db->load().ledgers)
+      if (l.user == u)
+        hold.seq = l.next_seq;
+    hold.kind = journal_kind::withdrawal_hold;
+    hold.reference = "transfer:78";
+    hold[ledger_account::user_cash] = -40'000;
+    hold[ledger_account::user_held] = 40'000;
+    b.journal.push_back(hold);
     h.db->commit(b);
   }
   {

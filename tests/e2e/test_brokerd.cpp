@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/fees.hpp"
 #include "tests/e2e/brokerd_process.hpp"
 #include "tests/support/test_client.hpp"
 
@@ -472,10 +473,11 @@ std::unique_ptr<trader> new_trader(uint16_t port, const std::string& email, int6
 }
 
 struct balance {
-  int64_t available = 0, held = 0, total = 0, withdrawable = 0;
+  int64_t available = 0, held = 0, total = 0, withdrawable = 0, unsettled = 0;
   std::string raw;
   bool operator==(const balance& o) const {
-    return available == o.available && held == o.held && total == o.total && withdrawable == o.withdrawable;
+    return available == o.available && held == o.held && total == o.total
+           && withdrawable == o.withdrawable && unsettled == o.unsettled;
   }
 };
 
@@ -490,12 +492,15 @@ balance balance_from(const jvalue& j, std::string raw) {
   b.held = paise(j["held"]);
   b.total = paise(j["total"]);
   b.withdrawable = paise(j["withdrawable"]);
+  b.unsettled = paise(j["unsettled"]);
   b.raw = std::move(raw);
   INFO("balance " << b.raw);
   CHECK(b.total == b.available + b.held);
   CHECK(b.available >= 0);
   CHECK(b.held >= 0);
-  CHECK(b.withdrawable == b.available);
+  // Sale proceeds can buy at once but leave only once settled (T+1).
+  CHECK(b.withdrawable == b.available - b.unsettled);
+  CHECK(b.unsettled >= 0);
   return b;
 }
 
@@ -570,11 +575,35 @@ bool is_final_status(const std::string& s) {
 
 // The money a fill moved, checked against averagePrice (rounded down to the
 // paisa, so within `quantity` paise; the brief allows 10 paise either way).
-void check_value_matches_average(int64_t value, const jvalue& o) {
+// `cash_moved` is what the order did to the user's cash: a buy's value plus
+// its charges, a sale's value less them (the order reports its charges).
+void check_value_matches_average(int64_t cash_moved, const jvalue& o) {
   int64_t qty = integer(o["filledQuantity"]);
   int64_t avg = paise(o["averagePrice"]);
-  INFO("value " << rupees(value) << " for " << qty << " @ avg " << rupees(avg));
-  CHECK(std::abs(value - qty * avg) <= 10);
+  int64_t charges = paise(o["charges"]);
+  bool buy = o["side"].str() == "BUY";
+  INFO("cash moved " << rupees(cash_moved) << " for " << qty << " @ avg " << rupees(avg)
+                     << ", charges " << rupees(charges));
+  CHECK(charges > 0); // the shipped schedule charges every fill
+  CHECK(std::abs(cash_moved - (buy ? qty * avg + charges : qty * avg - charges)) <= 10);
+}
+
+// What the shipped config/brokerd.ini charges (NSE delivery), to check holds.
+broker::fee_schedule shipped_fees() {
+  broker::fee_schedule f;
+  f.brokerage_rate = *broker::parse_percent_rate("0.03");
+  f.brokerage_max = 20'00;
+  f.stt_rate = *broker::parse_percent_rate("0.1");
+  f.exchange_rate = *broker::parse_percent_rate("0.00297");
+  f.sebi_rate = *broker::parse_percent_rate("0.0001");
+  f.stamp_rate = *broker::parse_percent_rate("0.015");
+  f.gst_rate = *broker::parse_percent_rate("18");
+  return f;
+}
+
+// A buy's hold: its value at the worst price plus the charges on that value.
+int64_t buy_hold(int64_t value) {
+  return value + broker::charges_for(shipped_fees(), broker::side::buy, value).total();
 }
 
 // --- the orders channel ---------------------------------------------------------------
@@ -881,7 +910,7 @@ TEST_CASE("brokerd: first trade from signup to a filled market buy", "[e2e]") {
   auto after = get_balance(asha);
   INFO("before " << before << " after " << after << " avg " << rupees(avg));
   CHECK(after.held == 0);
-  CHECK(std::abs(after.available - (100000'00 - 10 * avg)) <= 10);
+  CHECK(std::abs(after.available - (100000'00 - 10 * avg - paise(got["charges"]))) <= 10);
   CHECK(after.total == after.available);
   check_value_matches_average(before.available - after.available, got);
   // ...and the balance pushed after the fill says the same.
@@ -965,8 +994,8 @@ TEST_CASE("brokerd: sell what you bought, holdings limits, resting orders cancel
   CHECK(integer(resting["filledQuantity"]) == 0);
   CHECK(integer(resting["pendingQuantity"]) == 5);
   auto b4 = get_balance(*t);
-  CHECK(b4.held == 5 * 1960'00);
-  CHECK(b4.available == b3.available - 5 * 1960'00);
+  CHECK(b4.held == buy_hold(5 * 1960'00));
+  CHECK(b4.available == b3.available - buy_hold(5 * 1960'00));
   auto open_list = list_orders(*t, "?status=OPEN");
   CHECK(open_list.total == 1);
   REQUIRE(open_list.orders.size() == 1);
@@ -1003,7 +1032,7 @@ TEST_CASE("brokerd: sell what you bought, holdings limits, resting orders cancel
   auto stop_id = stop["orderId"].str();
   CHECK(paise(stop["triggerPrice"]) == 2935'00);
   st.wait_status(stop_id, "OPEN");
-  CHECK(get_balance(*t).held == 2 * reliance_upper);
+  CHECK(get_balance(*t).held == buy_hold(2 * reliance_upper));
   REQUIRE(t->del("/v1/orders/" + stop_id).status == 202);
   CHECK(st.wait_final(stop_id)["status"].str() == "CANCELLED");
   CHECK(get_balance(*t) == b3);
@@ -1066,7 +1095,7 @@ TEST_CASE("brokerd: rejections and validation errors change nothing", "[e2e]") {
   auto balance0 = get_balance(*t);
   auto orders0 = list_orders(*t);
   REQUIRE(orders0.total == 2);
-  CHECK(balance0.held == 3080'00);
+  CHECK(balance0.held == buy_hold(3080'00));
 
   int checked = 0;
   auto unchanged = [&](const std::string& what) {
@@ -1194,24 +1223,25 @@ TEST_CASE("brokerd: rejections and validation errors change nothing", "[e2e]") {
   }
 
   SECTION("a request for exactly the available cash is accepted (the boundary)") {
-    // Buy LIMIT at a price that makes quantity * price == available, to the paisa.
+    // Buy LIMIT at a quantity whose hold (value + charges) == available, to the paisa.
     deposit(*t, "1", 1'00);
     auto bal = get_balance(*t);
-    // Top the account up so that available is a multiple of 1960.00.
-    int64_t rest = bal.available % 1960'00;
-    int64_t top_up = rest == 0 ? 0 : 1960'00 - rest;
+    int64_t qty = 1;
+    while (buy_hold(qty * 1960'00) < bal.available)
+      ++qty;
+    // Top the account up so that available is exactly that hold.
+    int64_t top_up = buy_hold(qty * 1960'00) - bal.available;
     if (top_up > 0)
       deposit(*t, rupees(top_up), top_up);
     bal = get_balance(*t);
-    REQUIRE(bal.available % 1960'00 == 0);
-    int64_t qty = bal.available / 1960'00;
+    REQUIRE(bal.available == buy_hold(qty * 1960'00));
     require_error(t->post("/v1/orders", order_json("RELIANCE", "BUY", "LIMIT", std::to_string(qty + 1), "1960.00")),
                   422, "insufficient_funds");
     auto all_in = place(*t, order_json("RELIANCE", "BUY", "LIMIT", std::to_string(qty), "1960.00"));
     st.wait_status(all_in["orderId"].str(), "OPEN");
     auto after = get_balance(*t);
     CHECK(after.available == 0);
-    CHECK(after.held == bal.held + qty * 1960'00);
+    CHECK(after.held == bal.held + buy_hold(qty * 1960'00));
     require_error(t->post("/v1/funds/withdraw", R"({"amount":0.01})"), 422, "insufficient_withdrawable", "amount");
     REQUIRE(t->del("/v1/orders/" + all_in["orderId"].str()).status == 202);
     CHECK(st.wait_final(all_in["orderId"].str())["status"].str() == "CANCELLED");
@@ -1263,8 +1293,8 @@ TEST_CASE("brokerd: Idempotency-Key makes an order placement safe to retry", "[e
   auto l1 = list_orders(*a);
   CHECK(l1.total == 1);
   auto bal = get_balance(*a);
-  CHECK(bal.held == 2 * 1960'00); // held once, not three times
-  CHECK(bal.available == 50000'00 - 2 * 1960'00);
+  CHECK(bal.held == buy_hold(2 * 1960'00)); // held once, not three times
+  CHECK(bal.available == 50000'00 - buy_hold(2 * 1960'00));
 
   // Same key, different request: 422, nothing placed.
   require_error(a->post("/v1/orders", order_json("RELIANCE", "BUY", "LIMIT", "3", "1960.00"), {{"Idempotency-Key", key}}),
@@ -1304,7 +1334,7 @@ TEST_CASE("brokerd: Idempotency-Key makes an order placement safe to retry", "[e
     CHECK(x != id);
   }
   CHECK(list_orders(*a).total == 2);
-  CHECK(get_balance(*a).held == 4 * 1960'00);
+  CHECK(get_balance(*a).held == 2 * buy_hold(2 * 1960'00));
 
   // A different key is a different order.
   auto other = place(*a, body, "order-7f3a-0002");
@@ -1608,7 +1638,7 @@ TEST_CASE("brokerd: WebSocket protocol errors leave the connection usable", "[e2
   auto second = place(*a, order_json("INFY", "BUY", "LIMIT", "1", "1216.00"));
   auto second_id = second["orderId"].str();
   read_until(is_order(second_id, "OPEN"), "OPEN push");
-  read_until(is_balance(1216'00), "balance push holding the LIMIT's price");
+  read_until(is_balance(buy_hold(1216'00)), "balance push holding the LIMIT's price and charges");
 
   // Unsubscribe stops the pushes.
   ws.send_text(R"({"action":"unsubscribe","channels":["orders"]})");
@@ -1659,7 +1689,7 @@ TEST_CASE("brokerd: kill -9 and restart keeps every acknowledged order, cash and
   auto by_before = get_balance(*bystander);
   REQUIRE(me_before.status == 200);
   REQUIRE(orders_before.total == 4);
-  CHECK(bal_before.held == 2 * infy_lower);
+  CHECK(bal_before.held == buy_hold(2 * infy_lower));
 
   auto how = b.proc->kill9();
   CHECK(how.signaled);
@@ -1679,7 +1709,7 @@ TEST_CASE("brokerd: kill -9 and restart keeps every acknowledged order, cash and
   auto bal_after = get_balance(*a);
   INFO("before " << bal_before << " after " << bal_after);
   CHECK(bal_after.held == 0);
-  CHECK(bal_after.available == bal_before.available + 2 * infy_lower);
+  CHECK(bal_after.available == bal_before.available + buy_hold(2 * infy_lower));
   CHECK(bal_after.total == bal_before.total);
 
   // Every acknowledged order is there, with the same id and the same fills.
@@ -1811,7 +1841,7 @@ TEST_CASE("brokerd on PostgreSQL: an outage refuses writes with 503, then resume
   CHECK(rows("SELECT count(*) FROM transfers WHERE kind = 'DEPOSIT'") == 2); // 100000.00 and 10.00
   auto after = get_balance(*a);
   CHECK(after.total == before.total + 10'00);
-  CHECK(after.held == infy_lower);
+  CHECK(after.held == buy_hold(infy_lower));
 
   // What was acknowledged is in the database: a kill -9 and restart shows it.
   b.proc->kill9();
@@ -1828,7 +1858,7 @@ TEST_CASE("brokerd: a market order larger than the book fills partly and release
   fresh_brokerd b;
   // The market maker quotes 5 levels of 2000 shares a side; 12000 cannot all fill.
   const int64_t qty = 12000;
-  const int64_t funds = qty * reliance_upper; // exactly the hold a MARKET buy of 12000 needs
+  const int64_t funds = buy_hold(qty * reliance_upper); // exactly the hold a MARKET buy of 12000 needs
   auto t = new_trader(b.port(), "whale@example.com", funds);
   order_stream st{b.port(), t->token};
   auto o = trade(*t, st, order_json("RELIANCE", "BUY", "MARKET", std::to_string(qty)));
@@ -1849,9 +1879,12 @@ TEST_CASE("brokerd: a market order larger than the book fills partly and release
   auto bal = get_balance(*t);
   CHECK(bal.held == 0);
   int64_t paid = funds - bal.available;
-  INFO("paid " << rupees(paid) << " for " << filled << " @ avg " << rupees(avg));
-  CHECK(paid >= filled * avg);
-  CHECK(paid < filled * avg + filled);
+  int64_t charges = paise(o["charges"]);
+  INFO("paid " << rupees(paid) << " for " << filled << " @ avg " << rupees(avg) << " + charges "
+               << rupees(charges));
+  CHECK(charges > 0);
+  CHECK(paid - charges >= filled * avg);
+  CHECK(paid - charges < filled * avg + filled);
 
   // Exactly `filled` shares are owned.
   require_error(t->post("/v1/orders", order_json("RELIANCE", "SELL", "LIMIT", std::to_string(filled + 1), "2940.00")),

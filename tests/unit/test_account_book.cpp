@@ -32,7 +32,7 @@ account_book funded_book(money cash, kyc_status kyc = kyc_status::verified) {
   seed.profile.email = "me@example.com";
   seed.profile.kyc = kyc;
   seed.account.user = me;
-  seed.account.cash = cash;
+  give_opening_balance(seed, cash);
   return account_book{std::move(seed)};
 }
 
@@ -81,6 +81,19 @@ order placed(const place_outcome& out) {
 reject_reason rejected(const place_outcome& out) {
   REQUIRE(std::holds_alternative<rejection>(out.result));
   return std::get<rejection>(out.result).reason;
+}
+
+// NSE equity delivery, as config/brokerd.ini ships it.
+fee_schedule nse_delivery_fees() {
+  fee_schedule f;
+  f.brokerage_rate = 30'000; // 0.03 %
+  f.brokerage_max = 2000;    // 20.00 per order
+  f.stt_rate = 100'000;      // 0.1 %
+  f.exchange_rate = 2'970;   // 0.00297 %
+  f.sebi_rate = 100;         // 0.0001 %
+  f.stamp_rate = 15'000;     // 0.015 %, buys
+  f.gst_rate = 18'000'000;   // 18 %
+  return f;
 }
 
 } // namespace
@@ -280,15 +293,25 @@ TEST_CASE("withdrawals hold the money until the gateway answers", "[account]") {
   CHECK(book.cash().held == 0);
 }
 
-// Random deposits, orders, fills, cancels and withdrawals, seeded. After every
-// step the book is audited (it aborts on a violation); at the
-// end, money is conserved and the books rebuilt from the store equal the live
-// ones: nothing the store was told is missing or stale.
-TEST_CASE("seeded random trading: money is conserved and the store rebuilds the books", "[account][property]") {
+// Random deposits, orders, fills, cancels, withdrawals and the passing of
+// days (so sale proceeds settle), under a real fee schedule, seeded. After
+// every step the book is audited (it aborts on a violation) and the journal
+// checked: every entry sums to zero, the balances are the sums of the entries
+// written, money is conserved (cash = deposits - withdrawals - buys + sells -
+// charges), shares equal the fills, and nothing is withdrawable before it
+// settles. At the end the books rebuilt from the store equal the live ones.
+TEST_CASE("seeded random trading: the journal balances, money is conserved, the store rebuilds the books",
+          "[account][property][ledger]") {
   auto dir = std::filesystem::temp_directory_path() / ("broker-book-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto inst = reliance();
+  auto rules = std::make_shared<book_rules>();
+  rules->fees = nse_delivery_fees();
+  calendar_rules cal;
+  cal.holidays = {"2026-01-26"};
+  rules->calendar = market_calendar{cal};
+  rules->settlement_days = 1;
   for (uint64_t seed : {1u, 2u, 3u, 42u}) {
     DYNAMIC_SECTION("seed " << seed) {
       sqlite_options fast;
@@ -303,14 +326,18 @@ TEST_CASE("seeded random trading: money is conserved and the store rebuilds the 
       first.users.push_back(s.profile);
       first.accounts.push_back(s.account);
       db.commit(first);
-      account_book book{s};
+      account_book book{s, nullptr, rules};
       std::mt19937_64 rng{seed};
       exec_ids ex;
-      money deposited = 0, withdrawn = 0, bought = 0, sold = 0;
+      money deposited = 0, withdrawn = 0, bought = 0, sold = 0, charges = 0;
+      int64_t shares = 0;
+      ledger_totals written; // the sums of every entry the book wrote
       auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>{lo, hi}(rng); };
+      timestamp now = 1'768'800'000'000'000'000; // 2026-01-19, a Monday
       for (int step = 0; step < 2000; ++step) {
         write_batch out;
-        timestamp now = step;
+        now += pick(1, 180) * 60'000'000'000LL; // up to 3 hours: ~2 months over the run
+        book.settle_due(now, out);
         auto roll = pick(0, 99);
         if (roll < 10) {
           money amount = pick(1, 5'000'000);
@@ -321,7 +348,10 @@ TEST_CASE("seeded random trading: money is conserved and the store rebuilds the 
             deposited += amount;
         } else if (roll < 15) {
           money amount = pick(1, 3'000'000);
+          money withdrawable = book.cash().withdrawable;
           auto t = book.begin_withdrawal(amount, now, out);
+          // Exactly the settled, free cash can leave: never unsettled proceeds.
+          REQUIRE(std::holds_alternative<transfer>(t) == (amount <= withdrawable));
           if (auto tr = std::get_if<transfer>(&t)) {
             bool paid = pick(0, 3) != 0;
             book.finish_withdrawal(tr->id, paid, paid ? "PGOUT" : "declined", now, out);
@@ -352,23 +382,46 @@ TEST_CASE("seeded random trading: money is conserved and the store rebuilds the 
             if (o.side == side::buy && px > cap)
               px = cap;
             auto rep = ex.make(o.id, exec_kind::trade, qty, px, o.filled_quantity + qty, left - qty);
-            if (book.apply_report(rep, now, out))
+            if (book.apply_report(rep, now, out)) {
               (o.side == side::buy ? bought : sold) += qty * px;
+              shares += o.side == side::buy ? qty : -qty;
+            }
             if (pick(0, 9) == 0) // a duplicate report changes nothing
               REQUIRE_FALSE(book.apply_report(rep, now, out).has_value());
           }
         }
         book.audit(); // the book audits itself only now and then once it is large
+        for (auto& e : out.journal) {
+          REQUIRE(e.sum() == 0);
+          REQUIRE(e.user == me);
+          written.add(e);
+        }
+        for (auto& e : out.executions)
+          charges += e.fees.total();
         db.commit(out);
-        // Cash equals deposits - withdrawals - buys + sells (no fees yet).
-        REQUIRE(book.cash().available + book.cash().held == deposited - withdrawn - bought + sold);
+        REQUIRE(written.amounts == book.ledger().amounts);
+        auto c = book.cash();
+        REQUIRE(c.withdrawable >= 0);
+        REQUIRE(c.unsettled >= 0);
+        REQUIRE(c.available + c.held == deposited - withdrawn - bought + sold - charges);
+        auto h = book.holdings().find("RELIANCE");
+        REQUIRE((h == book.holdings().end() ? 0 : h->second.quantity) == shares);
+        // The house side mirrors the user: fees and charges are what was charged.
+        REQUIRE(book.ledger()[ledger_account::house_fees]
+                  + book.ledger()[ledger_account::statutory_charges] == charges);
+        REQUIRE(-book.ledger()[ledger_account::bank] == deposited - withdrawn);
       }
+      CHECK(charges > 0);  // the schedule really charged
+      CHECK(sold > 0);     // and proceeds went through settlement
       auto seeds = seeds_from(db.load());
       REQUIRE(seeds.count(me) == 1);
-      account_book rebuilt{std::move(seeds.at(me))};
-      CHECK(rebuilt.cash().available == book.cash().available);
-      CHECK(rebuilt.cash().held == book.cash().held);
+      account_book rebuilt{std::move(seeds.at(me)), nullptr, rules};
+      CHECK(rebuilt.ledger().amounts == book.ledger().amounts);
+      CHECK(rebuilt.ledger().next_seq == book.ledger().next_seq);
+      CHECK(rebuilt.settlement_queue() == book.settlement_queue());
       CHECK(rebuilt.working_orders() == book.working_orders());
+      CHECK(rebuilt.realized() == book.realized());
+      CHECK(rebuilt.charges_paid() == book.charges_paid());
       REQUIRE(rebuilt.orders().size() == book.orders().size());
       for (auto& [id, o] : book.orders()) {
         auto* r = rebuilt.find(id);
@@ -377,6 +430,8 @@ TEST_CASE("seeded random trading: money is conserved and the store rebuilds the 
         CHECK(r->filled_quantity == o.filled_quantity);
         CHECK(r->filled_value == o.filled_value);
         CHECK(r->held_cash == o.held_cash);
+        CHECK(r->held_unsettled == o.held_unsettled);
+        CHECK(r->fees == o.fees);
       }
       for (auto& [sym, h] : book.holdings()) {
         auto& r = rebuilt.holdings().at(sym);

@@ -1,0 +1,108 @@
+#include "edge/responses.hpp"
+
+#include <cctype>
+#include <tuple>
+
+#include "protocol/clock.hpp"
+
+namespace broker::edge {
+
+int http_status(reject_reason r) {
+  switch (r) {
+    case reject_reason::kyc_not_verified: return 403;
+    case reject_reason::insufficient_funds:
+    case reject_reason::insufficient_holdings:
+    case reject_reason::unknown_symbol:
+    case reject_reason::market_closed:
+    case reject_reason::invalid_tick_size:
+    case reject_reason::invalid_lot_size:
+    case reject_reason::outside_price_band:
+    case reject_reason::idempotency_conflict:
+    case reject_reason::insufficient_withdrawable:
+    case reject_reason::too_many_alerts: return 422;
+    case reject_reason::order_not_found:
+    case reject_reason::alert_not_found:
+    case reject_reason::user_not_found: return 404;
+    case reject_reason::order_not_cancellable:
+    case reject_reason::alert_not_active:
+    case reject_reason::email_taken:
+    case reject_reason::kyc_already_submitted: return 409;
+    case reject_reason::invalid_credentials: return 401;
+    case reject_reason::payment_failed: return 402;
+    case reject_reason::storage_unavailable:
+    case reject_reason::exchange_unavailable:
+    case reject_reason::overloaded: return 503;
+    case reject_reason::internal_error: return 500;
+  }
+  return 500;
+}
+
+http_response json(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+http_response error(int status, std::string_view code, std::string_view message,
+                    std::string_view field) {
+  return json(status, error_body(code, message, field));
+}
+
+http_response error(const rejection& r) {
+  return error(http_status(r.reason), code_of(r.reason), r.message, r.field);
+}
+
+http_response bad_request(const request_error& e) {
+  return error(400, e.code, e.message, e.field);
+}
+
+std::optional<int64_t> positive_integer(std::string_view s) {
+  if (s.empty() || s.size() > 18)
+    return std::nullopt;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c)))
+      return std::nullopt;
+  auto v = std::stoll(std::string{s});
+  return v > 0 ? std::optional<int64_t>{v} : std::nullopt;
+}
+
+bool read_paging(const http_request& req, int64_t& page, int64_t& limit, int64_t max_limit,
+                 respond_fn& respond) {
+  for (auto [name, target, max] : {std::tuple{"page", &page, int64_t{1'000'000}},
+                                   std::tuple{"limit", &limit, max_limit}}) {
+    if (auto v = req.query_param(name)) {
+      auto n = positive_integer(*v);
+      if (!n || *n > max) {
+        respond(error(400, "invalid_field",
+                      std::string{name} + " must be a whole number from 1 to " + std::to_string(max),
+                      name));
+        return false;
+      }
+      *target = *n;
+    }
+  }
+  return true;
+}
+
+bool read_time_range(const http_request& req, timestamp& from, timestamp& to, respond_fn& respond) {
+  for (auto [name, target] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+    if (auto v = req.query_param(name)) {
+      auto t = parse_iso_time(*v);
+      if (!t) {
+        respond(error(400, "invalid_field",
+                      std::string{name} + " must be an ISO-8601 UTC time (2026-01-21T09:15:00Z) or date",
+                      name));
+        return false;
+      }
+      *target = *t;
+    }
+  }
+  if (from >= to) {
+    respond(error(400, "invalid_field", "from must be before to", "from"));
+    return false;
+  }
+  return true;
+}
+
+} // namespace broker::edge
