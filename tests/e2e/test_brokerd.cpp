@@ -1075,6 +1075,197 @@ TEST_CASE("brokerd: sell what you bought, holdings limits, resting orders cancel
 }
 
 // -----------------------------------------------------------------------------------
+// b2) The accounting views: journal, trades with charges, settlement, portfolio, tax.
+// -----------------------------------------------------------------------------------
+
+TEST_CASE("brokerd: every rupee in the history, trades with charges, T+1 proceeds, FIFO P&L, tax report",
+          "[e2e][ledger]") {
+  fresh_brokerd b;
+  auto t = new_trader(b.port(), "ledger@example.com", 100000'00);
+  order_stream st{b.port(), t->token};
+  auto buy = trade(*t, st, order_json("RELIANCE", "BUY", "MARKET", "10"));
+  REQUIRE(buy["status"].str() == "FILLED");
+  auto tcs = trade(*t, st, order_json("TCS", "BUY", "MARKET", "5"));
+  REQUIRE(tcs["status"].str() == "FILLED");
+  auto sell = trade(*t, st, order_json("RELIANCE", "SELL", "MARKET", "4"));
+  REQUIRE(sell["status"].str() == "FILLED");
+
+  // Trades: every fill with its charges; what they did to cash adds up.
+  auto trades = body_of(t->get("/v1/trades?limit=500"));
+  auto& fills = trades["trades"].items;
+  REQUIRE(fills.size() >= 3);
+  CHECK(integer(trades["total"]) == static_cast<int64_t>(fills.size()));
+  int64_t net = 0;
+  // FIFO by hand, oldest fill first (the list is newest first).
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> lots; // symbol -> (qty, price)
+  int64_t realized = 0, sold_proceeds = 0;
+  for (auto it = fills.rbegin(); it != fills.rend(); ++it) {
+    auto& f = *it;
+    int64_t qty = integer(f["quantity"]), px = paise(f["price"]);
+    auto& c = f["charges"];
+    CHECK(paise(c["total"]) == paise(c["brokerage"]) + paise(c["stt"]) + paise(c["exchangeCharges"])
+                                 + paise(c["sebiFees"]) + paise(c["stampDuty"]) + paise(c["gst"]));
+    CHECK(paise(c["total"]) > 0);
+    CHECK(paise(f["value"]) == qty * px);
+    bool is_buy = f["side"].str() == "BUY";
+    CHECK(paise(f["netAmount"]) == (is_buy ? -(qty * px + paise(c["total"])) : qty * px - paise(c["total"])));
+    net += paise(f["netAmount"]);
+    auto& q = lots[f["symbol"].str()];
+    if (is_buy) {
+      q.emplace_back(qty, px);
+    } else {
+      sold_proceeds += paise(f["netAmount"]);
+      for (int64_t left = qty; left > 0;) {
+        auto take = std::min(left, q.front().first);
+        realized += take * (px - q.front().second);
+        q.front().first -= take;
+        left -= take;
+        if (q.front().first == 0)
+          q.erase(q.begin());
+      }
+    }
+  }
+  auto bal = get_balance(*t);
+  CHECK(bal.total == 100000'00 + net);
+  // Sale proceeds (net of charges) wait for T+1: they buy, they don't leave.
+  CHECK(bal.unsettled == sold_proceeds);
+  CHECK(bal.withdrawable == bal.available - sold_proceeds);
+  require_error(t->post("/v1/funds/withdraw", R"({"amount":")" + rupees(bal.withdrawable + 1) + "\"}"), 422,
+                "insufficient_withdrawable", "amount");
+  CHECK(get_balance(*t) == bal);
+  auto w = t->post("/v1/funds/withdraw", R"({"amount":")" + rupees(bal.withdrawable) + "\"}");
+  INFO(w.body);
+  REQUIRE(w.status == 201);
+  bal = get_balance(*t);
+  CHECK(bal.withdrawable == 0);
+  CHECK(bal.unsettled == sold_proceeds);
+
+  // The history holds every movement; their amounts sum to the balance.
+  auto history = body_of(t->get("/v1/funds/history?limit=500"));
+  auto& entries = history["entries"].items;
+  CHECK(integer(history["total"]) == static_cast<int64_t>(entries.size()));
+  int64_t sum = 0;
+  std::set<std::string> kinds;
+  for (auto& e : entries) {
+    sum += paise(e["amount"]);
+    kinds.insert(e["type"].str());
+    CHECK(paise(e["amount"]) == paise(e["cash"]) + paise(e["unsettled"]) + paise(e["held"]));
+    CHECK_FALSE(e["reference"].str().empty());
+  }
+  CHECK(sum == bal.total);
+  for (auto k : {"DEPOSIT", "ORDER_HOLD", "BUY_FILL", "ORDER_RELEASE", "SELL_FILL", "WITHDRAWAL_HOLD", "WITHDRAWAL"})
+    CHECK(kinds.count(k) == 1);
+  // Newest first, and pages split the same list.
+  CHECK(entries.front()["type"].str() == "WITHDRAWAL");
+  auto p1 = body_of(t->get("/v1/funds/history?limit=2&page=1"));
+  auto p2 = body_of(t->get("/v1/funds/history?limit=2&page=2"));
+  REQUIRE(p1["entries"].items.size() == 2);
+  REQUIRE(p2["entries"].items.size() == 2);
+  CHECK(p1["entries"].items[0]["id"].str() == entries[0]["id"].str());
+  CHECK(p2["entries"].items[0]["id"].str() == entries[2]["id"].str());
+  CHECK(integer(p1["totalPages"]) == (static_cast<int64_t>(entries.size()) + 1) / 2);
+  // A range in the future holds nothing.
+  CHECK(body_of(t->get("/v1/funds/history?from=2099-01-01"))["entries"].items.empty());
+
+  // Holdings: FIFO cost of what is left, marked to the last price.
+  auto holdings = body_of(t->get("/v1/portfolio/holdings"));
+  std::map<std::string, jvalue> by_symbol;
+  for (auto& h : holdings["holdings"].items)
+    by_symbol[h["symbol"].str()] = h;
+  REQUIRE(by_symbol.count("RELIANCE") == 1);
+  REQUIRE(by_symbol.count("TCS") == 1);
+  for (auto& [symbol, q] : lots) {
+    auto& h = by_symbol.at(symbol);
+    int64_t qty = 0, cost = 0;
+    for (auto& [n, px] : q) {
+      qty += n;
+      cost += n * px;
+    }
+    CHECK(integer(h["quantity"]) == qty);
+    CHECK(paise(h["invested"]) == cost);
+    CHECK(paise(h["currentValue"]) == qty * paise(h["lastPrice"]));
+    CHECK(paise(h["unrealizedPnl"]) == paise(h["currentValue"]) - cost);
+  }
+  CHECK(paise(by_symbol.at("RELIANCE")["realizedPnl"]) == realized);
+
+  // Totals and today's positions.
+  auto pf = body_of(t->get("/v1/portfolio"));
+  CHECK(paise(pf["realizedPnl"]) == realized);
+  CHECK(paise(pf["cash"]) == bal.total);
+  CHECK(paise(pf["netWorth"]) == bal.total + paise(pf["currentValue"]));
+  CHECK(paise(pf["totalPnl"]) == paise(pf["realizedPnl"]) + paise(pf["unrealizedPnl"]));
+  auto positions = body_of(t->get("/v1/portfolio/positions"));
+  bool saw_reliance = false;
+  for (auto& p : positions["positions"].items)
+    if (p["symbol"].str() == "RELIANCE") {
+      saw_reliance = true;
+      CHECK(integer(p["boughtQuantity"]) == 10);
+      CHECK(integer(p["soldQuantity"]) == 4);
+      CHECK(integer(p["netQuantity"]) == 6);
+      CHECK(paise(p["realizedPnl"]) == realized);
+    }
+  CHECK(saw_reliance);
+
+  // The tax report of this tax year lists the sale lot by lot, short term.
+  auto tax = body_of(t->get("/v1/reports/tax"));
+  int64_t gains = 0, lot_qty = 0;
+  for (auto& l : tax["lots"].items) {
+    CHECK(l["symbol"].str() == "RELIANCE");
+    CHECK(l["term"].str() == "SHORT_TERM");
+    CHECK(integer(l["holdingDays"]) == 0);
+    gains += paise(l["gain"]);
+    lot_qty += integer(l["quantity"]);
+  }
+  CHECK(lot_qty == 4);
+  CHECK(gains == realized);
+  CHECK(paise(tax["shortTermGain"]) == realized);
+  CHECK(paise(tax["longTermGain"]) == 0);
+  auto csv = t->get("/v1/reports/tax?format=csv");
+  REQUIRE(csv.status == 200);
+  REQUIRE(csv.header("content-type") != nullptr);
+  CHECK(csv.header("content-type")->rfind("text/csv", 0) == 0);
+  CHECK(csv.body.rfind("symbol,quantity,buy_date,sell_date,holding_days,term,cost,proceeds,gain\r\n", 0) == 0);
+  auto by_accept = t->http->request("GET", "/v1/reports/tax", "", t->auth({{"Accept", "text/csv"}}));
+  CHECK(by_accept.body == csv.body);
+  auto last_year = body_of(t->get("/v1/reports/tax?year=" + std::to_string(integer(tax["year"]) - 1)));
+  CHECK(last_year["lots"].items.empty());
+
+  // Bad input is refused with the field named; another user sees none of it.
+  require_error(t->get("/v1/reports/tax?year=20x6"), 400, "invalid_field", "year");
+  require_error(t->get("/v1/reports/tax?year=1999"), 400, "invalid_field", "year");
+  require_error(t->get("/v1/funds/history?from=yesterday"), 400, "invalid_field", "from");
+  require_error(t->get("/v1/trades?limit=0"), 400, "invalid_field", "limit");
+  require_error(t->post("/v1/portfolio", "{}"), 405, "method_not_allowed");
+  CHECK(http_client{host, b.port()}.request("GET", "/v1/portfolio").status == 401);
+  auto other = new_trader(b.port(), "other-ledger@example.com", 500'00);
+  CHECK(body_of(other->get("/v1/trades"))["trades"].items.empty());
+  CHECK(body_of(other->get("/v1/portfolio/holdings"))["holdings"].items.empty());
+  CHECK(integer(body_of(other->get("/v1/funds/history"))["total"]) == 1); // its own deposit only
+
+  // The portfolio channel: the holdings, valued, at once and after a fill.
+  ws_client ws{host, b.port()};
+  ws.send_text(R"({"action":"auth","token":")" + t->token + R"("})");
+  CHECK(next_json(ws)["type"].str() == "auth");
+  ws.send_text(R"({"action":"subscribe","channels":["portfolio"]})");
+  CHECK(next_json(ws)["type"].str() == "subscribe");
+  auto frame = next_json(ws);
+  REQUIRE(frame["channel"].str() == "portfolio");
+  CHECK(frame["data"]["holdings"].items.size() == 2);
+  CHECK(paise(frame["data"]["realizedPnl"]) == realized);
+  trade(*t, st, order_json("TCS", "SELL", "MARKET", "5"));
+  bool tcs_gone = false;
+  for (int i = 0; i < 50 && !tcs_gone; ++i) {
+    auto f = next_json(ws);
+    REQUIRE(f["channel"].str() == "portfolio");
+    tcs_gone = f["data"]["holdings"].items.size() == 1;
+  }
+  CHECK(tcs_gone);
+  ws.close();
+  st.ws->close();
+  require_clean_stop(*b.proc);
+}
+
+// -----------------------------------------------------------------------------------
 // c) Every rejection and validation error, and nothing changes afterwards.
 // -----------------------------------------------------------------------------------
 
