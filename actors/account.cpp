@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/watchlist_book.hpp"
 
 namespace broker {
 
@@ -12,6 +13,7 @@ namespace {
 
 struct account_state {
   std::unique_ptr<account_book> book;
+  std::unique_ptr<watchlist_book> watchlists;
   std::shared_ptr<const account_env> env;
   std::set<caf::actor> watchers; // sessions following this account
   int commits_in_flight = 0;      // batches handed to persistence, not yet answered
@@ -33,13 +35,18 @@ void push(account_ptr self, const T& update) {
 }
 
 // Hands a batch to persistence; `done` runs once it has committed (ok) or failed.
+// Notifications in a batch are pushed to the user's sessions once they are
+// durable, and forgotten if the batch failed (a retry writes them again).
 template <class Done>
 void commit(account_ptr self, write_batch batch, Done done) {
   ++self->state.commits_in_flight;
+  auto notes = batch.notifications;
   self->request(self->state.env->persistence, caf::infinite, commit_atom::value, std::move(batch))
     .then(
       [=](caf::ok_atom) mutable {
         --self->state.commits_in_flight;
+        for (auto& n : notes)
+          push(self, n);
         done(true);
       },
       [=](caf::error&) mutable {
@@ -200,6 +207,7 @@ caf::result<transfer> move_money(account_ptr self, transfer t, write_batch batch
 
 caf::behavior account_actor(account_ptr self, account_seed seed,
                             std::shared_ptr<const account_env> env) {
+  self->state.watchlists = std::make_unique<watchlist_book>(seed.profile.id, seed.watchlists);
   self->state.book = std::make_unique<account_book>(std::move(seed), env->order_ids, env->rules);
   self->state.env = std::move(env);
   self->set_down_handler([=](const caf::down_msg& dm) {
@@ -246,6 +254,13 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
         rp.deliver(placed);
         push(self, placed);
         self->send(self->state.env->connector, new_order_atom::value, placed);
+        write_batch note;
+        self->state.book->notify(notification_kind::order_placed, "order:" + std::to_string(placed.id),
+                                 "Order placed: " + std::string{to_string(placed.side)} + " "
+                                   + std::to_string(placed.quantity) + " " + placed.symbol + " "
+                                   + std::string{to_string(placed.type)},
+                                 now(self), note);
+        write_behind(self, std::move(note));
       });
       return rp;
     },
@@ -398,6 +413,59 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       write_batch batch;
       if (auto a = self->state.book->trigger_alert(id, price, at, batch))
         commit_until_durable(self, std::move(batch), [=, fired = *a] { push(self, fired); });
+    },
+    [=](notifications_atom, const std::vector<int64_t>& ids, bool all) -> caf::result<int64_t> {
+      write_batch batch;
+      auto out = self->state.book->mark_read(ids, all, batch);
+      if (auto rej = std::get_if<rejection>(&out))
+        return to_error(*rej);
+      // Marking read is not undone if the write fails: the next mark (or
+      // restart, which reads the store) settles it; the client is told 503.
+      return answer_when_durable<int64_t>(self, std::move(out), std::move(batch),
+                                          [](int64_t) {}, [](int64_t) {});
+    },
+    [=](watchlists_atom) -> caf::result<std::vector<watchlist>> {
+      return when_durable<std::vector<watchlist>>(self, [=] { return self->state.watchlists->lists(); });
+    },
+    [=](watchlists_atom, const watchlist_command& c) -> caf::result<watchlist> {
+      auto& lists = *self->state.watchlists;
+      auto& instruments = *self->state.env->instruments;
+      std::optional<watchlist> before;
+      if (auto got = lists.get(c.id); std::holds_alternative<watchlist>(got))
+        before = std::get<watchlist>(got);
+      if (c.verb == watchlist_command::get) {
+        auto got = lists.get(c.id);
+        if (auto rej = std::get_if<rejection>(&got))
+          return to_error(*rej);
+        return when_durable<watchlist>(self, [got] { return std::get<watchlist>(got); });
+      }
+      write_batch batch;
+      std::variant<watchlist, rejection> out = rejection{};
+      switch (c.verb) {
+        case watchlist_command::create:
+          out = lists.create(c.name.value_or(""), c.symbols.value_or(std::vector<std::string>{}),
+                             instruments, now(self), batch);
+          break;
+        case watchlist_command::update:
+          out = lists.update(c.id, c.name, c.symbols, instruments, now(self), batch);
+          break;
+        case watchlist_command::add:
+          out = lists.add(c.id, c.symbols.value_or(std::vector<std::string>{}), instruments,
+                          now(self), batch);
+          break;
+        case watchlist_command::remove_symbol:
+          out = lists.remove_symbol(c.id, c.symbol, now(self), batch);
+          break;
+        case watchlist_command::remove:
+          out = lists.remove(c.id, now(self), batch);
+          break;
+        case watchlist_command::get:
+          break;
+      }
+      return answer_when_durable<watchlist>(
+        self, std::move(out), std::move(batch),
+        [=](const watchlist& w) { self->state.watchlists->restore(before, w.id); },
+        [](const watchlist&) {});
     },
     [=](watch_atom, const caf::actor& session) {
       if (self->state.watchers.insert(session).second)

@@ -122,6 +122,8 @@ account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> i
     transfers_.emplace(t.id, std::move(t));
   for (auto& a : seed.alerts)
     alerts_.emplace(a.id, std::move(a));
+  last_notification_id_ = seed.last_notification_id;
+  unread_.insert(seed.unread_notifications.begin(), seed.unread_notifications.end());
   for (auto& st : seed.settlements)
     if (st.amount != 0)
       unsettled_by_day_[st.due_day] += st.amount;
@@ -382,11 +384,84 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
     if (o.side == side::sell)
       write_holding(o.symbol, out); // its reserved shares are free again
   }
+  notify_report(o, r, now, out);
   out.orders.push_back(o);
   if (r.kind == exec_kind::trade)
     write_account(out); // a fill moves the total; holds and releases don't
   after_mutation();
   return o;
+}
+
+void account_book::notify_report(const order& o, const execution_report& r, timestamp now,
+                                 write_batch& out) {
+  std::string what = std::string{to_string(o.side)} + " " + std::to_string(o.quantity) + " " + o.symbol;
+  switch (r.kind) {
+    case exec_kind::trade: {
+      bool done = o.status == order_status::filled;
+      std::string message = std::string{o.side == side::buy ? "Bought " : "Sold "}
+                            + std::to_string(r.last_quantity) + " " + o.symbol + " at "
+                            + rupees(r.last_price);
+      if (!done || o.filled_quantity != r.last_quantity)
+        message += " (" + std::to_string(o.filled_quantity) + " of " + std::to_string(o.quantity)
+                   + " filled)";
+      notify(done ? notification_kind::order_filled : notification_kind::order_partially_filled,
+             order_reference(o.id), std::move(message), now, out);
+      break;
+    }
+    case exec_kind::cancelled:
+      notify(notification_kind::order_cancelled, order_reference(o.id),
+             "Order cancelled: " + what
+               + (o.filled_quantity > 0 ? " (" + std::to_string(o.filled_quantity) + " filled)" : ""),
+             now, out);
+      break;
+    case exec_kind::rejected:
+      notify(notification_kind::order_rejected, order_reference(o.id),
+             "Order rejected: " + what + (r.text.empty() ? "" : " (" + r.text + ")"), now, out);
+      break;
+    case exec_kind::expired:
+      notify(notification_kind::order_expired, order_reference(o.id), "Order expired: " + what, now,
+             out);
+      break;
+    default:
+      break;
+  }
+}
+
+notification account_book::notify(notification_kind kind, std::string reference,
+                                   std::string message, timestamp now, write_batch& out) {
+  notification n;
+  n.user = profile_.id;
+  n.id = ++last_notification_id_;
+  n.at = now;
+  n.kind = kind;
+  n.reference = std::move(reference);
+  n.message = std::move(message);
+  unread_.insert(n.id);
+  out.notifications.push_back(n);
+  return n;
+}
+
+std::variant<int64_t, rejection> account_book::mark_read(const std::vector<int64_t>& ids, bool all,
+                                                         write_batch& out) {
+  if (all) {
+    if (!unread_.empty())
+      out.notification_reads.push_back(notification_read{profile_.id, 0});
+    unread_.clear();
+    return int64_t{0};
+  }
+  for (int64_t id : ids)
+    if (id <= 0 || id > last_notification_id_)
+      return reject(reject_reason::notification_not_found, "no notification " + std::to_string(id),
+                    "ids");
+  for (int64_t id : ids)
+    if (unread_.erase(id))
+      out.notification_reads.push_back(notification_read{profile_.id, id});
+  return unread_notifications();
+}
+
+void account_book::forget_notifications(const std::vector<notification>& lost) {
+  for (auto& n : lost)
+    unread_.erase(n.id); // its id stays used: ids are never handed out twice
 }
 
 void account_book::apply_trade(order& o, const execution_report& r, timestamp now,
@@ -592,9 +667,13 @@ transfer account_book::finish_deposit(int64_t id, bool collected, const std::str
     t.gateway_reference = detail;
     post(journal_kind::deposit, transfer_reference(t.id), now,
          {{ledger_account::bank, -t.amount}, {ledger_account::user_cash, t.amount}}, out);
+    notify(notification_kind::deposit, transfer_reference(t.id),
+           "Deposit of " + rupees(t.amount) + " received", now, out);
   } else {
     t.status = transfer_status::failed;
     t.failure_reason = detail;
+    notify(notification_kind::deposit, transfer_reference(t.id),
+           "Deposit of " + rupees(t.amount) + " failed: " + detail, now, out);
   }
   t.updated_at = now;
   out.transfers.push_back(t);
@@ -662,11 +741,15 @@ transfer account_book::finish_withdrawal(int64_t id, bool paid, const std::strin
     t.gateway_reference = detail;
     post(journal_kind::withdrawal, transfer_reference(t.id), now,
          {{ledger_account::user_held, -t.amount}, {ledger_account::bank, t.amount}}, out);
+    notify(notification_kind::withdrawal, transfer_reference(t.id),
+           "Withdrawal of " + rupees(t.amount) + " paid out", now, out);
   } else {
     t.status = transfer_status::failed;
     t.failure_reason = detail;
     post(journal_kind::withdrawal_release, transfer_reference(t.id), now,
          {{ledger_account::user_held, -t.amount}, {ledger_account::user_cash, t.amount}}, out);
+    notify(notification_kind::withdrawal, transfer_reference(t.id),
+           "Withdrawal of " + rupees(t.amount) + " failed: " + detail, now, out);
   }
   t.updated_at = now;
   out.transfers.push_back(t);
@@ -856,6 +939,10 @@ std::optional<price_alert> account_book::trigger_alert(int64_t id, money price, 
   a.triggered_price = price;
   a.updated_at = now;
   out.alerts.push_back(a);
+  notify(notification_kind::alert_triggered, "alert:" + std::to_string(a.id),
+         a.symbol + " traded at " + rupees(price) + ", " + std::string{to_string(a.condition)}
+           + " your alert at " + rupees(a.price),
+         now, out);
   return a;
 }
 

@@ -35,6 +35,7 @@
 #include "protocol/ledger.hpp"
 #include "protocol/lots.hpp"
 #include "protocol/market_calendar.hpp"
+#include "protocol/notifications.hpp"
 #include "protocol/portfolio.hpp"
 #include "protocol/reject_reason.hpp"
 #include "protocol/requests.hpp"
@@ -56,6 +57,9 @@ struct account_seed {
   std::vector<price_alert> alerts;
   ledger_totals ledger; // must agree with account.cash (the user accounts' sum)
   std::vector<settlement_row> settlements;
+  int64_t last_notification_id = 0;
+  std::vector<int64_t> unread_notifications;
+  std::vector<watchlist> watchlists;
 };
 
 // Gives a seed `cash` of settled money as if deposited before the journal
@@ -140,6 +144,19 @@ public:
   void restore_alert(const price_alert& before) { alerts_[before.id] = before; }
   const std::map<int64_t, price_alert>& alerts() const { return alerts_; }
 
+  // Notifications. Those of fills, cancels, transfers and alerts are written
+  // by the mutation that made the event, into its batch; the caller adds the
+  // "placed" one once an order is durable.
+  notification notify(notification_kind kind, std::string reference, std::string message,
+                      timestamp now, write_batch& out);
+  // Marks ids (or all) read; answers how many stay unread. An id the user
+  // never had is notification_not_found, and nothing is marked.
+  std::variant<int64_t, rejection> mark_read(const std::vector<int64_t>& ids, bool all,
+                                             write_batch& out);
+  int64_t unread_notifications() const { return static_cast<int64_t>(unread_.size()); }
+  // The batch holding these notifications failed before they were stored.
+  void forget_notifications(const std::vector<notification>& lost);
+
   const user_profile& profile() const { return profile_; }
   cash_balance cash() const;
   const ledger_totals& ledger() const { return ledger_; }
@@ -184,6 +201,7 @@ private:
   void add_unsettled(int64_t day, money amount, write_batch& out);
   void write_settlement(int64_t day, write_batch& out) const;
   void apply_trade(order& o, const execution_report& r, timestamp now, write_batch& out);
+  void notify_report(const order& o, const execution_report& r, timestamp now, write_batch& out);
   void record_trade_in_lots(const execution_row& e, timestamp day_of);
   void write_account(write_batch& out) const { out.accounts.push_back(account_row_now()); }
   void write_holding(const std::string& symbol, write_batch& out) const;
@@ -206,6 +224,8 @@ private:
   std::map<std::string, idempotency_entry> idempotency_;
   std::map<int64_t, transfer> transfers_;
   std::map<int64_t, price_alert> alerts_;
+  int64_t last_notification_id_ = 0;
+  std::set<int64_t> unread_;
 };
 
 } // namespace broker

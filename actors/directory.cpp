@@ -173,6 +173,15 @@ std::map<user_id, account_seed> seeds_from(store_snapshot snap) {
   for (auto& st : snap.settlements)
     if (auto s = seed_of(st.user))
       s->settlements.push_back(st);
+  for (auto& n : snap.last_notifications)
+    if (auto s = seed_of(n.user))
+      s->last_notification_id = n.id;
+  for (auto& n : snap.unread_notifications)
+    if (auto s = seed_of(n.user))
+      s->unread_notifications.push_back(n.id);
+  for (auto& w : snap.watchlists)
+    if (auto s = seed_of(w.user))
+      s->watchlists.push_back(std::move(w));
   for (auto& t : snap.transfers)
     if (auto s = seed_of(t.user))
       s->transfers.push_back(std::move(t));

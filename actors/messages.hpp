@@ -2,6 +2,10 @@
 // The message vocabulary between actors: one atom per verb, declared once, and
 // the inspect() overloads CAF needs to carry the domain types. Light CAF
 // headers only (no caf/all.hpp).
+#include <optional>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
@@ -33,6 +37,8 @@ using portfolio_atom = caf::atom_constant<caf::atom("portfolio")>; // holdings, 
 using journal_atom = caf::atom_constant<caf::atom("journal")>;
 using trades_atom = caf::atom_constant<caf::atom("trades")>;
 using tax_atom = caf::atom_constant<caf::atom("tax")>;
+using notifications_atom = caf::atom_constant<caf::atom("notes")>; // list (reader) / mark read (account)
+using watchlists_atom = caf::atom_constant<caf::atom("watchlist")>;
 // Identity (edge -> users).
 using signup_atom = caf::atom_constant<caf::atom("signup")>;
 using login_atom = caf::atom_constant<caf::atom("login")>;
@@ -76,6 +82,16 @@ using fired_atom = caf::atom_constant<caf::atom("fired")>;
 
 using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: run this call
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
+
+// One watchlist call for the account: which verb, on which list, with what.
+struct watchlist_command {
+  enum verb_t : uint8_t { get, create, update, add, remove_symbol, remove };
+  verb_t verb = get;
+  int64_t id = 0;
+  std::optional<std::string> name;
+  std::optional<std::vector<std::string>> symbols;
+  std::string symbol; // remove_symbol
+};
 
 // A page of a user's orders, newest first.
 struct order_query {
@@ -211,6 +227,17 @@ template <class F> typename F::result_type inspect(F& f, order_query& x) {
 template <class F> typename F::result_type inspect(F& f, order_page& x) {
   return f(caf::meta::type_name("order_page"), x.orders, x.total);
 }
+template <class F> typename F::result_type inspect(F& f, notification& x) {
+  return f(caf::meta::type_name("notification"), x.user, x.id, x.at, x.kind, x.reference,
+           x.message, x.read);
+}
+template <class F> typename F::result_type inspect(F& f, notification_page& x) {
+  return f(caf::meta::type_name("notification_page"), x.entries, x.total, x.unread);
+}
+template <class F> typename F::result_type inspect(F& f, watchlist& x) {
+  return f(caf::meta::type_name("watchlist"), x.user, x.id, x.name, x.symbols, x.deleted,
+           x.created_at, x.updated_at);
+}
 template <class F> typename F::result_type inspect(F& f, kyc_verdict& x) {
   return f(caf::meta::type_name("kyc_verdict"), x.final, x.verified, x.reason);
 }
@@ -219,3 +246,6 @@ template <class F> typename F::result_type inspect(F& f, payment_result& x) {
 }
 
 } // namespace broker
+
+// Stays in the process (edge -> account): std::optional has no CAF 0.17 inspector.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(broker::watchlist_command)

@@ -336,6 +336,20 @@ void node::tax_report(user_id u, int year, reply<broker::tax_report> done) {
     trades_atom::value, u, timestamp{0}, std::numeric_limits<timestamp>::max());
 }
 
+void node::notifications(user_id u, bool unread_only, int64_t page, int64_t limit,
+                         reply<notification_page> done) {
+  ask(reader_, std::move(done), notifications_atom::value, u, unread_only, (page - 1) * limit, limit);
+}
+void node::mark_read(user_id u, std::vector<int64_t> ids, bool all, reply<int64_t> done) {
+  ask_account(u, std::move(done), notifications_atom::value, std::move(ids), all);
+}
+void node::watchlists(user_id u, reply<std::vector<watchlist>> done) {
+  ask_account(u, std::move(done), watchlists_atom::value);
+}
+void node::watchlist_call(user_id u, watchlist_command c, reply<watchlist> done) {
+  ask_account(u, std::move(done), watchlists_atom::value, std::move(c));
+}
+
 int node::current_tax_year() const {
   auto date = calendar_->local_date(clock_.now()); // YYYY-MM-DD
   int year = std::stoi(date.substr(0, 4));

@@ -103,6 +103,13 @@ public:
   // history is replayed through the configured cost-basis method).
   void tax_report(user_id u, int year, reply<broker::tax_report> done);
   int current_tax_year() const;
+  // The user's notifications, newest first; marking some (or all) read
+  // answers how many stay unread.
+  void notifications(user_id u, bool unread_only, int64_t page, int64_t limit,
+                     reply<notification_page> done);
+  void mark_read(user_id u, std::vector<int64_t> ids, bool all, reply<int64_t> done);
+  void watchlists(user_id u, reply<std::vector<watchlist>> done);
+  void watchlist_call(user_id u, watchlist_command c, reply<watchlist> done);
   // The symbol's quote; unknown_symbol for one not in the instrument table.
   void get_quote(const std::string& symbol, reply<quote> done);
   // The symbol's one-minute candles starting in [from, to): past trading days

@@ -379,7 +379,7 @@ void on_frame(session_ptr self, const std::string& text) {
       return;
     }
     for (auto& c : channels->strings) {
-      if (c != "orders" && c != "alerts" && c != "portfolio") {
+      if (c != "orders" && c != "alerts" && c != "portfolio" && c != "notifications") {
         send_error(self, "unknown_channel", "unknown channel " + c, "channels");
         continue;
       }
@@ -445,6 +445,11 @@ caf::behavior session_actor(session_ptr self, session_services services, session
     [=](push_atom, const price_alert& a) {
       if (self->state.channels.count("alerts"))
         send_frame(self, push_frame("alerts", "alert", [&](json_writer& w) { write_alert(w, a); }));
+    },
+    [=](push_atom, const notification& n) {
+      if (self->state.channels.count("notifications"))
+        send_frame(self, push_frame("notifications", "notification",
+                                    [&](json_writer& w) { write_notification(w, n); }));
     },
     [=](push_atom, account_holdings& h) {
       if (!self->state.channels.count("portfolio"))

@@ -38,6 +38,15 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
                                   std::string{"could not read the trades: "} + e.what(), {}});
       }
     },
+    [=](notifications_atom, user_id user, bool unread_only, int64_t offset,
+        int64_t limit) -> caf::result<notification_page> {
+      try {
+        return db->notifications_of(user, unread_only, offset, limit);
+      } catch (const std::exception& e) {
+        return to_error(rejection{reject_reason::storage_unavailable,
+                                  std::string{"could not read the notifications: "} + e.what(), {}});
+      }
+    },
     // Rare (an account actor crashed), so the whole snapshot is read and
     // split; a per-user read would need a store method of its own.
     [=](load_atom, user_id user) -> caf::result<account_seed_ptr> {

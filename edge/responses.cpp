@@ -19,12 +19,17 @@ int http_status(reject_reason r) {
     case reject_reason::outside_price_band:
     case reject_reason::idempotency_conflict:
     case reject_reason::insufficient_withdrawable:
-    case reject_reason::too_many_alerts: return 422;
+    case reject_reason::too_many_alerts:
+    case reject_reason::too_many_watchlists:
+    case reject_reason::watchlist_full: return 422;
     case reject_reason::order_not_found:
     case reject_reason::alert_not_found:
+    case reject_reason::watchlist_not_found:
+    case reject_reason::notification_not_found:
     case reject_reason::user_not_found: return 404;
     case reject_reason::order_not_cancellable:
     case reject_reason::alert_not_active:
+    case reject_reason::watchlist_name_taken:
     case reject_reason::email_taken:
     case reject_reason::kyc_already_submitted: return 409;
     case reject_reason::invalid_credentials: return 401;

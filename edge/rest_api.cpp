@@ -274,7 +274,7 @@ void rest_api::on_request(http_request req, respond_fn respond) {
   bool known_route = path == "/v1/users/me" || path == "/v1/users/kyc" || path.rfind("/v1/funds/", 0) == 0
                      || path == "/v1/orders" || path.rfind(orders_prefix, 0) == 0
                      || path == "/v1/alerts" || path.rfind(alerts_prefix, 0) == 0
-                     || is_account_view(path);
+                     || is_account_view(path) || is_personal_list(path);
   if (!known_route) {
     respond(error(404, "not_found", "no such endpoint"));
     return;
@@ -311,6 +311,8 @@ void rest_api::on_request(http_request req, respond_fn respond) {
                          w.field("kycReason", p.kyc_reason);
                        w.end_object();
                      }));
+  } else if (is_personal_list(path)) {
+    on_personal_list(req, u, std::move(respond));
   } else if (is_account_view(path)) {
     if (only("GET"))
       on_account_view(req, u, std::move(respond));

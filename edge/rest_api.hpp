@@ -23,6 +23,9 @@ private:
   // edge/account_api.cpp: portfolio, history, trades, tax report (all GET).
   static bool is_account_view(const std::string& path);
   void on_account_view(const http_request& req, user_id u, respond_fn respond);
+  // edge/lists_api.cpp: watchlists and notifications.
+  static bool is_personal_list(const std::string& path);
+  void on_personal_list(const http_request& req, user_id u, respond_fn respond);
   node& node_;
   const token_authority& tokens_;
 };

@@ -1,5 +1,6 @@
 #include "protocol/lots.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -28,14 +29,17 @@ std::optional<cost_basis_method> parse_cost_basis_method(std::string_view s) {
 void lot_book::buy(const std::string& symbol, int64_t quantity, money price, timestamp at,
                    std::string ref) {
   LOTS_CHECK(quantity > 0 && price >= 0, "a buy adds a positive quantity at a price >= 0");
-  add_lot(symbol, open_lot{std::move(ref), at, quantity, quantity * price});
+  money cost = 0;
+  LOTS_CHECK(!__builtin_mul_overflow(quantity, price, &cost), "a lot's cost fits in 64 bits");
+  add_lot(symbol, open_lot{std::move(ref), at, quantity, cost});
 }
 
 void lot_book::add_lot(const std::string& symbol, open_lot lot) {
   LOTS_CHECK(lot.quantity > 0 && lot.cost >= 0, "a lot has shares and a cost >= 0");
   auto& p = by_symbol_[symbol];
-  p.quantity += lot.quantity;
-  p.cost += lot.cost;
+  LOTS_CHECK(!__builtin_add_overflow(p.quantity, lot.quantity, &p.quantity)
+               && !__builtin_add_overflow(p.cost, lot.cost, &p.cost),
+             "a symbol's totals fit in 64 bits");
   p.lots.push_back(std::move(lot));
 }
 
@@ -52,7 +56,9 @@ std::vector<realized_lot> lot_book::sell(const std::string& symbol, int64_t quan
     money cost = take == lot.quantity
                    ? lot.cost
                    : static_cast<money>(static_cast<__int128>(lot.cost) * take / lot.quantity);
-    out.push_back(realized_lot{symbol, lot.ref, ref, lot.acquired_at, at, take, cost, take * price});
+    money proceeds = 0;
+    LOTS_CHECK(!__builtin_mul_overflow(take, price, &proceeds), "proceeds fit in 64 bits");
+    out.push_back(realized_lot{symbol, lot.ref, ref, lot.acquired_at, at, take, cost, proceeds});
     lot.quantity -= take;
     lot.cost -= cost;
     p.quantity -= take;

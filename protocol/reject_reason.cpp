@@ -28,6 +28,11 @@ std::string_view code_of(reject_reason r) {
     case reject_reason::too_many_alerts: return "too_many_alerts";
     case reject_reason::alert_not_found: return "alert_not_found";
     case reject_reason::alert_not_active: return "alert_not_active";
+    case reject_reason::watchlist_not_found: return "watchlist_not_found";
+    case reject_reason::watchlist_name_taken: return "watchlist_name_taken";
+    case reject_reason::too_many_watchlists: return "too_many_watchlists";
+    case reject_reason::watchlist_full: return "watchlist_full";
+    case reject_reason::notification_not_found: return "notification_not_found";
   }
   return "internal_error";
 }

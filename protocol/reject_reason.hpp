@@ -32,6 +32,11 @@ enum class reject_reason : uint8_t {
   too_many_alerts,
   alert_not_found,
   alert_not_active,
+  watchlist_not_found,
+  watchlist_name_taken,
+  too_many_watchlists,
+  watchlist_full,
+  notification_not_found,
 };
 
 std::string_view code_of(reject_reason r); // "insufficient_funds"

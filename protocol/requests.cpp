@@ -5,6 +5,7 @@
 
 #include "protocol/decimal.hpp"
 #include "protocol/json_reader.hpp"
+#include "protocol/watchlists.hpp"
 
 namespace broker {
 
@@ -95,6 +96,30 @@ public:
       return std::nullopt;
     }
     return v;
+  }
+
+  // An array of strings.
+  std::vector<std::string> strings(const char* name, bool required = true) {
+    auto* f = obj_.find(name);
+    if (!f || f->type == json_field::kind::null) {
+      if (required)
+        set(missing(name));
+      return {};
+    }
+    if (f->type != json_field::kind::array || !f->array_of_strings) {
+      set(bad(name, std::string{name} + " must be an array of strings"));
+      return {};
+    }
+    return f->strings;
+  }
+
+  bool boolean(const char* name) {
+    auto* f = obj_.find(name);
+    if (!f || f->type != json_field::kind::boolean) {
+      set(bad(name, std::string{name} + " must be true or false"));
+      return false;
+    }
+    return f->text == "true";
   }
 
   bool present(const char* name) const {
@@ -226,6 +251,65 @@ parsed<alert_request> parse_alert(std::string_view body) {
       r.condition = *c;
     if (auto p = in.amount("price", max_price))
       r.price = *p;
+  });
+}
+
+parsed<watchlist_request> parse_watchlist(std::string_view body, watchlist_fields which) {
+  return read_body<watchlist_request>(body, [which](field_reader& in, watchlist_request& r) {
+    if (which != watchlist_fields::symbols_only && (which == watchlist_fields::create || in.present("name"))) {
+      auto name = in.text("name", 1, max_watchlist_name_length);
+      if (in.error)
+        return;
+      if (std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isspace(c); })) {
+        in.set(bad("name", "name must not be blank"));
+        return;
+      }
+      r.name = name;
+    }
+    bool symbols_required = which == watchlist_fields::symbols_only;
+    if (symbols_required || in.present("symbols")) {
+      auto list = in.strings("symbols", symbols_required);
+      if (in.error)
+        return;
+      for (auto& s : list) {
+        if (s.empty() || s.size() > 32) {
+          in.set(bad("symbols", "each symbol must be 1 to 32 characters"));
+          return;
+        }
+        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+      }
+      r.symbols = std::move(list);
+    }
+    if (which == watchlist_fields::update && !r.name && !r.symbols)
+      in.set(bad("name", "give name, symbols or both", "missing_field"));
+  });
+}
+
+parsed<mark_read_request> parse_mark_read(std::string_view body) {
+  return read_body<mark_read_request>(body, [](field_reader& in, mark_read_request& r) {
+    if (in.present("all")) {
+      r.all = in.boolean("all");
+      if (in.error)
+        return;
+      if (!r.all) {
+        in.set(bad("all", "all must be true (or give ids)"));
+        return;
+      }
+      if (in.present("ids"))
+        in.set(bad("ids", "give ids or all, not both"));
+      return;
+    }
+    // Ids as the API writes them: strings ("12").
+    for (auto& id : in.strings("ids")) {
+      auto v = parse_decimal(id, 0);
+      if (!v || *v <= 0) {
+        in.set(bad("ids", "ids must be positive whole numbers"));
+        return;
+      }
+      r.ids.push_back(*v);
+    }
+    if (!in.error && (r.ids.empty() || r.ids.size() > 500))
+      in.set(bad("ids", "ids must hold 1 to 500 notification ids"));
   });
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "protocol/alerts.hpp"
 #include "protocol/types.hpp"
@@ -60,6 +61,19 @@ struct alert_request {
   money price = 0;
 };
 
+// POST /v1/watchlists {name, symbols?}; PUT /v1/watchlists/{id} {name?, symbols?}
+// (at least one); POST /v1/watchlists/{id}/symbols {symbols}.
+struct watchlist_request {
+  std::optional<std::string> name;               // 1..40 bytes, not blank
+  std::optional<std::vector<std::string>> symbols; // upper-cased
+};
+
+// POST /v1/notifications/read {ids: [...]} or {all: true}.
+struct mark_read_request {
+  std::vector<int64_t> ids;
+  bool all = false;
+};
+
 // Upper bounds that make a value absurd rather than merely unaffordable.
 constexpr int64_t max_order_quantity = 10'000'000;
 constexpr money max_price = 100'000'000'00;    // 10 crore rupees a share
@@ -71,6 +85,9 @@ parsed<kyc_request> parse_kyc(std::string_view body);
 parsed<transfer_request> parse_transfer(std::string_view body);
 parsed<place_order_request> parse_place_order(std::string_view body);
 parsed<alert_request> parse_alert(std::string_view body);
+enum class watchlist_fields { create, update, symbols_only };
+parsed<watchlist_request> parse_watchlist(std::string_view body, watchlist_fields which);
+parsed<mark_read_request> parse_mark_read(std::string_view body);
 
 // A canonical text of an order request: equal requests give equal digests, so
 // an Idempotency-Key replayed with a different body is detected.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "protocol/decimal.hpp"
 
@@ -72,6 +73,10 @@ std::string_view to_string(gain_term t) {
 tax_report build_tax_report(const std::vector<realized_lot>& realized, int year, const tax_rules& rules) {
   tax_report r;
   r.year = year;
+  if (rules.year_start_month < 1 || rules.year_start_month > 12) { // brokerd refuses such a config
+    std::fprintf(stderr, "tax report: year_start_month %d is not a month\n", rules.year_start_month);
+    std::abort();
+  }
   int64_t first = days_from_civil(year, rules.year_start_month, 1);
   int64_t next = days_from_civil(year + 1, rules.year_start_month, 1);
   r.from_date = date_text(first);

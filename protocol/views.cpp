@@ -240,6 +240,24 @@ void write_portfolio(json_writer& w, const portfolio_value& p, portfolio_parts p
   w.end_object();
 }
 
+void write_notification(json_writer& w, const notification& n) {
+  w.begin_object()
+    .field("id", std::to_string(n.id))
+    .field("type", to_string(n.kind))
+    .field("message", n.message)
+    .field("reference", n.reference)
+    .field("read", n.read)
+    .time_field("timestamp", n.at)
+    .end_object();
+}
+
+void write_watchlist(json_writer& w, const watchlist& l) {
+  w.begin_object().field("id", std::to_string(l.id)).field("name", l.name).key("symbols").begin_array();
+  for (auto& s : l.symbols)
+    w.value(s);
+  w.end_array().time_field("createdAt", l.created_at).time_field("updatedAt", l.updated_at).end_object();
+}
+
 void write_tax_report(json_writer& w, const tax_report& r) {
   w.begin_object()
     .field("year", r.year)

@@ -6,10 +6,12 @@
 #include "protocol/ledger.hpp"
 #include "protocol/json_writer.hpp"
 #include "protocol/market_data.hpp"
+#include "protocol/notifications.hpp"
 #include "protocol/portfolio.hpp"
 #include "protocol/reject_reason.hpp"
 #include "protocol/tax_report.hpp"
 #include "protocol/types.hpp"
+#include "protocol/watchlists.hpp"
 
 namespace broker {
 
@@ -35,6 +37,8 @@ struct portfolio_parts {
   bool totals = true;
 };
 void write_portfolio(json_writer& w, const portfolio_value& p, portfolio_parts parts = {});
+void write_notification(json_writer& w, const notification& n);
+void write_watchlist(json_writer& w, const watchlist& l);
 // Capital gains lot by lot, with short- and long-term totals.
 void write_tax_report(json_writer& w, const tax_report& r);
 // {"error":{"code":...,"message":...,"field":...}}

@@ -448,6 +448,60 @@ LEFT JOIN (SELECT user_id, SUM(amount) AS held FROM transfers
 WHERE a.cash <> 0 OR COALESCE(o.held, 0) + COALESCE(w.held, 0) <> 0;
 )sql";
 
+// Migration 7. Notifications (written with the event they tell of; is_read
+// flips when the user marks them) and watchlists (symbols comma-separated).
+const char* const v7_sqlite = R"sql(
+CREATE TABLE notifications (
+  user_id   INTEGER NOT NULL,
+  id        INTEGER NOT NULL,
+  at        INTEGER NOT NULL,
+  kind      TEXT    NOT NULL,
+  reference TEXT    NOT NULL,
+  message   TEXT    NOT NULL,
+  is_read   INTEGER NOT NULL,
+  PRIMARY KEY (user_id, id)
+) STRICT;
+-- Unread ones are read back at start; they are few next to the rest.
+CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE is_read = 0;
+
+CREATE TABLE watchlists (
+  user_id    INTEGER NOT NULL,
+  id         INTEGER NOT NULL,
+  name       TEXT    NOT NULL,
+  symbols    TEXT    NOT NULL,
+  deleted    INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, id)
+) STRICT;
+)sql";
+
+const char* const v7_postgres = R"sql(
+CREATE TABLE notifications (
+  user_id   BIGINT  NOT NULL,
+  id        BIGINT  NOT NULL,
+  at        BIGINT  NOT NULL,
+  kind      TEXT    NOT NULL,
+  reference TEXT    NOT NULL,
+  message   TEXT    NOT NULL,
+  is_read   BIGINT  NOT NULL,
+  PRIMARY KEY (user_id, id)
+);
+-- Unread ones are read back at start; they are few next to the rest.
+CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE is_read = 0;
+
+CREATE TABLE watchlists (
+  user_id    BIGINT  NOT NULL,
+  id         BIGINT  NOT NULL,
+  name       TEXT    NOT NULL,
+  symbols    TEXT    NOT NULL,
+  deleted    BIGINT  NOT NULL,
+  created_at BIGINT  NOT NULL,
+  updated_at BIGINT  NOT NULL,
+  PRIMARY KEY (user_id, id)
+);
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -459,6 +513,7 @@ const std::vector<migration>& all_migrations() {
     {4, "one-minute candles", v4_sqlite, v4_postgres},
     {5, "price alerts", v5_sqlite, v5_postgres},
     {6, "double-entry journal, settlement, charges", v6_sqlite, v6_postgres},
+    {7, "notifications and watchlists", v7_sqlite, v7_postgres},
   };
   return list;
 }

@@ -262,10 +262,30 @@ const table_spec alerts_table{
    {"created_at", "bigint"}, {"updated_at", "bigint"}},
   {"user_id", "id"}, false};
 
+const table_spec notifications_table{
+  "insert_notifications", "notifications",
+  {{"user_id", "bigint"}, {"id", "bigint"}, {"at", "bigint"}, {"kind", "text"},
+   {"reference", "text"}, {"message", "text"}, {"is_read", "bigint"}},
+  {"user_id", "id"}, true};
+
+const table_spec watchlists_table{
+  "upsert_watchlists", "watchlists",
+  {{"user_id", "bigint"}, {"id", "bigint"}, {"name", "text"}, {"symbols", "text"},
+   {"deleted", "bigint"}, {"created_at", "bigint"}, {"updated_at", "bigint"}},
+  {"user_id", "id"}, false};
+
+// Not an insert: the columns of the UPDATE's unnest (mark_read_sql).
+const table_spec notification_reads_spec{
+  "mark_notifications_read", "notifications", {{"user_id", "bigint"}, {"id", "bigint"}}, {}, false};
+constexpr const char* mark_read_sql =
+  "UPDATE notifications n SET is_read = 1 FROM unnest($1::bigint[], $2::bigint[]) AS r(user_id, id)"
+  " WHERE n.user_id = r.user_id AND (r.id = 0 OR n.id = r.id) AND n.is_read = 0";
+
 const table_spec* const all_tables[] = {&users_table,     &accounts_table,  &holdings_table,
                                         &orders_table,    &executions_table, &transfers_table,
                                         &idempotency_table, &candles_table, &alerts_table,
-                                        &journal_table,   &settlements_table};
+                                        &journal_table,   &settlements_table,
+                                        &notifications_table, &watchlists_table};
 
 // A table's rows as one array literal per column.
 class column_arrays {
@@ -322,6 +342,14 @@ void encode(column_arrays& c, const journal_entry& e) {
         a[6]);
 }
 void encode(column_arrays& c, const settlement_row& st) { c.row(st.user, st.due_day, st.amount); }
+void encode(column_arrays& c, const notification& n) {
+  c.row(n.user, n.id, n.at, to_string(n.kind), n.reference, n.message, int64_t{n.read ? 1 : 0});
+}
+void encode(column_arrays& c, const notification_read& r) { c.row(r.user, r.id); }
+void encode(column_arrays& c, const watchlist& w) {
+  c.row(w.user, w.id, w.name, join_symbols(w.symbols), int64_t{w.deleted ? 1 : 0}, w.created_at,
+        w.updated_at);
+}
 void encode(column_arrays& c, const transfer& t) {
   c.row(t.user, t.id, to_string(t.kind), t.amount, to_string(t.status), t.gateway_reference,
         t.failure_reason, t.created_at, t.updated_at);
@@ -354,6 +382,9 @@ std::pair<text_key, int64_t> key_of(const candle& k) {
 std::pair<int64_t, int64_t> key_of(const price_alert& a) { return {a.user, a.id}; }
 std::pair<int64_t, int64_t> key_of(const journal_entry& e) { return {e.user, e.seq}; }
 std::pair<int64_t, int64_t> key_of(const settlement_row& st) { return {st.user, st.due_day}; }
+std::pair<int64_t, int64_t> key_of(const notification& n) { return {n.user, n.id}; }
+std::pair<int64_t, int64_t> key_of(const notification_read& r) { return {r.user, r.id}; }
+std::pair<int64_t, int64_t> key_of(const watchlist& w) { return {w.user, w.id}; }
 
 // One row per key, in batch order. ON CONFLICT DO UPDATE may not touch a row
 // twice in one statement, so an upsert keeps the key's last row (the latest
@@ -405,6 +436,9 @@ std::vector<statement_call> encode_batch(const write_batch& b) {
   encode_table(calls, alerts_table, b.alerts);
   encode_table(calls, journal_table, b.journal);
   encode_table(calls, settlements_table, b.settlements);
+  encode_table(calls, notifications_table, b.notifications);
+  encode_table(calls, notification_reads_spec, b.notification_reads); // after the inserts
+  encode_table(calls, watchlists_table, b.watchlists);
   return calls;
 }
 
@@ -465,6 +499,18 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
      std::string(execution_columns)
        + " WHERE user_id = $1 AND kind = 'TRADE' AND exec_time >= $2 AND exec_time < $3"
          " ORDER BY seq"},
+    {"select_last_notifications",
+     "SELECT user_id, MAX(id) FROM notifications GROUP BY user_id ORDER BY user_id"},
+    {"select_unread_notifications",
+     "SELECT user_id, id FROM notifications WHERE is_read = 0 ORDER BY user_id, id"},
+    {"select_watchlists",
+     "SELECT user_id, id, name, symbols, deleted, created_at, updated_at FROM watchlists"
+     " ORDER BY user_id, id"},
+    {"select_notifications_of",
+     "SELECT user_id, id, at, kind, reference, message, is_read FROM notifications"
+     " WHERE user_id = $1 AND ($2 = 0 OR is_read = 0) ORDER BY id DESC LIMIT $4 OFFSET $3"},
+    {"count_notifications_of",
+     "SELECT count(*), count(*) FILTER (WHERE is_read = 0) FROM notifications WHERE user_id = $1"},
     // A range of the (symbol, start) primary key.
     {"select_candles_of",
      "SELECT symbol, start, open, high, low, close, volume FROM candles"
@@ -478,6 +524,7 @@ const std::vector<std::pair<const char*, std::string>>& writer_statements() {
     std::vector<std::pair<const char*, std::string>> l;
     for (const table_spec* t : all_tables)
       l.emplace_back(t->statement, insert_sql(*t));
+    l.emplace_back(notification_reads_spec.statement, mark_read_sql);
     return l;
   }();
   return list;
@@ -683,6 +730,40 @@ candle read_candle(const pqxx::row& row) {
   return c;
 }
 
+notification read_notification(const pqxx::row& row) {
+  row_reader r(row);
+  notification n;
+  n.user = r.i64();
+  n.id = r.i64();
+  n.at = r.i64();
+  n.kind = r.wire(parse_notification_kind, "notifications.kind");
+  n.reference = r.text();
+  n.message = r.text();
+  n.read = r.i64() != 0;
+  return n;
+}
+
+notification_read read_notification_key(const pqxx::row& row) {
+  row_reader r(row);
+  notification_read k;
+  k.user = r.i64();
+  k.id = r.i64();
+  return k;
+}
+
+watchlist read_watchlist(const pqxx::row& row) {
+  row_reader r(row);
+  watchlist w;
+  w.user = r.i64();
+  w.id = r.i64();
+  w.name = r.text();
+  w.symbols = split_symbols(r.text());
+  w.deleted = r.i64() != 0;
+  w.created_at = r.i64();
+  w.updated_at = r.i64();
+  return w;
+}
+
 template <class T>
 void read_all(const pqxx::result& result, std::vector<T>& out, T (*read)(const pqxx::row&)) {
   out.reserve(out.size() + result.size());
@@ -872,6 +953,11 @@ store_snapshot postgres_store::load() {
     read_all(tx.exec_prepared("select_idempotency"), snap.idempotency, read_idempotency);
     read_all(tx.exec_prepared("select_ledgers"), snap.ledgers, read_ledger);
     read_all(tx.exec_prepared("select_settlements"), snap.settlements, read_settlement);
+    read_all(tx.exec_prepared("select_last_notifications"), snap.last_notifications,
+             read_notification_key);
+    read_all(tx.exec_prepared("select_unread_notifications"), snap.unread_notifications,
+             read_notification_key);
+    read_all(tx.exec_prepared("select_watchlists"), snap.watchlists, read_watchlist);
     tx.commit(); // ends the read transaction; nothing was written
     return snap;
   });
@@ -898,6 +984,25 @@ journal_page postgres_store::journal_of(user_id user, timestamp from, timestamp 
     read_all(tx.exec_prepared("select_journal_of", u, f, t, static_cast<int64_t>(offset),
                               static_cast<int64_t>(limit)),
              page.entries, read_journal_entry);
+    tx.commit();
+    return page;
+  });
+}
+
+notification_page postgres_store::notifications_of(user_id user, bool unread_only,
+                                                  int64_t offset, int64_t limit) {
+  return reader_->run("notifications_of", [=](pqxx::connection& c) {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    notification_page page;
+    auto counts = tx.exec_prepared1("count_notifications_of", static_cast<int64_t>(user));
+    page.total = counts[0].as<int64_t>();
+    page.unread = counts[1].as<int64_t>();
+    if (unread_only)
+      page.total = page.unread;
+    read_all(tx.exec_prepared("select_notifications_of", static_cast<int64_t>(user),
+                              int64_t{unread_only ? 1 : 0}, static_cast<int64_t>(offset),
+                              static_cast<int64_t>(limit)),
+             page.entries, read_notification);
     tx.commit();
     return page;
   });

@@ -469,6 +469,66 @@ candle read_candle(SQLite::Statement& s) {
   return c;
 }
 
+// Insert-once: a notification is written with its event and never rewritten,
+// except for is_read, which only a notification_read sets.
+constexpr const char* insert_notification_sql =
+  "INSERT INTO notifications (user_id, id, at, kind, reference, message, is_read)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (user_id, id) DO NOTHING";
+constexpr const char* notification_columns =
+  "SELECT user_id, id, at, kind, reference, message, is_read FROM notifications";
+constexpr const char* mark_read_sql =
+  "UPDATE notifications SET is_read = 1 WHERE user_id = ?1 AND (?2 = 0 OR id = ?2) AND is_read = 0";
+
+void write_row(SQLite::Statement& s, const notification& n) {
+  run(s, n.user, n.id, n.at, to_string(n.kind), n.reference, n.message, int64_t{n.read ? 1 : 0});
+}
+void write_row(SQLite::Statement& s, const notification_read& r) { run(s, r.user, r.id); }
+notification read_notification(SQLite::Statement& s) {
+  row_reader r(s);
+  notification n;
+  n.user = r.i64();
+  n.id = r.i64();
+  n.at = r.i64();
+  n.kind = r.wire(parse_notification_kind, "notifications.kind");
+  n.reference = r.text();
+  n.message = r.text();
+  n.read = r.i64() != 0;
+  return n;
+}
+notification_read read_notification_key(SQLite::Statement& s) {
+  row_reader r(s);
+  notification_read k;
+  k.user = r.i64();
+  k.id = r.i64();
+  return k;
+}
+
+constexpr const char* upsert_watchlist_sql =
+  "INSERT INTO watchlists (user_id, id, name, symbols, deleted, created_at, updated_at)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (user_id, id) DO UPDATE SET"
+  " name = excluded.name, symbols = excluded.symbols, deleted = excluded.deleted,"
+  " created_at = excluded.created_at, updated_at = excluded.updated_at";
+constexpr const char* select_watchlists_sql =
+  "SELECT user_id, id, name, symbols, deleted, created_at, updated_at FROM watchlists"
+  " ORDER BY user_id, id";
+
+void write_row(SQLite::Statement& s, const watchlist& w) {
+  run(s, w.user, w.id, w.name, join_symbols(w.symbols), int64_t{w.deleted ? 1 : 0}, w.created_at,
+      w.updated_at);
+}
+watchlist read_watchlist(SQLite::Statement& s) {
+  row_reader r(s);
+  watchlist w;
+  w.user = r.i64();
+  w.id = r.i64();
+  w.name = r.text();
+  w.symbols = split_symbols(r.text());
+  w.deleted = r.i64() != 0;
+  w.created_at = r.i64();
+  w.updated_at = r.i64();
+  return w;
+}
+
 template <class T>
 void write_all(SQLite::Statement& s, const std::vector<T>& rows) {
   for (const T& row : rows)
@@ -536,6 +596,9 @@ struct sqlite_store::writer {
   SQLite::Statement upsert_alert;
   SQLite::Statement insert_journal;
   SQLite::Statement upsert_settlement;
+  SQLite::Statement insert_notification;
+  SQLite::Statement mark_read;
+  SQLite::Statement upsert_watchlist;
 
   writer(const std::string& path, const sqlite_options& opts)
     : db(open_write_connection(path, opts)),
@@ -549,7 +612,10 @@ struct sqlite_store::writer {
       upsert_candle(db, upsert_candle_sql),
       upsert_alert(db, upsert_alert_sql),
       insert_journal(db, insert_journal_sql),
-      upsert_settlement(db, upsert_settlement_sql) {}
+      upsert_settlement(db, upsert_settlement_sql),
+      insert_notification(db, insert_notification_sql),
+      mark_read(db, mark_read_sql),
+      upsert_watchlist(db, upsert_watchlist_sql) {}
 
   // A failed statement may or may not have ended the transaction (SQLite
   // rolls back by itself on some errors, e.g. SQLITE_FULL); either way the
@@ -584,6 +650,11 @@ struct sqlite_store::reader {
   SQLite::Statement select_journal_of;
   SQLite::Statement count_journal_of;
   SQLite::Statement select_trades_of;
+  SQLite::Statement select_last_notifications;
+  SQLite::Statement select_unread_notifications;
+  SQLite::Statement select_watchlists;
+  SQLite::Statement select_notifications_of;
+  SQLite::Statement count_notifications_of;
 
   reader(const std::string& path, const sqlite_options& opts)
     : db(open_read_connection(path, opts)),
@@ -607,7 +678,17 @@ struct sqlite_store::reader {
       count_journal_of(db, "SELECT count(*) FROM journal WHERE user_id = ?1 AND at >= ?2 AND at < ?3"),
       select_trades_of(db, std::string(execution_columns)
                              + " WHERE user_id = ?1 AND kind = 'TRADE' AND exec_time >= ?2"
-                               " AND exec_time < ?3 ORDER BY rowid") {}
+                               " AND exec_time < ?3 ORDER BY rowid"),
+      select_last_notifications(db, "SELECT user_id, MAX(id) FROM notifications GROUP BY user_id"
+                                    " ORDER BY user_id"),
+      select_unread_notifications(db, "SELECT user_id, id FROM notifications WHERE is_read = 0"
+                                      " ORDER BY user_id, id"),
+      select_watchlists(db, select_watchlists_sql),
+      select_notifications_of(db, std::string(notification_columns)
+                                    + " WHERE user_id = ?1 AND (?2 = 0 OR is_read = 0)"
+                                      " ORDER BY id DESC LIMIT ?4 OFFSET ?3"),
+      count_notifications_of(db, "SELECT count(*), coalesce(sum(is_read = 0), 0) FROM notifications"
+                                 " WHERE user_id = ?1") {}
 };
 
 // Checkpoints off the commit path. The writer's WAL hook (run after every
@@ -757,6 +838,9 @@ void sqlite_store::commit(const write_batch& batch) {
     write_all(w.upsert_alert, batch.alerts);
     write_all(w.insert_journal, batch.journal);
     write_all(w.upsert_settlement, batch.settlements);
+    write_all(w.insert_notification, batch.notifications);
+    write_all(w.mark_read, batch.notification_reads);
+    write_all(w.upsert_watchlist, batch.watchlists);
     tx.commit();
     // Leaving the scope without commit() rolls the whole batch back.
   } catch (const SQLite::Exception& e) {
@@ -783,6 +867,9 @@ store_snapshot sqlite_store::load() {
     read_all(r.select_idempotency, snap.idempotency, read_idempotency);
     read_all(r.select_ledgers, snap.ledgers, read_ledger);
     read_all(r.select_settlements, snap.settlements, read_settlement);
+    read_all(r.select_last_notifications, snap.last_notifications, read_notification_key);
+    read_all(r.select_unread_notifications, snap.unread_notifications, read_notification_key);
+    read_all(r.select_watchlists, snap.watchlists, read_watchlist);
     tx.commit(); // ends the read transaction; nothing was written
     return snap;
   } catch (const SQLite::Exception& e) {
@@ -847,6 +934,37 @@ journal_page sqlite_store::journal_of(user_id user, timestamp from, timestamp to
     return page;
   } catch (const SQLite::Exception& e) {
     fail("journal_of", e);
+  }
+}
+
+notification_page sqlite_store::notifications_of(user_id user, bool unread_only, int64_t offset,
+                                                int64_t limit) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    SQLite::Transaction tx(r.db, SQLite::TransactionBehavior::DEFERRED);
+    notification_page page;
+    {
+      auto& c = r.count_notifications_of;
+      reset_guard guard(c);
+      c.bind(1, static_cast<int64_t>(user));
+      if (c.executeStep()) {
+        page.total = c.getColumn(0).getInt64();
+        page.unread = c.getColumn(1).getInt64();
+      }
+    }
+    if (unread_only)
+      page.total = page.unread;
+    auto& q = r.select_notifications_of;
+    q.bind(1, static_cast<int64_t>(user));
+    q.bind(2, int64_t{unread_only ? 1 : 0});
+    q.bind(3, static_cast<int64_t>(offset));
+    q.bind(4, static_cast<int64_t>(limit));
+    read_all(q, page.entries, read_notification);
+    tx.commit();
+    return page;
+  } catch (const SQLite::Exception& e) {
+    fail("notifications_of", e);
   }
 }
 

@@ -15,7 +15,9 @@
 #include "protocol/fees.hpp"
 #include "protocol/ledger.hpp"
 #include "protocol/market_data.hpp"
+#include "protocol/notifications.hpp"
 #include "protocol/types.hpp"
+#include "protocol/watchlists.hpp"
 
 namespace broker {
 
@@ -49,6 +51,13 @@ struct settlement_row {
   money amount = 0;
 };
 
+// One page of a user's notifications, newest first.
+struct notification_page {
+  std::vector<notification> entries;
+  int64_t total = 0;  // matching, all pages
+  int64_t unread = 0; // of the user's, all pages
+};
+
 // One page of a user's journal, newest first.
 struct journal_page {
   std::vector<journal_entry> entries;
@@ -67,12 +76,16 @@ struct write_batch {
   std::vector<price_alert> alerts;          // upsert by (user, id)
   std::vector<journal_entry> journal;       // insert; a second entry for a (user, seq) is ignored
   std::vector<settlement_row> settlements;  // upsert by (user, due_day)
+  std::vector<notification> notifications;  // insert; a second one for a (user, id) is ignored
+  std::vector<notification_read> notification_reads; // mark read: one (user, id), or all (id 0)
+  std::vector<watchlist> watchlists;        // upsert by (user, id)
 
   bool empty() const { return rows() == 0; }
   size_t rows() const {
     return users.size() + accounts.size() + holdings.size() + orders.size() + executions.size()
            + transfers.size() + idempotency.size() + candles.size() + alerts.size()
-           + journal.size() + settlements.size();
+           + journal.size() + settlements.size() + notifications.size()
+           + notification_reads.size() + watchlists.size();
   }
   void append(write_batch&& other); // moves other's rows after this batch's
 };
@@ -91,6 +104,10 @@ struct store_snapshot {
   // next_seq = highest seq + 1 (summed by the database, not read row by row).
   std::vector<ledger_totals> ledgers;
   std::vector<settlement_row> settlements; // amount > 0 only
+  // Per user with notifications: (user, highest id); and every unread one.
+  std::vector<notification_read> last_notifications;
+  std::vector<notification_read> unread_notifications;
+  std::vector<watchlist> watchlists; // deleted ones too (their ids stay taken)
 };
 
 // Thrown by a backend when a commit or read fails; the batch was not applied.
@@ -113,6 +130,9 @@ public:
   // A user's TRADE executions with exec_time in [from, to), oldest first (in
   // the order they were written).
   virtual std::vector<execution_row> trades_of(user_id user, timestamp from, timestamp to) = 0;
+  // A user's notifications (only the unread ones if asked), newest first.
+  virtual notification_page notifications_of(user_id user, bool unread_only, int64_t offset,
+                                             int64_t limit) = 0;
   // One-minute candles starting at or after `from`, by symbol then start.
   virtual std::vector<candle> candles_since(timestamp from) = 0;
   // One symbol's one-minute candles starting in [from, to), by start (charts

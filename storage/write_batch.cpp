@@ -25,6 +25,9 @@ void write_batch::append(write_batch&& other) {
   move_append(alerts, other.alerts);
   move_append(journal, other.journal);
   move_append(settlements, other.settlements);
+  move_append(notifications, other.notifications);
+  move_append(notification_reads, other.notification_reads);
+  move_append(watchlists, other.watchlists);
 }
 
 } // namespace broker

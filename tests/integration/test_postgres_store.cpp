@@ -416,9 +416,9 @@ TEST_CASE("postgres_store: the schema is what the migrations leave",
                                                   " ORDER BY tablename"))
     tables.push_back(r[0].as<std::string>());
   CHECK(tables == std::vector<std::string>{"accounts", "alerts", "candles", "executions",
-                                           "holdings", "idempotency", "journal", "orders",
-                                           "schema_migrations", "settlements", "transfers",
-                                           "users"});
+                                           "holdings", "idempotency", "journal",
+                                           "notifications", "orders", "schema_migrations",
+                                           "settlements", "transfers", "users", "watchlists"});
   auto index_exists = [](const std::string& name) {
     return run_sql(server_url(), "SELECT count(*) FROM pg_indexes WHERE schemaname = 'store_test'"
                                  " AND indexname = '" + name + "'")[0][0].as<int>() == 1;
