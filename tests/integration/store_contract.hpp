@@ -114,6 +114,9 @@ inline order make_order(user_id user, int64_t seq) {
   o.idempotency_key = "idem-\xE2\x82\xB9-" + std::to_string(seq); // rupee sign
   o.created_at = 1'700'000'000'000'000'000 + seq;
   o.updated_at = 1'700'000'001'000'000'000 + seq;
+  o.held_unsettled = 400'000 + seq;
+  o.unsettled_due = 20'480 + seq;
+  o.fees = 3'771 + seq;
   return o;
 }
 
@@ -133,6 +136,7 @@ inline execution_row make_execution(const std::string& exec_id, order_id oid, ex
   x.leaves_quantity = 25;
   x.text = "partial \xE2\x9C\x93";
   x.time = i64_min + 1; // full 64-bit range, negative
+  e.fees = fee_breakdown{735, 2450, 72, 2, 367, 145};
   return e;
 }
 
@@ -238,6 +242,9 @@ inline void check_same(const order& a, const order& b) {
   CHECK(a.idempotency_key == b.idempotency_key);
   CHECK(a.created_at == b.created_at);
   CHECK(a.updated_at == b.updated_at);
+  CHECK(a.held_unsettled == b.held_unsettled);
+  CHECK(a.unsettled_due == b.unsettled_due);
+  CHECK(a.fees == b.fees);
 }
 
 inline void check_same(const execution_row& a, const execution_row& b) {
@@ -254,6 +261,7 @@ inline void check_same(const execution_row& a, const execution_row& b) {
   CHECK(a.report.leaves_quantity == b.report.leaves_quantity);
   CHECK(a.report.text == b.report.text);
   CHECK(a.report.time == b.report.time);
+  CHECK(a.fees == b.fees);
 }
 
 inline void check_same(const transfer& a, const transfer& b) {
@@ -764,6 +772,221 @@ inline void candles_of_returns_one_symbols_range(const backend& b) {
   CHECK(st->candles_of("TCS", 2 * m, 2 * m).empty());
   CHECK(st->candles_of("TC", i64_min, i64_max).empty()); // the symbol, not a prefix
   CHECK(st->candles_of("tcs", i64_min, i64_max).empty()); // case matters
+}
+
+// ---- The journal, settlements, notifications, watchlists -----------------------
+
+inline journal_entry make_entry(user_id user, int64_t seq, timestamp at, journal_kind kind,
+                                std::initializer_list<std::pair<ledger_account, money>> legs) {
+  journal_entry e;
+  e.user = user;
+  e.seq = seq;
+  e.at = at;
+  e.kind = kind;
+  e.reference = "order:" + std::to_string(seq) + " \"q\" {x}";
+  for (auto& [a, m] : legs)
+    e[a] += m;
+  return e;
+}
+
+inline void check_same(const journal_entry& a, const journal_entry& b) {
+  CHECK(a.user == b.user);
+  CHECK(a.seq == b.seq);
+  CHECK(a.at == b.at);
+  CHECK(a.kind == b.kind);
+  CHECK(a.reference == b.reference);
+  CHECK(a.amounts == b.amounts);
+}
+
+inline void journal_sums_pages_and_refuses_an_unbalanced_entry(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  using la = ledger_account;
+  write_batch batch;
+  batch.journal = {
+    make_entry(1, 1, 100, journal_kind::deposit, {{la::bank, -1'000'000}, {la::user_cash, 1'000'000}}),
+    make_entry(1, 2, 200, journal_kind::order_hold, {{la::user_cash, -245'377}, {la::user_held, 245'377}}),
+    make_entry(2, 1, 150, journal_kind::deposit, {{la::bank, -i64_max / 4}, {la::user_cash, i64_max / 4}}),
+    make_entry(1, 3, 300, journal_kind::buy_fill,
+               {{la::user_held, -243'757}, {la::house_settlement, 240'000}, {la::house_fees, 732},
+                {la::statutory_charges, 3'025}}),
+    make_entry(1, 4, 400, journal_kind::sell_fill,
+               {{la::house_settlement, -100'000}, {la::user_unsettled, 99'000},
+                {la::house_fees, 300}, {la::statutory_charges, 700}}),
+  };
+  batch.settlements = {settlement_row{1, 20'500, 99'000}, settlement_row{1, 20'499, 0}};
+  st->commit(batch);
+
+  auto snap = st->load();
+  REQUIRE(snap.ledgers.size() == 2);
+  CHECK(snap.ledgers[0].user == 1);
+  CHECK(snap.ledgers[0].next_seq == 5);
+  CHECK(snap.ledgers[0][la::user_cash] == 1'000'000 - 245'377);
+  CHECK(snap.ledgers[0][la::user_held] == 245'377 - 243'757);
+  CHECK(snap.ledgers[0][la::user_unsettled] == 99'000);
+  CHECK(snap.ledgers[0][la::house_settlement] == 140'000);
+  CHECK(snap.ledgers[0][la::house_fees] == 1'032);
+  CHECK(snap.ledgers[0][la::statutory_charges] == 3'725);
+  CHECK(snap.ledgers[0][la::bank] == -1'000'000);
+  CHECK(snap.ledgers[0].sum() == 0);
+  CHECK(snap.ledgers[1].user == 2);
+  CHECK(snap.ledgers[1].next_seq == 2);
+  CHECK(snap.ledgers[1][la::user_cash] == i64_max / 4);
+  // Settlements: only what is still owed.
+  REQUIRE(snap.settlements.size() == 1);
+  CHECK(snap.settlements[0].user == 1);
+  CHECK(snap.settlements[0].due_day == 20'500);
+  CHECK(snap.settlements[0].amount == 99'000);
+
+  // Newest first, a range of `at`, pages, the total of the range.
+  auto all = st->journal_of(1, i64_min, i64_max, 0, 100);
+  CHECK(all.total == 4);
+  REQUIRE(all.entries.size() == 4);
+  check_same(all.entries[0], batch.journal[4]);
+  check_same(all.entries[3], batch.journal[0]);
+  auto page = st->journal_of(1, i64_min, i64_max, 1, 2);
+  CHECK(page.total == 4);
+  REQUIRE(page.entries.size() == 2);
+  CHECK(page.entries[0].seq == 3);
+  CHECK(page.entries[1].seq == 2);
+  auto range = st->journal_of(1, 200, 400, 0, 100); // [200, 400)
+  CHECK(range.total == 2);
+  REQUIRE(range.entries.size() == 2);
+  CHECK(range.entries[0].seq == 3);
+  CHECK(st->journal_of(3, i64_min, i64_max, 0, 10).total == 0);
+
+  // An entry that does not balance is refused by the database, with the
+  // whole batch: the account row beside it is not written either.
+  write_batch bad;
+  bad.accounts.push_back(make_account(9));
+  bad.journal.push_back(make_entry(1, 5, 500, journal_kind::deposit, {{la::user_cash, 1}}));
+  REQUIRE_THROWS_AS(st->commit(bad), store_error);
+  auto after = st->load();
+  CHECK(after.accounts.empty());
+  CHECK(after.ledgers[0].next_seq == 5);
+
+  // A batch committed again (a lost acknowledgement) does not double an entry.
+  st->commit(batch);
+  CHECK(st->load().ledgers[0][la::user_cash] == 1'000'000 - 245'377);
+  // A settlement row is upserted: amount 0 once settled, and then not loaded.
+  write_batch settled;
+  settled.settlements = {settlement_row{1, 20'500, 0}};
+  st->commit(settled);
+  CHECK(st->load().settlements.empty());
+}
+
+inline void trades_of_reads_one_users_fills_in_written_order(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  write_batch batch;
+  auto t1 = make_execution("T1", make_order_id(4, 1), exec_kind::trade);
+  t1.report.time = 1'000;
+  auto acc = make_execution("A1", make_order_id(4, 1), exec_kind::accepted);
+  acc.report.time = 1'500;
+  auto other = make_execution("T9", make_order_id(5, 1), exec_kind::trade);
+  other.report.time = 1'500;
+  auto t2 = make_execution("T2", make_order_id(4, 2), exec_kind::trade);
+  t2.report.time = 900; // written later, at an earlier time: written order counts
+  auto t3 = make_execution("T3", make_order_id(4, 3), exec_kind::trade);
+  t3.report.time = 5'000;
+  batch.executions = {t1, acc, other, t2, t3};
+  st->commit(batch);
+  check_same(st->trades_of(4, i64_min, i64_max), {t1, t2, t3});
+  check_same(st->trades_of(4, 900, 5'000), {t1, t2}); // [from, to)
+  check_same(st->trades_of(5, i64_min, i64_max), {other});
+  CHECK(st->trades_of(6, i64_min, i64_max).empty());
+}
+
+inline void notifications_page_and_mark_read(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  write_batch batch;
+  for (int64_t id = 1; id <= 5; ++id) {
+    notification n;
+    n.user = 1;
+    n.id = id;
+    n.at = 1'000 * id;
+    n.kind = static_cast<notification_kind>(id % 9);
+    n.reference = "order:" + std::to_string(id);
+    n.message = "Bought 10 M&M at 1,234.50 \"quoted\" \xE2\x82\xB9";
+    batch.notifications.push_back(n);
+  }
+  notification theirs = batch.notifications[0];
+  theirs.user = 2;
+  batch.notifications.push_back(theirs);
+  st->commit(batch);
+
+  auto snap = st->load();
+  REQUIRE(snap.last_notifications.size() == 2);
+  CHECK(snap.last_notifications[0].user == 1);
+  CHECK(snap.last_notifications[0].id == 5);
+  CHECK(snap.unread_notifications.size() == 6);
+
+  auto page = st->notifications_of(1, false, 0, 2);
+  CHECK(page.total == 5);
+  CHECK(page.unread == 5);
+  REQUIRE(page.entries.size() == 2);
+  CHECK(page.entries[0].id == 5);
+  CHECK(page.entries[0].message == batch.notifications[4].message);
+  CHECK(page.entries[0].kind == batch.notifications[4].kind);
+  CHECK(page.entries[0].at == 5'000);
+  CHECK_FALSE(page.entries[0].read);
+
+  write_batch marks;
+  marks.notification_reads = {notification_read{1, 2}, notification_read{1, 4}};
+  st->commit(marks);
+  auto unread = st->notifications_of(1, true, 0, 10);
+  CHECK(unread.total == 3);
+  CHECK(unread.unread == 3);
+  REQUIRE(unread.entries.size() == 3);
+  CHECK(unread.entries[0].id == 5);
+  CHECK(unread.entries[1].id == 3);
+  CHECK(unread.entries[2].id == 1);
+  CHECK(st->notifications_of(1, false, 0, 10).entries[1].read); // id 4
+
+  // A notification written again is not rewritten (its read mark stays).
+  st->commit(batch);
+  CHECK(st->notifications_of(1, true, 0, 10).total == 3);
+
+  write_batch all;
+  all.notification_reads = {notification_read{1, 0}};
+  st->commit(all);
+  CHECK(st->notifications_of(1, true, 0, 10).total == 0);
+  CHECK(st->notifications_of(2, true, 0, 10).total == 1); // another user's stay unread
+  CHECK(st->load().unread_notifications.size() == 1);
+}
+
+inline void watchlists_round_trip_and_upsert(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  watchlist w;
+  w.user = 3;
+  w.id = 1;
+  w.name = "Banks \"big\" \xE2\x82\xB9";
+  w.symbols = {"HDFCBANK", "ICICIBANK", "M&M"};
+  w.created_at = 10;
+  w.updated_at = 11;
+  watchlist empty = w;
+  empty.id = 2;
+  empty.name = "Empty";
+  empty.symbols = {};
+  write_batch batch;
+  batch.watchlists = {w, empty};
+  st->commit(batch);
+  auto got = st->load().watchlists;
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].name == w.name);
+  CHECK(got[0].symbols == w.symbols);
+  CHECK(got[1].symbols.empty());
+  CHECK_FALSE(got[0].deleted);
+  w.symbols = {"TCS"};
+  w.deleted = true;
+  w.updated_at = 12;
+  write_batch change;
+  change.watchlists = {w};
+  st->commit(change);
+  got = st->load().watchlists;
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].deleted);
+  CHECK(got[0].symbols == std::vector<std::string>{"TCS"});
+  CHECK(got[0].updated_at == 12);
+  CHECK(got[0].created_at == 10);
 }
 
 } // namespace store_contract

@@ -122,6 +122,23 @@ TEST_CASE("sqlite_store: candles_since returns candles from a start, by symbol t
   candles_since_returns_candles_from_a_start(sqlite_backend());
 }
 
+TEST_CASE("sqlite_store: the journal sums per user, pages newest first, refuses an unbalanced entry",
+          "[sqlite_store][ledger]") {
+  journal_sums_pages_and_refuses_an_unbalanced_entry(sqlite_backend());
+}
+
+TEST_CASE("sqlite_store: trades_of reads one user's fills in written order", "[sqlite_store][ledger]") {
+  trades_of_reads_one_users_fills_in_written_order(sqlite_backend());
+}
+
+TEST_CASE("sqlite_store: notifications page newest first and are marked read", "[sqlite_store]") {
+  notifications_page_and_mark_read(sqlite_backend());
+}
+
+TEST_CASE("sqlite_store: watchlists round-trip and upsert", "[sqlite_store]") {
+  watchlists_round_trip_and_upsert(sqlite_backend());
+}
+
 TEST_CASE("sqlite_store: candles_of returns one symbol's candles in [from, to)",
           "[sqlite_store]") {
   candles_of_returns_one_symbols_range(sqlite_backend());
@@ -238,4 +255,48 @@ TEST_CASE("sqlite_store: a database at migration 1 is upgraded with its rows kep
   check_same(snap.idempotency, {make_idem(7, "key-1", "sha:1", 117440513),
                                 make_idem(7, "key-2", "sha:2", 117440514)});
   CHECK(recorded_migrations(dir.file()).size() == all_migrations().size());
+  // Migration 6 opened the journal with the money already there.
+  REQUIRE(snap.ledgers.size() == 1);
+  CHECK(snap.ledgers[0].user == 7);
+  CHECK(snap.ledgers[0].next_seq == 2);
+  CHECK(snap.ledgers[0][ledger_account::user_cash] == 1250);
+  CHECK(snap.ledgers[0][ledger_account::bank] == -1250);
+}
+
+TEST_CASE("sqlite_store: migration 6 splits existing money into free and held in an opening entry",
+          "[sqlite_store][migrations][ledger]") {
+  temp_dir dir;
+  {
+    // The file as a build with migrations 1-5 left it: cash 10,000.00, of
+    // which a working buy holds 2,450.00 and a pending withdrawal 1,000.00.
+    SQLite::Database db(dir.file(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(schema_migrations_sqlite_ddl);
+    for (int v = 1; v <= 5; ++v) {
+      db.exec(all_migrations().at(v - 1).sqlite_sql);
+      db.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", 'm', 'x')");
+    }
+    db.exec("INSERT INTO accounts (user_id, next_transfer_id, cash) VALUES (7, 3, 1000000)");
+    db.exec("INSERT INTO accounts (user_id, next_transfer_id, cash) VALUES (8, 1, 0)");
+    db.exec("INSERT INTO orders (id, user_id, symbol, side, order_type, validity, quantity, price,"
+            " trigger_price, status, filled_quantity, filled_value, held_cash, exchange_order_id,"
+            " reject_code, reject_message, idempotency_key, created_at, updated_at) VALUES"
+            " (1, 7, 'TCS', 'BUY', 'LIMIT', 'DAY', 1, 245000, 0, 'OPEN', 0, 0, 245000, '', '', '', '', 1, 1),"
+            " (2, 7, 'TCS', 'BUY', 'LIMIT', 'DAY', 1, 245000, 0, 'CANCELLED', 0, 0, 99, '', '', '', '', 1, 1)");
+    db.exec("INSERT INTO transfers VALUES (7, 1, 'WITHDRAWAL', 100000, 'PENDING', '', '', 1, 1),"
+            " (7, 2, 'WITHDRAWAL', 5, 'COMPLETED', '', '', 1, 1)");
+  }
+  sqlite_store st(dir.file(), {});
+  auto snap = st.load();
+  REQUIRE(snap.ledgers.size() == 1); // the account without money gets no entry
+  auto& l = snap.ledgers[0];
+  CHECK(l.user == 7);
+  CHECK(l.next_seq == 2);
+  CHECK(l[ledger_account::user_held] == 245000 + 100000);
+  CHECK(l[ledger_account::user_cash] == 1000000 - 345000);
+  CHECK(l[ledger_account::bank] == -1000000);
+  CHECK(l.sum() == 0);
+  auto entries = st.journal_of(7, i64_min, i64_max, 0, 10);
+  REQUIRE(entries.entries.size() == 1);
+  CHECK(entries.entries[0].kind == journal_kind::opening_balance);
 }
