@@ -1265,6 +1265,97 @@ TEST_CASE("brokerd: every rupee in the history, trades with charges, T+1 proceed
   require_clean_stop(*b.proc);
 }
 
+TEST_CASE("brokerd: watchlists and notifications, each user's own", "[e2e][watchlists][notifications]") {
+  fresh_brokerd b;
+  auto t = new_trader(b.port(), "lists@example.com", 50000'00);
+  auto other = new_trader(b.port(), "nosy@example.com", 100'00);
+
+  // Watchlists: create, read, change, add, remove, delete.
+  auto made = t->post("/v1/watchlists", R"({"name":"Tech","symbols":["tcs","INFY","TCS"]})");
+  INFO(made.body);
+  REQUIRE(made.status == 201);
+  auto w = body_of(made);
+  auto id = w["id"].str();
+  CHECK(w["name"].str() == "Tech");
+  REQUIRE(w["symbols"].items.size() == 2);
+  CHECK(w["symbols"].items[0].str() == "TCS");
+  require_error(t->post("/v1/watchlists", R"({"name":"tech"})"), 409, "watchlist_name_taken", "name");
+  require_error(t->post("/v1/watchlists", R"({"name":"X","symbols":["NOPE"]})"), 422, "unknown_symbol", "symbols");
+  require_error(t->post("/v1/watchlists", R"({"name":"   "})"), 400, "invalid_field", "name");
+  require_error(t->post("/v1/watchlists", R"({"symbols":["TCS"]})"), 400, "missing_field", "name");
+  require_error(t->post("/v1/watchlists", R"({"name":"Y","symbols":"TCS"})"), 400, "invalid_field", "symbols");
+  require_error(t->post("/v1/watchlists", "{nope"), 400, "malformed_json");
+  auto added = body_of(t->post("/v1/watchlists/" + id + "/symbols", R"({"symbols":["RELIANCE"]})"));
+  CHECK(added["symbols"].items.size() == 3);
+  auto removed = t->del("/v1/watchlists/" + id + "/symbols/tcs");
+  REQUIRE(removed.status == 200);
+  CHECK(body_of(removed)["symbols"].items.size() == 2);
+  auto renamed = t->http->request("PUT", "/v1/watchlists/" + id, R"({"name":"Tech 2"})",
+                                  t->auth({{"Content-Type", "application/json"}}));
+  REQUIRE(renamed.status == 200);
+  CHECK(body_of(renamed)["name"].str() == "Tech 2");
+  CHECK(body_of(t->get("/v1/watchlists/" + id))["name"].str() == "Tech 2");
+  for (int i = 2; i <= 10; ++i)
+    REQUIRE(t->post("/v1/watchlists", R"({"name":"L)" + std::to_string(i) + R"("})").status == 201);
+  require_error(t->post("/v1/watchlists", R"({"name":"L11"})"), 422, "too_many_watchlists");
+  CHECK(body_of(t->get("/v1/watchlists"))["watchlists"].items.size() == 10);
+
+  // Another user sees none of them, and can't touch them: 404, not 403.
+  CHECK(body_of(other->get("/v1/watchlists"))["watchlists"].items.empty());
+  require_error(other->get("/v1/watchlists/" + id), 404, "watchlist_not_found");
+  require_error(other->del("/v1/watchlists/" + id), 404, "watchlist_not_found");
+  CHECK(t->get("/v1/watchlists/" + id).status == 200);
+  REQUIRE(t->del("/v1/watchlists/" + id).status == 200);
+  require_error(t->get("/v1/watchlists/" + id), 404, "watchlist_not_found");
+
+  // Notifications: placed and filled, pushed on the channel and listed.
+  ws_client ws{host, b.port()};
+  ws.send_text(R"({"action":"auth","token":")" + t->token + R"("})");
+  CHECK(next_json(ws)["type"].str() == "auth");
+  ws.send_text(R"({"action":"subscribe","channels":["notifications"]})");
+  CHECK(next_json(ws)["type"].str() == "subscribe");
+  order_stream st{b.port(), t->token};
+  auto o = trade(*t, st, order_json("INFY", "BUY", "MARKET", "2"));
+  REQUIRE(o["status"].str() == "FILLED");
+  std::set<std::string> pushed;
+  while (!pushed.count("ORDER_FILLED") || !pushed.count("ORDER_PLACED")) {
+    auto f = next_json(ws);
+    REQUIRE(f["channel"].str() == "notifications");
+    pushed.insert(f["data"]["type"].str());
+    CHECK(f["data"]["reference"].str() == "order:" + o["orderId"].str());
+  }
+  auto listed = body_of(t->get("/v1/notifications"));
+  std::map<std::string, int> kinds;
+  for (auto& n : listed["notifications"].items)
+    ++kinds[n["type"].str()];
+  CHECK(kinds["DEPOSIT"] == 1);
+  CHECK(kinds["ORDER_PLACED"] == 1);
+  CHECK(kinds["ORDER_FILLED"] + kinds["ORDER_PARTIALLY_FILLED"] >= 1);
+  CHECK(kinds["ORDER_FILLED"] == 1);
+  int64_t unread = integer(listed["unread"]);
+  CHECK(unread == static_cast<int64_t>(listed["notifications"].items.size()));
+  auto newest = listed["notifications"].items[0]["id"].str();
+  auto marked = t->post("/v1/notifications/read", R"({"ids":[")" + newest + R"("]})");
+  REQUIRE(marked.status == 200);
+  CHECK(integer(body_of(marked)["unread"]) == unread - 1);
+  CHECK(integer(body_of(t->get("/v1/notifications?unread=true"))["total"]) == unread - 1);
+  require_error(t->post("/v1/notifications/read", R"({"ids":["9999"]})"), 404, "notification_not_found", "ids");
+  require_error(t->post("/v1/notifications/read", R"({"ids":[1]})"), 400, "invalid_field", "ids");
+  require_error(t->post("/v1/notifications/read", R"({"all":false})"), 400, "invalid_field", "all");
+  require_error(t->get("/v1/notifications?unread=maybe"), 400, "invalid_field", "unread");
+  // The other user's: its own deposit, and marking ours is not possible.
+  auto theirs = body_of(other->get("/v1/notifications"));
+  REQUIRE(theirs["notifications"].items.size() == 1);
+  CHECK(theirs["notifications"].items[0]["type"].str() == "DEPOSIT");
+  auto all = t->post("/v1/notifications/read", R"({"all":true})");
+  REQUIRE(all.status == 200);
+  CHECK(integer(body_of(all)["unread"]) == 0);
+  CHECK(integer(body_of(other->get("/v1/notifications"))["unread"]) == 1);
+  ws.close();
+  st.ws->close();
+  require_clean_stop(*b.proc);
+}
+
 // -----------------------------------------------------------------------------------
 // c) Every rejection and validation error, and nothing changes afterwards.
 // -----------------------------------------------------------------------------------

@@ -269,3 +269,50 @@ TEST_CASE("an order whose batch failed takes back its unwritten hold, proceeds a
   CHECK(undo.settlements[0].amount == 2'500'000);
   book.audit();
 }
+
+TEST_CASE("notifications: one per event, none for a replayed report; marking read", "[account][notifications]") {
+  account_seed seed;
+  seed.profile.id = me;
+  seed.profile.kyc = kyc_status::verified;
+  seed.account.user = me;
+  give_opening_balance(seed, 10'000'000);
+  account_book book{seed};
+  auto inst = reliance();
+  write_batch w;
+  auto o = std::get<order>(book.place(limit(side::buy, 10, 245000), "", &inst, true, fri_1000, w).result);
+  CHECK(w.notifications.empty()); // "placed" is the actor's, once the order is durable
+
+  write_batch f1;
+  REQUIRE(book.apply_report(report(o.id, exec_kind::trade, "T1", 4, 244000), fri_1000, f1));
+  REQUIRE(f1.notifications.size() == 1);
+  CHECK(f1.notifications[0].kind == notification_kind::order_partially_filled);
+  CHECK(f1.notifications[0].message == "Bought 4 RELIANCE at 2440.00 (4 of 10 filled)");
+  CHECK(f1.notifications[0].reference == "order:" + std::to_string(o.id));
+  write_batch again;
+  CHECK_FALSE(book.apply_report(report(o.id, exec_kind::trade, "T1", 4, 244000), fri_1000, again));
+  CHECK(again.notifications.empty()); // the replay made none
+  write_batch f2;
+  REQUIRE(book.apply_report(report(o.id, exec_kind::trade, "T2", 6, 244000), fri_1000, f2));
+  REQUIRE(f2.notifications.size() == 1);
+  CHECK(f2.notifications[0].kind == notification_kind::order_filled);
+  CHECK(f2.notifications[0].id == f1.notifications[0].id + 1);
+
+  auto t = book.begin_deposit(50'000, fri_1000, w);
+  write_batch d;
+  book.finish_deposit(t.id, false, "card declined", fri_1000, d);
+  REQUIRE(d.notifications.size() == 1);
+  CHECK(d.notifications[0].kind == notification_kind::deposit);
+  CHECK(d.notifications[0].message == "Deposit of 500.00 failed: card declined");
+  CHECK(book.unread_notifications() == 3);
+
+  write_batch m;
+  auto missing = book.mark_read({f1.notifications[0].id, 99}, false, m);
+  REQUIRE(std::holds_alternative<rejection>(missing));
+  CHECK(std::get<rejection>(missing).reason == reject_reason::notification_not_found);
+  CHECK(m.notification_reads.empty()); // nothing marked
+  CHECK(std::get<int64_t>(book.mark_read({f1.notifications[0].id}, false, m)) == 2);
+  CHECK(std::get<int64_t>(book.mark_read({f1.notifications[0].id}, false, m)) == 2); // once is enough
+  REQUIRE(m.notification_reads.size() == 1);
+  CHECK(std::get<int64_t>(book.mark_read({}, true, m)) == 0);
+  CHECK(m.notification_reads.back().id == 0);
+}
