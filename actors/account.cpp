@@ -40,7 +40,8 @@ void push(account_ptr self, const T& update) {
 template <class Done>
 void commit(account_ptr self, write_batch batch, Done done) {
   ++self->state.commits_in_flight;
-  auto notes = batch.notifications;
+  // Copied only when someone is watching: the common case copies nothing.
+  auto notes = self->state.watchers.empty() ? std::vector<notification>{} : batch.notifications;
   self->request(self->state.env->persistence, caf::infinite, commit_atom::value, std::move(batch))
     .then(
       [=](caf::ok_atom) mutable {
@@ -208,7 +209,7 @@ caf::result<transfer> move_money(account_ptr self, transfer t, write_batch batch
 caf::behavior account_actor(account_ptr self, account_seed seed,
                             std::shared_ptr<const account_env> env) {
   self->state.watchlists = std::make_unique<watchlist_book>(seed.profile.id, seed.watchlists);
-  self->state.book = std::make_unique<account_book>(std::move(seed), env->order_ids, env->rules);
+  self->state.book = std::make_unique<account_book>(std::move(seed), env->ids, env->rules);
   self->state.env = std::move(env);
   self->set_down_handler([=](const caf::down_msg& dm) {
     self->state.watchers.erase(caf::actor_cast<caf::actor>(dm.source));
@@ -235,6 +236,15 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       if (auto rej = std::get_if<rejection>(&out.result))
         return to_error(*rej);
       auto placed = std::get<order>(out.result);
+      // Its notification rides in the same batch: stored with the order, or not at all.
+      std::vector<notification> notes;
+      if (!out.replayed)
+        notes.push_back(st.book->notify(notification_kind::order_placed,
+                                        "order:" + std::to_string(placed.id),
+                                        "Order placed: " + std::string{to_string(placed.side)} + " "
+                                          + std::to_string(placed.quantity) + " " + placed.symbol
+                                          + " " + std::string{to_string(placed.type)},
+                                        now(self), batch));
       auto rp = self->make_response_promise<order>();
       // A replay still waits for the batch ahead of it: the original may not be durable yet.
       commit(self, std::move(batch), [=](bool ok) mutable {
@@ -245,6 +255,7 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
         }
         if (!ok) {
           write_batch undo;
+          self->state.book->forget_notifications(notes);
           self->state.book->abandon(placed.id, undo);
           write_behind(self, std::move(undo));
           rp.deliver(unavailable());
@@ -254,13 +265,7 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
         rp.deliver(placed);
         push(self, placed);
         self->send(self->state.env->connector, new_order_atom::value, placed);
-        write_batch note;
-        self->state.book->notify(notification_kind::order_placed, "order:" + std::to_string(placed.id),
-                                 "Order placed: " + std::string{to_string(placed.side)} + " "
-                                   + std::to_string(placed.quantity) + " " + placed.symbol + " "
-                                   + std::string{to_string(placed.type)},
-                                 now(self), note);
-        write_behind(self, std::move(note));
+
       });
       return rp;
     },
@@ -413,6 +418,21 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       write_batch batch;
       if (auto a = self->state.book->trigger_alert(id, price, at, batch))
         commit_until_durable(self, std::move(batch), [=, fired = *a] { push(self, fired); });
+    },
+    [=](journal_atom, timestamp from, timestamp to, int64_t page,
+        int64_t limit) -> caf::result<journal_page> {
+      settle(self);
+      return when_durable<journal_page>(
+        self, [=] { return self->state.book->journal_between(from, to, page, limit); });
+    },
+    [=](trades_atom, timestamp from, timestamp to) -> caf::result<std::vector<execution_row>> {
+      return when_durable<std::vector<execution_row>>(
+        self, [=] { return self->state.book->trades_between(from, to); });
+    },
+    [=](notifications_atom, bool unread_only, int64_t page,
+        int64_t limit) -> caf::result<notification_page> {
+      return when_durable<notification_page>(
+        self, [=] { return self->state.book->notifications_page(unread_only, page, limit); });
     },
     [=](notifications_atom, const std::vector<int64_t>& ids, bool all) -> caf::result<int64_t> {
       write_batch batch;

@@ -75,10 +75,10 @@ const char* implausible(const order& o, const execution_report& r, const fee_sch
 
 } // namespace
 
-journal_entry opening_balance_entry(user_id user, money cash) {
+journal_entry opening_balance_entry(int64_t id, user_id user, money cash) {
   journal_entry e;
+  e.id = id;
   e.user = user;
-  e.seq = 1;
   e.kind = journal_kind::opening_balance;
   e[ledger_account::user_cash] = cash;
   e[ledger_account::bank] = -cash;
@@ -87,27 +87,40 @@ journal_entry opening_balance_entry(user_id user, money cash) {
 
 void give_opening_balance(account_seed& seed, money cash) {
   seed.account.cash = cash;
-  seed.ledger = ledger_totals{};
-  seed.ledger.user = seed.profile.id;
-  seed.ledger.add(opening_balance_entry(seed.profile.id, cash));
-  seed.ledger.next_seq = 2;
+  seed.journal = {opening_balance_entry(1, seed.profile.id, cash)};
 }
 
-account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> ids,
+account_book::account_book(account_seed seed, id_sources ids,
                            std::shared_ptr<const book_rules> rules)
   : profile_(std::move(seed.profile)),
     rules_(rules ? std::move(rules) : std::make_shared<const book_rules>()),
-    ledger_(seed.ledger),
     lots_(rules_->cost_basis),
-    order_ids_(std::move(ids)),
-    next_transfer_id_(seed.account.next_transfer_id) {
+    order_ids_(std::move(ids.orders)),
+    next_transfer_id_(seed.account.next_transfer_id),
+    journal_ids_(std::move(ids.journal_entries)),
+    notification_ids_(std::move(ids.notifications)),
+    journal_(std::move(seed.journal)),
+    notifications_(std::move(seed.notifications)) {
   ledger_.user = profile_.id;
-  if (!order_ids_) {
-    order_id highest = 0;
-    for (auto& o : seed.orders)
-      highest = std::max(highest, o.id);
-    order_ids_ = std::make_shared<order_id_source>(highest + 1);
+  // A book on its own numbers after the highest id it holds.
+  auto own_source = [](std::shared_ptr<order_id_source>& source, int64_t highest) {
+    if (!source)
+      source = std::make_shared<order_id_source>(highest + 1);
+  };
+  order_id highest_order = 0;
+  for (auto& o : seed.orders)
+    highest_order = std::max(highest_order, o.id);
+  own_source(order_ids_, highest_order);
+  own_source(journal_ids_, journal_.empty() ? 0 : journal_.back().id);
+  own_source(notification_ids_, notifications_.empty() ? 0 : notifications_.back().id);
+  // The balances are the journal's sums.
+  for (auto& e : journal_) {
+    BOOK_CHECK(e.sum() == 0, "a stored journal entry balances");
+    ledger_.add(e);
   }
+  for (auto& n : notifications_)
+    unread_ += n.read ? 0 : 1;
+  trades_ = seed.trades;
   for (auto& h : seed.holdings)
     holdings_.emplace(h.symbol, std::move(h));
   for (auto& o : seed.orders) {
@@ -122,8 +135,6 @@ account_book::account_book(account_seed seed, std::shared_ptr<order_id_source> i
     transfers_.emplace(t.id, std::move(t));
   for (auto& a : seed.alerts)
     alerts_.emplace(a.id, std::move(a));
-  last_notification_id_ = seed.last_notification_id;
-  unread_.insert(seed.unread_notifications.begin(), seed.unread_notifications.end());
   for (auto& st : seed.settlements)
     if (st.amount != 0)
       unsettled_by_day_[st.due_day] += st.amount;
@@ -277,9 +288,7 @@ void account_book::abandon(order_id id, write_batch& out) {
     // Proceeds it drew return to its latest settlement day (never earlier
     // than they would have settled), and every queue day is rewritten, since
     // the failed batch carried the draw.
-    unpost({{ledger_account::user_cash, o.held_cash - o.held_unsettled},
-            {ledger_account::user_unsettled, o.held_unsettled},
-            {ledger_account::user_held, -o.held_cash}});
+    unpost(journal_kind::order_hold, order_reference(o.id));
     if (o.held_unsettled > 0)
       unsettled_by_day_[o.unsettled_due] += o.held_unsettled;
     for (auto& [day, _] : unsettled_by_day_)
@@ -394,6 +403,8 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
 
 void account_book::notify_report(const order& o, const execution_report& r, timestamp now,
                                  write_batch& out) {
+  if (r.kind == exec_kind::accepted || r.kind == exec_kind::cancel_rejected)
+    return; // nothing to tell: the common case, so no string is built
   std::string what = std::string{to_string(o.side)} + " " + std::to_string(o.quantity) + " " + o.symbol;
   switch (r.kind) {
     case exec_kind::trade: {
@@ -430,38 +441,91 @@ void account_book::notify_report(const order& o, const execution_report& r, time
 notification account_book::notify(notification_kind kind, std::string reference,
                                    std::string message, timestamp now, write_batch& out) {
   notification n;
+  n.id = notification_ids_->next();
   n.user = profile_.id;
-  n.id = ++last_notification_id_;
   n.at = now;
   n.kind = kind;
   n.reference = std::move(reference);
   n.message = std::move(message);
-  unread_.insert(n.id);
+  notifications_.push_back(n);
+  ++unread_;
   out.notifications.push_back(n);
   return n;
 }
 
 std::variant<int64_t, rejection> account_book::mark_read(const std::vector<int64_t>& ids, bool all,
                                                          write_batch& out) {
+  auto find = [this](int64_t id) -> notification* {
+    auto it = std::lower_bound(notifications_.begin(), notifications_.end(), id,
+                               [](const notification& n, int64_t v) { return n.id < v; });
+    return it != notifications_.end() && it->id == id ? &*it : nullptr;
+  };
+  if (!all)
+    for (int64_t id : ids)
+      if (!find(id)) // another user's id is "not found" too
+        return reject(reject_reason::notification_not_found, "no notification " + std::to_string(id),
+                      "ids");
+  auto mark = [&](notification& n) {
+    if (n.read)
+      return;
+    n.read = true;
+    --unread_;
+    out.notification_reads.push_back(notification_read{profile_.id, n.id});
+  };
   if (all) {
-    if (!unread_.empty())
-      out.notification_reads.push_back(notification_read{profile_.id, 0});
-    unread_.clear();
-    return int64_t{0};
+    for (auto& n : notifications_)
+      mark(n);
+  } else {
+    for (int64_t id : ids)
+      mark(*find(id));
   }
-  for (int64_t id : ids)
-    if (id <= 0 || id > last_notification_id_)
-      return reject(reject_reason::notification_not_found, "no notification " + std::to_string(id),
-                    "ids");
-  for (int64_t id : ids)
-    if (unread_.erase(id))
-      out.notification_reads.push_back(notification_read{profile_.id, id});
-  return unread_notifications();
+  return unread_;
 }
 
 void account_book::forget_notifications(const std::vector<notification>& lost) {
-  for (auto& n : lost)
-    unread_.erase(n.id); // its id stays used: ids are never handed out twice
+  for (auto& n : lost) {
+    auto it = std::find_if(notifications_.rbegin(), notifications_.rend(),
+                           [&](const notification& x) { return x.id == n.id; });
+    if (it != notifications_.rend()) {
+      unread_ -= it->read ? 0 : 1;
+      notifications_.erase(std::next(it).base());
+    }
+  }
+}
+
+journal_page account_book::journal_between(timestamp from, timestamp to, int64_t page,
+                                           int64_t limit) const {
+  journal_page out;
+  int64_t skip = (page - 1) * limit;
+  for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) {
+    if (it->at < from || it->at >= to)
+      continue;
+    if (out.total++ >= skip && static_cast<int64_t>(out.entries.size()) < limit)
+      out.entries.push_back(*it);
+  }
+  return out;
+}
+
+notification_page account_book::notifications_page(bool unread_only, int64_t page,
+                                                   int64_t limit) const {
+  notification_page out;
+  out.unread = unread_;
+  int64_t skip = (page - 1) * limit;
+  for (auto it = notifications_.rbegin(); it != notifications_.rend(); ++it) {
+    if (unread_only && it->read)
+      continue;
+    if (out.total++ >= skip && static_cast<int64_t>(out.entries.size()) < limit)
+      out.entries.push_back(*it);
+  }
+  return out;
+}
+
+std::vector<execution_row> account_book::trades_between(timestamp from, timestamp to) const {
+  std::vector<execution_row> out;
+  for (auto& e : trades_)
+    if (e.report.time >= from && e.report.time < to)
+      out.push_back(e);
+  return out;
 }
 
 void account_book::apply_trade(order& o, const execution_report& r, timestamp now,
@@ -510,7 +574,10 @@ void account_book::apply_trade(order& o, const execution_report& r, timestamp no
     h.held_quantity -= r.last_quantity;
   }
   execution_row e{o.user, r, o.symbol, o.side, fees};
+  if (e.report.time == 0)
+    e.report.time = traded_at; // a report without a time is dated when applied
   record_trade_in_lots(e, now);
+  trades_.push_back(e);
   h.cost_basis = lots_.cost(o.symbol);
   write_holding(o.symbol, out);
   if (o.filled_quantity == o.quantity)
@@ -593,8 +660,8 @@ void account_book::post(journal_kind kind, std::string reference, timestamp at,
                         std::initializer_list<std::pair<ledger_account, money>> legs,
                         write_batch& out) {
   journal_entry e;
+  e.id = journal_ids_->next();
   e.user = profile_.id;
-  e.seq = ledger_.next_seq++;
   e.at = at;
   e.kind = kind;
   e.reference = std::move(reference);
@@ -602,15 +669,18 @@ void account_book::post(journal_kind kind, std::string reference, timestamp at,
     e[account] += amount;
   BOOK_CHECK(e.sum() == 0, "a journal entry balances");
   ledger_.add(e);
+  journal_.push_back(e);
   out.journal.push_back(std::move(e));
 }
 
-void account_book::unpost(std::initializer_list<std::pair<ledger_account, money>> legs) {
-  journal_entry e;
-  for (auto& [account, amount] : legs)
-    e[account] += amount;
-  BOOK_CHECK(e.sum() == 0, "an undo balances");
-  ledger_.add(e);
+void account_book::unpost(journal_kind kind, const std::string& reference) {
+  for (auto it = journal_.rbegin(); it != journal_.rend(); ++it)
+    if (it->kind == kind && it->reference == reference) {
+      ledger_.subtract(*it);
+      journal_.erase(std::next(it).base());
+      return;
+    }
+  BOOK_CHECK(false, "an entry taken back was posted");
 }
 
 int64_t account_book::draw_unsettled(money amount, write_batch& out) {
@@ -687,8 +757,7 @@ void account_book::forget_transfer(int64_t id) {
   BOOK_CHECK(it != transfers_.end() && it->second.status == transfer_status::pending,
              "only a pending transfer is forgotten");
   if (it->second.kind == transfer_kind::withdrawal) // its hold was never written
-    unpost({{ledger_account::user_held, -it->second.amount},
-            {ledger_account::user_cash, it->second.amount}});
+    unpost(journal_kind::withdrawal_hold, transfer_reference(id));
   transfers_.erase(it);
   after_mutation();
 }

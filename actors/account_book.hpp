@@ -55,10 +55,9 @@ struct account_seed {
   std::vector<transfer> transfers;
   std::vector<idempotency_entry> idempotency;
   std::vector<price_alert> alerts;
-  ledger_totals ledger; // must agree with account.cash (the user accounts' sum)
+  std::vector<journal_entry> journal; // by id; its sums must agree with account.cash
   std::vector<settlement_row> settlements;
-  int64_t last_notification_id = 0;
-  std::vector<int64_t> unread_notifications;
+  std::vector<notification> notifications; // by id
   std::vector<watchlist> watchlists;
 };
 
@@ -66,7 +65,7 @@ struct account_seed {
 // began (tests, benchmarks): the account row and the ledger agree.
 void give_opening_balance(account_seed& seed, money cash);
 // The journal entry that records such an opening balance.
-journal_entry opening_balance_entry(user_id user, money cash);
+journal_entry opening_balance_entry(int64_t id, user_id user, money cash);
 
 // The node's accounting rules, shared by every book.
 struct book_rules {
@@ -84,9 +83,10 @@ struct place_outcome {
 
 class account_book {
 public:
-  // Order ids come from `ids` (the node's); without one (a book on its own, in
-  // tests) the book numbers its orders itself, after the highest it holds.
-  explicit account_book(account_seed seed, std::shared_ptr<order_id_source> ids = nullptr,
+  // Order, journal entry and notification ids come from `ids` (the node's);
+  // without one (a book on its own, in tests) the book numbers them itself,
+  // after the highest it holds.
+  explicit account_book(account_seed seed, id_sources ids = {},
                         std::shared_ptr<const book_rules> rules = nullptr);
 
   // Moves sale proceeds whose settlement day has begun by `now` from
@@ -153,9 +153,15 @@ public:
   // never had is notification_not_found, and nothing is marked.
   std::variant<int64_t, rejection> mark_read(const std::vector<int64_t>& ids, bool all,
                                              write_batch& out);
-  int64_t unread_notifications() const { return static_cast<int64_t>(unread_.size()); }
+  int64_t unread_notifications() const { return unread_; }
   // The batch holding these notifications failed before they were stored.
   void forget_notifications(const std::vector<notification>& lost);
+
+  // History, from memory (the books are read whole at start), newest first.
+  journal_page journal_between(timestamp from, timestamp to, int64_t page, int64_t limit) const;
+  notification_page notifications_page(bool unread_only, int64_t page, int64_t limit) const;
+  // Fills with their charges, oldest first, with `time` in [from, to).
+  std::vector<execution_row> trades_between(timestamp from, timestamp to) const;
 
   const user_profile& profile() const { return profile_; }
   cash_balance cash() const;
@@ -192,8 +198,8 @@ private:
   // Posts one journal entry: asserts it balances, moves the balances, writes it.
   void post(journal_kind kind, std::string reference, timestamp at,
             std::initializer_list<std::pair<ledger_account, money>> legs, write_batch& out);
-  // Takes back balances of an entry that was never written (its batch failed).
-  void unpost(std::initializer_list<std::pair<ledger_account, money>> legs);
+  // Takes back an entry that was never written (its batch failed).
+  void unpost(journal_kind kind, const std::string& reference);
   money ledger_balance(ledger_account a) const { return ledger_[a]; }
   // Draws `amount` from the settlement queue, latest day first; returns the
   // latest day drawn from (0 if nothing).
@@ -224,8 +230,12 @@ private:
   std::map<std::string, idempotency_entry> idempotency_;
   std::map<int64_t, transfer> transfers_;
   std::map<int64_t, price_alert> alerts_;
-  int64_t last_notification_id_ = 0;
-  std::set<int64_t> unread_;
+  std::shared_ptr<order_id_source> journal_ids_;
+  std::shared_ptr<order_id_source> notification_ids_;
+  std::vector<journal_entry> journal_;      // by id
+  std::vector<notification> notifications_; // by id
+  int64_t unread_ = 0;
+  std::vector<execution_row> trades_;       // in the order applied
 };
 
 } // namespace broker

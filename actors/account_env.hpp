@@ -23,7 +23,7 @@ struct account_env {
   std::shared_ptr<const instrument_table> instruments;
   std::shared_ptr<const market_calendar> calendar;
   const utc_clock* clock = nullptr;
-  std::shared_ptr<order_id_source> order_ids;
+  id_sources ids; // node-wide order, journal entry and notification ids
   std::shared_ptr<const symbol_actors> symbols;
   std::shared_ptr<const book_rules> rules; // fees, settlement, cost basis (null: defaults)
 };

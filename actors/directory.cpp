@@ -167,18 +167,15 @@ std::map<user_id, account_seed> seeds_from(store_snapshot snap) {
       if (e.report.kind == exec_kind::trade)
         s->trades.push_back(std::move(e));
     }
-  for (auto& l : snap.ledgers)
-    if (auto s = seed_of(l.user))
-      s->ledger = l;
+  for (auto& e : snap.journal)
+    if (auto s = seed_of(e.user))
+      s->journal.push_back(std::move(e));
   for (auto& st : snap.settlements)
     if (auto s = seed_of(st.user))
       s->settlements.push_back(st);
-  for (auto& n : snap.last_notifications)
+  for (auto& n : snap.notifications)
     if (auto s = seed_of(n.user))
-      s->last_notification_id = n.id;
-  for (auto& n : snap.unread_notifications)
-    if (auto s = seed_of(n.user))
-      s->unread_notifications.push_back(n.id);
+      s->notifications.push_back(std::move(n));
   for (auto& w : snap.watchlists)
     if (auto s = seed_of(w.user))
       s->watchlists.push_back(std::move(w));

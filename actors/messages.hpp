@@ -208,7 +208,7 @@ template <class F> typename F::result_type inspect(F& f, account_holdings& x) {
            x.charges_paid);
 }
 template <class F> typename F::result_type inspect(F& f, journal_entry& x) {
-  return f(caf::meta::type_name("journal_entry"), x.user, x.seq, x.at, x.kind, x.reference,
+  return f(caf::meta::type_name("journal_entry"), x.id, x.user, x.at, x.kind, x.reference,
            x.amounts);
 }
 template <class F> typename F::result_type inspect(F& f, journal_page& x) {
@@ -228,7 +228,7 @@ template <class F> typename F::result_type inspect(F& f, order_page& x) {
   return f(caf::meta::type_name("order_page"), x.orders, x.total);
 }
 template <class F> typename F::result_type inspect(F& f, notification& x) {
-  return f(caf::meta::type_name("notification"), x.user, x.id, x.at, x.kind, x.reference,
+  return f(caf::meta::type_name("notification"), x.id, x.user, x.at, x.kind, x.reference,
            x.message, x.read);
 }
 template <class F> typename F::result_type inspect(F& f, notification_page& x) {

@@ -83,7 +83,12 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   env->rules = std::move(rules);
   env->calendar = std::move(calendar);
   env->clock = &clock;
-  env->order_ids = std::make_shared<order_id_source>(highest + 1);
+  // Node-wide ids continue past the highest the store holds.
+  int64_t last_entry = snap.journal.empty() ? 0 : snap.journal.back().id;
+  int64_t last_note = snap.notifications.empty() ? 0 : snap.notifications.back().id;
+  env->ids = id_sources{std::make_shared<order_id_source>(highest + 1),
+                        std::make_shared<order_id_source>(last_entry + 1),
+                        std::make_shared<order_id_source>(last_note + 1)};
   env->symbols = symbols_;
   std::vector<price_alert> active_alerts;
   for (auto& a : snap.alerts)
@@ -317,28 +322,28 @@ void node::portfolio(user_id u, reply<portfolio_value> done) {
 }
 void node::funds_history(user_id u, timestamp from, timestamp to, int64_t page, int64_t limit,
                          reply<journal_page> done) {
-  ask(reader_, std::move(done), journal_atom::value, u, from, to, (page - 1) * limit, limit);
+  ask_account(u, std::move(done), journal_atom::value, from, to, page, limit);
 }
 void node::trades(user_id u, timestamp from, timestamp to,
                   reply<std::vector<execution_row>> done) {
-  ask(reader_, std::move(done), trades_atom::value, u, from, to);
+  ask_account(u, std::move(done), trades_atom::value, from, to);
 }
 void node::tax_report(user_id u, int year, reply<broker::tax_report> done) {
   auto method = opts_.cost_basis;
   auto rules = opts_.tax;
-  ask<std::vector<execution_row>>(
-    reader_,
+  ask_account<std::vector<execution_row>>(
+    u,
     [=, done = std::move(done)](std::variant<std::vector<execution_row>, rejection> r) {
       if (auto rej = std::get_if<rejection>(&r))
         return done(std::move(*rej));
       done(build_tax_report(realize(std::get<std::vector<execution_row>>(r), method), year, rules));
     },
-    trades_atom::value, u, timestamp{0}, std::numeric_limits<timestamp>::max());
+    trades_atom::value, std::numeric_limits<timestamp>::min(), std::numeric_limits<timestamp>::max());
 }
 
 void node::notifications(user_id u, bool unread_only, int64_t page, int64_t limit,
                          reply<notification_page> done) {
-  ask(reader_, std::move(done), notifications_atom::value, u, unread_only, (page - 1) * limit, limit);
+  ask_account(u, std::move(done), notifications_atom::value, unread_only, page, limit);
 }
 void node::mark_read(user_id u, std::vector<int64_t> ids, bool all, reply<int64_t> done) {
   ask_account(u, std::move(done), notifications_atom::value, std::move(ids), all);

@@ -20,33 +20,6 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
                                   std::string{"could not read the chart: "} + e.what(), {}});
       }
     },
-    [=](journal_atom, user_id user, timestamp from, timestamp to, int64_t offset,
-        int64_t limit) -> caf::result<journal_page> {
-      try {
-        return db->journal_of(user, from, to, offset, limit);
-      } catch (const std::exception& e) {
-        return to_error(rejection{reject_reason::storage_unavailable,
-                                  std::string{"could not read the history: "} + e.what(), {}});
-      }
-    },
-    [=](trades_atom, user_id user, timestamp from,
-        timestamp to) -> caf::result<std::vector<execution_row>> {
-      try {
-        return db->trades_of(user, from, to);
-      } catch (const std::exception& e) {
-        return to_error(rejection{reject_reason::storage_unavailable,
-                                  std::string{"could not read the trades: "} + e.what(), {}});
-      }
-    },
-    [=](notifications_atom, user_id user, bool unread_only, int64_t offset,
-        int64_t limit) -> caf::result<notification_page> {
-      try {
-        return db->notifications_of(user, unread_only, offset, limit);
-      } catch (const std::exception& e) {
-        return to_error(rejection{reject_reason::storage_unavailable,
-                                  std::string{"could not read the notifications: "} + e.what(), {}});
-      }
-    },
     // Rare (an account actor crashed), so the whole snapshot is read and
     // split; a per-user read would need a store method of its own.
     [=](load_atom, user_id user) -> caf::result<account_seed_ptr> {

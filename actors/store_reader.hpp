@@ -7,9 +7,7 @@
 // Speaks: (candles_atom, symbol, from, to) -> vector<candle>, one symbol's
 // stored one-minute candles starting in [from, to); (load_atom, user) ->
 // account_seed_ptr, what the store holds of one account (null: no such
-// user); (journal_atom, user, from, to, offset, limit) -> journal_page;
-// (trades_atom, user, from, to) -> vector<execution_row>, TRADE executions
-// oldest first. A failed read is storage_unavailable.
+// user). A failed read is storage_unavailable.
 #include <memory>
 
 #include <caf/allowed_unsafe_message_type.hpp>

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/types.hpp"
 
@@ -48,11 +49,12 @@ std::optional<journal_kind> parse_journal_kind(std::string_view s);
 
 using ledger_amounts = std::array<money, ledger_account_count>;
 
-// One transaction. `seq` numbers a user's entries from 1 without reuse (an
-// entry whose batch failed leaves a gap).
+// One transaction. Ids are node-wide and increasing, like order ids, so the
+// store appends each entry at the end of its table (a user's entries are in
+// id order; one whose batch failed leaves a gap).
 struct journal_entry {
+  int64_t id = 0;
   user_id user = 0;
-  int64_t seq = 0;
   timestamp at = 0;
   journal_kind kind = journal_kind::deposit;
   std::string reference; // "order:123", "transfer:7", "settlement:2026-11-23"
@@ -68,13 +70,18 @@ struct journal_entry {
 // A user's balances: the running sums of their entries.
 struct ledger_totals {
   user_id user = 0;
-  int64_t next_seq = 1;
   ledger_amounts amounts{};
 
   money operator[](ledger_account a) const { return amounts[static_cast<size_t>(a)]; }
   void add(const journal_entry& e);
   void subtract(const journal_entry& e); // undo of an entry that was never written
   money sum() const;
+};
+
+// One page of a user's journal, newest first.
+struct journal_page {
+  std::vector<journal_entry> entries;
+  int64_t total = 0; // entries matching the range, all pages
 };
 
 } // namespace broker

@@ -28,8 +28,8 @@ std::string_view to_string(notification_kind k); // "ORDER_FILLED", ...
 std::optional<notification_kind> parse_notification_kind(std::string_view s);
 
 struct notification {
+  int64_t id = 0; // node-wide and increasing (appended to the store), never reused
   user_id user = 0;
-  int64_t id = 0; // per user, from 1, never reused
   timestamp at = 0;
   notification_kind kind = notification_kind::order_placed;
   std::string reference; // "order:12", "transfer:3", "alert:2"
@@ -37,10 +37,17 @@ struct notification {
   bool read = false;
 };
 
-// Marks notifications read: one id, or (id 0) every one the user has.
+// Marks one notification read.
 struct notification_read {
   user_id user = 0;
   int64_t id = 0;
+};
+
+// One page of a user's notifications, newest first.
+struct notification_page {
+  std::vector<notification> entries;
+  int64_t total = 0;  // matching, all pages
+  int64_t unread = 0; // of the user's, all pages
 };
 
 } // namespace broker

@@ -56,7 +56,7 @@ void write_journal_entry(json_writer& w, const journal_entry& e) {
   money unsettled = e[ledger_account::user_unsettled];
   money held = e[ledger_account::user_held];
   w.begin_object()
-    .field("id", std::to_string(e.seq))
+    .field("id", std::to_string(e.id))
     .field("type", to_string(e.kind))
     .field("reference", e.reference)
     .money_field("amount", cash + unsettled + held) // what the user's total changed by

@@ -563,7 +563,7 @@ void seed_users(broker::store& db, int64_t users, broker::timestamp now) {
     a.user = u;
     a.cash = 1'000'000'000'000; // 1e12 paise = 1e10 rupees
     b.accounts.push_back(a);
-    b.journal.push_back(broker::opening_balance_entry(u, a.cash)); // the journal agrees
+    b.journal.push_back(broker::opening_balance_entry(u, u, a.cash)); // the journal agrees (id: the user's)
 
   }
   db.commit(b);

@@ -335,14 +335,15 @@ CREATE TABLE alerts (
 
 // Migration 6. The double-entry journal: one row per money movement, one
 // column per ledger account (protocol/ledger.hpp), and the database itself
-// refuses a row that does not balance. Sale proceeds waiting to settle, per
+// refuses a row that does not balance. Keyed by a node-wide id, appended
+// like orders, and read whole at start (no index by user: see store.hpp). Sale proceeds waiting to settle, per
 // day. Orders keep what they hold of unsettled proceeds and their charges;
 // executions their charges. Accounts that already hold money get an opening
 // entry, so their balances are the journal's sums from the start.
 const char* const v6_sqlite = R"sql(
 CREATE TABLE journal (
+  id                INTEGER NOT NULL PRIMARY KEY,
   user_id           INTEGER NOT NULL,
-  seq               INTEGER NOT NULL,
   at                INTEGER NOT NULL,
   kind              TEXT    NOT NULL,
   reference         TEXT    NOT NULL,
@@ -353,7 +354,6 @@ CREATE TABLE journal (
   house_fees        INTEGER NOT NULL,
   statutory_charges INTEGER NOT NULL,
   bank              INTEGER NOT NULL,
-  PRIMARY KEY (user_id, seq),
   CONSTRAINT journal_entry_balances CHECK (user_cash + user_unsettled + user_held
     + house_settlement + house_fees + statutory_charges + bank = 0)
 ) STRICT;
@@ -374,14 +374,12 @@ ALTER TABLE executions ADD COLUMN exchange_charges INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE executions ADD COLUMN sebi_fees INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE executions ADD COLUMN stamp_duty INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE executions ADD COLUMN gst INTEGER NOT NULL DEFAULT 0;
--- One user's trades in written order (the rowid rides along).
-CREATE INDEX executions_by_user ON executions (user_id);
 
 -- Money that predates the journal: one opening entry per account, split
 -- into what working buys and pending withdrawals hold and the free rest.
-INSERT INTO journal (user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,
+INSERT INTO journal (id, user_id, at, kind, reference, user_cash, user_unsettled, user_held,
                      house_settlement, house_fees, statutory_charges, bank)
-SELECT a.user_id, 1, 0, 'OPENING_BALANCE', '',
+SELECT ROW_NUMBER() OVER (ORDER BY a.user_id), a.user_id, 0, 'OPENING_BALANCE', '',
        a.cash - COALESCE(o.held, 0) - COALESCE(w.held, 0), 0,
        COALESCE(o.held, 0) + COALESCE(w.held, 0), 0, 0, 0, -a.cash
 FROM accounts a
@@ -396,8 +394,8 @@ WHERE a.cash <> 0 OR COALESCE(o.held, 0) + COALESCE(w.held, 0) <> 0;
 
 const char* const v6_postgres = R"sql(
 CREATE TABLE journal (
+  id                BIGINT  NOT NULL PRIMARY KEY,
   user_id           BIGINT  NOT NULL,
-  seq               BIGINT  NOT NULL,
   at                BIGINT  NOT NULL,
   kind              TEXT    NOT NULL,
   reference         TEXT    NOT NULL,
@@ -408,7 +406,6 @@ CREATE TABLE journal (
   house_fees        BIGINT  NOT NULL,
   statutory_charges BIGINT  NOT NULL,
   bank              BIGINT  NOT NULL,
-  PRIMARY KEY (user_id, seq),
   CONSTRAINT journal_entry_balances CHECK (user_cash + user_unsettled + user_held
     + house_settlement + house_fees + statutory_charges + bank = 0)
 );
@@ -429,13 +426,12 @@ ALTER TABLE executions ADD COLUMN exchange_charges BIGINT  NOT NULL DEFAULT 0;
 ALTER TABLE executions ADD COLUMN sebi_fees BIGINT  NOT NULL DEFAULT 0;
 ALTER TABLE executions ADD COLUMN stamp_duty BIGINT  NOT NULL DEFAULT 0;
 ALTER TABLE executions ADD COLUMN gst BIGINT  NOT NULL DEFAULT 0;
-CREATE INDEX executions_by_user ON executions (user_id, seq);
 
 -- Money that predates the journal: one opening entry per account, split
 -- into what working buys and pending withdrawals hold and the free rest.
-INSERT INTO journal (user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,
+INSERT INTO journal (id, user_id, at, kind, reference, user_cash, user_unsettled, user_held,
                      house_settlement, house_fees, statutory_charges, bank)
-SELECT a.user_id, 1, 0, 'OPENING_BALANCE', '',
+SELECT ROW_NUMBER() OVER (ORDER BY a.user_id), a.user_id, 0, 'OPENING_BALANCE', '',
        a.cash - COALESCE(o.held, 0) - COALESCE(w.held, 0), 0,
        COALESCE(o.held, 0) + COALESCE(w.held, 0), 0, 0, 0, -a.cash
 FROM accounts a
@@ -452,17 +448,14 @@ WHERE a.cash <> 0 OR COALESCE(o.held, 0) + COALESCE(w.held, 0) <> 0;
 // flips when the user marks them) and watchlists (symbols comma-separated).
 const char* const v7_sqlite = R"sql(
 CREATE TABLE notifications (
+  id        INTEGER NOT NULL PRIMARY KEY,
   user_id   INTEGER NOT NULL,
-  id        INTEGER NOT NULL,
   at        INTEGER NOT NULL,
   kind      TEXT    NOT NULL,
   reference TEXT    NOT NULL,
   message   TEXT    NOT NULL,
-  is_read   INTEGER NOT NULL,
-  PRIMARY KEY (user_id, id)
+  is_read   INTEGER NOT NULL
 ) STRICT;
--- Unread ones are read back at start; they are few next to the rest.
-CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE is_read = 0;
 
 CREATE TABLE watchlists (
   user_id    INTEGER NOT NULL,
@@ -478,17 +471,14 @@ CREATE TABLE watchlists (
 
 const char* const v7_postgres = R"sql(
 CREATE TABLE notifications (
+  id        BIGINT  NOT NULL PRIMARY KEY,
   user_id   BIGINT  NOT NULL,
-  id        BIGINT  NOT NULL,
   at        BIGINT  NOT NULL,
   kind      TEXT    NOT NULL,
   reference TEXT    NOT NULL,
   message   TEXT    NOT NULL,
-  is_read   BIGINT  NOT NULL,
-  PRIMARY KEY (user_id, id)
+  is_read   BIGINT  NOT NULL
 );
--- Unread ones are read back at start; they are few next to the rest.
-CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE is_read = 0;
 
 CREATE TABLE watchlists (
   user_id    BIGINT  NOT NULL,

@@ -224,11 +224,11 @@ const table_spec executions_table{
 // refuses an entry that does not balance.
 const table_spec journal_table{
   "insert_journal", "journal",
-  {{"user_id", "bigint"}, {"seq", "bigint"}, {"at", "bigint"}, {"kind", "text"},
+  {{"id", "bigint"}, {"user_id", "bigint"}, {"at", "bigint"}, {"kind", "text"},
    {"reference", "text"}, {"user_cash", "bigint"}, {"user_unsettled", "bigint"},
    {"user_held", "bigint"}, {"house_settlement", "bigint"}, {"house_fees", "bigint"},
    {"statutory_charges", "bigint"}, {"bank", "bigint"}},
-  {"user_id", "seq"}, true};
+  {"id"}, true};
 
 const table_spec settlements_table{
   "upsert_settlements", "settlements",
@@ -264,9 +264,9 @@ const table_spec alerts_table{
 
 const table_spec notifications_table{
   "insert_notifications", "notifications",
-  {{"user_id", "bigint"}, {"id", "bigint"}, {"at", "bigint"}, {"kind", "text"},
+  {{"id", "bigint"}, {"user_id", "bigint"}, {"at", "bigint"}, {"kind", "text"},
    {"reference", "text"}, {"message", "text"}, {"is_read", "bigint"}},
-  {"user_id", "id"}, true};
+  {"id"}, true};
 
 const table_spec watchlists_table{
   "upsert_watchlists", "watchlists",
@@ -279,7 +279,7 @@ const table_spec notification_reads_spec{
   "mark_notifications_read", "notifications", {{"user_id", "bigint"}, {"id", "bigint"}}, {}, false};
 constexpr const char* mark_read_sql =
   "UPDATE notifications n SET is_read = 1 FROM unnest($1::bigint[], $2::bigint[]) AS r(user_id, id)"
-  " WHERE n.user_id = r.user_id AND (r.id = 0 OR n.id = r.id) AND n.is_read = 0";
+  " WHERE n.id = r.id AND n.user_id = r.user_id";
 
 const table_spec* const all_tables[] = {&users_table,     &accounts_table,  &holdings_table,
                                         &orders_table,    &executions_table, &transfers_table,
@@ -338,12 +338,12 @@ void encode(column_arrays& c, const execution_row& e) {
 }
 void encode(column_arrays& c, const journal_entry& e) {
   const auto& a = e.amounts;
-  c.row(e.user, e.seq, e.at, to_string(e.kind), e.reference, a[0], a[1], a[2], a[3], a[4], a[5],
+  c.row(e.id, e.user, e.at, to_string(e.kind), e.reference, a[0], a[1], a[2], a[3], a[4], a[5],
         a[6]);
 }
 void encode(column_arrays& c, const settlement_row& st) { c.row(st.user, st.due_day, st.amount); }
 void encode(column_arrays& c, const notification& n) {
-  c.row(n.user, n.id, n.at, to_string(n.kind), n.reference, n.message, int64_t{n.read ? 1 : 0});
+  c.row(n.id, n.user, n.at, to_string(n.kind), n.reference, n.message, int64_t{n.read ? 1 : 0});
 }
 void encode(column_arrays& c, const notification_read& r) { c.row(r.user, r.id); }
 void encode(column_arrays& c, const watchlist& w) {
@@ -380,9 +380,9 @@ std::pair<text_key, int64_t> key_of(const candle& k) {
   return {detail::postgres_text(k.symbol), k.start};
 }
 std::pair<int64_t, int64_t> key_of(const price_alert& a) { return {a.user, a.id}; }
-std::pair<int64_t, int64_t> key_of(const journal_entry& e) { return {e.user, e.seq}; }
+int64_t key_of(const journal_entry& e) { return e.id; }
 std::pair<int64_t, int64_t> key_of(const settlement_row& st) { return {st.user, st.due_day}; }
-std::pair<int64_t, int64_t> key_of(const notification& n) { return {n.user, n.id}; }
+int64_t key_of(const notification& n) { return n.id; }
 std::pair<int64_t, int64_t> key_of(const notification_read& r) { return {r.user, r.id}; }
 std::pair<int64_t, int64_t> key_of(const watchlist& w) { return {w.user, w.id}; }
 
@@ -450,9 +450,7 @@ constexpr const char* execution_columns =
   "SELECT exec_id, order_id, user_id, exchange_order_id, kind, last_quantity, last_price,"
   " cum_quantity, leaves_quantity, report_text, exec_time, symbol, side, brokerage, stt,"
   " exchange_charges, sebi_fees, stamp_duty, gst FROM executions";
-constexpr const char* journal_columns =
-  "SELECT user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,"
-  " house_settlement, house_fees, statutory_charges, bank FROM journal";
+
 
 // seq numbers executions in insertion order (an identity column; rows are
 // never deleted), as SQLite's rowid does.
@@ -484,33 +482,16 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
     {"select_candles_since",
      "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= $1"
      " ORDER BY symbol COLLATE \"C\", start"},
-    // The balances are summed by the database, never read row by row at start.
-    {"select_ledgers",
-     "SELECT user_id, MAX(seq) + 1, SUM(user_cash), SUM(user_unsettled), SUM(user_held),"
-     " SUM(house_settlement), SUM(house_fees), SUM(statutory_charges), SUM(bank)"
-     " FROM journal GROUP BY user_id ORDER BY user_id"},
+    {"select_journal",
+     "SELECT id, user_id, at, kind, reference, user_cash, user_unsettled, user_held,"
+     " house_settlement, house_fees, statutory_charges, bank FROM journal ORDER BY id"},
     {"select_settlements",
      "SELECT user_id, due_day, amount FROM settlements WHERE amount > 0 ORDER BY user_id, due_day"},
-    {"select_journal_of",
-     std::string(journal_columns)
-       + " WHERE user_id = $1 AND at >= $2 AND at < $3 ORDER BY seq DESC LIMIT $5 OFFSET $4"},
-    {"count_journal_of", "SELECT count(*) FROM journal WHERE user_id = $1 AND at >= $2 AND at < $3"},
-    {"select_trades_of",
-     std::string(execution_columns)
-       + " WHERE user_id = $1 AND kind = 'TRADE' AND exec_time >= $2 AND exec_time < $3"
-         " ORDER BY seq"},
-    {"select_last_notifications",
-     "SELECT user_id, MAX(id) FROM notifications GROUP BY user_id ORDER BY user_id"},
-    {"select_unread_notifications",
-     "SELECT user_id, id FROM notifications WHERE is_read = 0 ORDER BY user_id, id"},
+    {"select_notifications",
+     "SELECT id, user_id, at, kind, reference, message, is_read FROM notifications ORDER BY id"},
     {"select_watchlists",
      "SELECT user_id, id, name, symbols, deleted, created_at, updated_at FROM watchlists"
      " ORDER BY user_id, id"},
-    {"select_notifications_of",
-     "SELECT user_id, id, at, kind, reference, message, is_read FROM notifications"
-     " WHERE user_id = $1 AND ($2 = 0 OR is_read = 0) ORDER BY id DESC LIMIT $4 OFFSET $3"},
-    {"count_notifications_of",
-     "SELECT count(*), count(*) FILTER (WHERE is_read = 0) FROM notifications WHERE user_id = $1"},
     // A range of the (symbol, start) primary key.
     {"select_candles_of",
      "SELECT symbol, start, open, high, low, close, volume FROM candles"
@@ -648,24 +629,14 @@ execution_row read_execution(const pqxx::row& row) {
 journal_entry read_journal_entry(const pqxx::row& row) {
   row_reader r(row);
   journal_entry e;
+  e.id = r.i64();
   e.user = r.i64();
-  e.seq = r.i64();
   e.at = r.i64();
   e.kind = r.wire(parse_journal_kind, "journal.kind");
   e.reference = r.text();
   for (auto& amount : e.amounts)
     amount = r.i64();
   return e;
-}
-
-ledger_totals read_ledger(const pqxx::row& row) {
-  row_reader r(row);
-  ledger_totals l;
-  l.user = r.i64();
-  l.next_seq = r.i64();
-  for (auto& amount : l.amounts)
-    amount = r.i64();
-  return l;
 }
 
 settlement_row read_settlement(const pqxx::row& row) {
@@ -733,22 +704,14 @@ candle read_candle(const pqxx::row& row) {
 notification read_notification(const pqxx::row& row) {
   row_reader r(row);
   notification n;
-  n.user = r.i64();
   n.id = r.i64();
+  n.user = r.i64();
   n.at = r.i64();
   n.kind = r.wire(parse_notification_kind, "notifications.kind");
   n.reference = r.text();
   n.message = r.text();
   n.read = r.i64() != 0;
   return n;
-}
-
-notification_read read_notification_key(const pqxx::row& row) {
-  row_reader r(row);
-  notification_read k;
-  k.user = r.i64();
-  k.id = r.i64();
-  return k;
 }
 
 watchlist read_watchlist(const pqxx::row& row) {
@@ -951,12 +914,9 @@ store_snapshot postgres_store::load() {
     read_all(tx.exec_prepared("select_transfers"), snap.transfers, read_transfer);
     read_all(tx.exec_prepared("select_alerts"), snap.alerts, read_alert);
     read_all(tx.exec_prepared("select_idempotency"), snap.idempotency, read_idempotency);
-    read_all(tx.exec_prepared("select_ledgers"), snap.ledgers, read_ledger);
+    read_all(tx.exec_prepared("select_journal"), snap.journal, read_journal_entry);
     read_all(tx.exec_prepared("select_settlements"), snap.settlements, read_settlement);
-    read_all(tx.exec_prepared("select_last_notifications"), snap.last_notifications,
-             read_notification_key);
-    read_all(tx.exec_prepared("select_unread_notifications"), snap.unread_notifications,
-             read_notification_key);
+    read_all(tx.exec_prepared("select_notifications"), snap.notifications, read_notification);
     read_all(tx.exec_prepared("select_watchlists"), snap.watchlists, read_watchlist);
     tx.commit(); // ends the read transaction; nothing was written
     return snap;
@@ -969,52 +929,6 @@ std::vector<execution_row> postgres_store::executions_of(order_id id) {
     std::vector<execution_row> rows;
     read_all(tx.exec_prepared("select_executions_of", static_cast<int64_t>(id)), rows,
              read_execution);
-    return rows;
-  });
-}
-
-journal_page postgres_store::journal_of(user_id user, timestamp from, timestamp to,
-                                        int64_t offset, int64_t limit) {
-  return reader_->run("journal_of", [=](pqxx::connection& c) {
-    // The page and its total from one snapshot.
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-    journal_page page;
-    auto u = static_cast<int64_t>(user), f = static_cast<int64_t>(from), t = static_cast<int64_t>(to);
-    page.total = tx.exec_prepared1("count_journal_of", u, f, t)[0].as<int64_t>();
-    read_all(tx.exec_prepared("select_journal_of", u, f, t, static_cast<int64_t>(offset),
-                              static_cast<int64_t>(limit)),
-             page.entries, read_journal_entry);
-    tx.commit();
-    return page;
-  });
-}
-
-notification_page postgres_store::notifications_of(user_id user, bool unread_only,
-                                                  int64_t offset, int64_t limit) {
-  return reader_->run("notifications_of", [=](pqxx::connection& c) {
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-    notification_page page;
-    auto counts = tx.exec_prepared1("count_notifications_of", static_cast<int64_t>(user));
-    page.total = counts[0].as<int64_t>();
-    page.unread = counts[1].as<int64_t>();
-    if (unread_only)
-      page.total = page.unread;
-    read_all(tx.exec_prepared("select_notifications_of", static_cast<int64_t>(user),
-                              int64_t{unread_only ? 1 : 0}, static_cast<int64_t>(offset),
-                              static_cast<int64_t>(limit)),
-             page.entries, read_notification);
-    tx.commit();
-    return page;
-  });
-}
-
-std::vector<execution_row> postgres_store::trades_of(user_id user, timestamp from, timestamp to) {
-  return reader_->run("trades_of", [=](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    std::vector<execution_row> rows;
-    read_all(tx.exec_prepared("select_trades_of", static_cast<int64_t>(user),
-                              static_cast<int64_t>(from), static_cast<int64_t>(to)),
-             rows, read_execution);
     return rows;
   });
 }

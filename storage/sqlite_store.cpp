@@ -302,44 +302,30 @@ execution_row read_execution(SQLite::Statement& s) {
 // not fail on its own rows. The CHECK constraint refuses an entry that does
 // not balance, failing the whole batch.
 constexpr const char* insert_journal_sql =
-  "INSERT INTO journal (user_id, seq, at, kind, reference, user_cash, user_unsettled,"
+  "INSERT INTO journal (id, user_id, at, kind, reference, user_cash, user_unsettled,"
   " user_held, house_settlement, house_fees, statutory_charges, bank)"
   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-  " ON CONFLICT (user_id, seq) DO NOTHING";
-constexpr const char* journal_columns =
-  "SELECT user_id, seq, at, kind, reference, user_cash, user_unsettled, user_held,"
-  " house_settlement, house_fees, statutory_charges, bank FROM journal";
-// The balances are summed by the database: the journal is never read row by row at start.
-constexpr const char* select_ledgers_sql =
-  "SELECT user_id, MAX(seq) + 1, SUM(user_cash), SUM(user_unsettled), SUM(user_held),"
-  " SUM(house_settlement), SUM(house_fees), SUM(statutory_charges), SUM(bank)"
-  " FROM journal GROUP BY user_id ORDER BY user_id";
+  " ON CONFLICT (id) DO NOTHING";
+constexpr const char* select_journal_sql =
+  "SELECT id, user_id, at, kind, reference, user_cash, user_unsettled, user_held,"
+  " house_settlement, house_fees, statutory_charges, bank FROM journal ORDER BY id";
 
 void write_row(SQLite::Statement& s, const journal_entry& e) {
   const auto& a = e.amounts;
-  run(s, e.user, e.seq, e.at, to_string(e.kind), e.reference, a[0], a[1], a[2], a[3], a[4],
+  run(s, e.id, e.user, e.at, to_string(e.kind), e.reference, a[0], a[1], a[2], a[3], a[4],
       a[5], a[6]);
 }
 journal_entry read_journal_entry(SQLite::Statement& s) {
   row_reader r(s);
   journal_entry e;
+  e.id = r.i64();
   e.user = r.i64();
-  e.seq = r.i64();
   e.at = r.i64();
   e.kind = r.wire(parse_journal_kind, "journal.kind");
   e.reference = r.text();
   for (auto& amount : e.amounts)
     amount = r.i64();
   return e;
-}
-ledger_totals read_ledger(SQLite::Statement& s) {
-  row_reader r(s);
-  ledger_totals l;
-  l.user = r.i64();
-  l.next_seq = r.i64();
-  for (auto& amount : l.amounts)
-    amount = r.i64();
-  return l;
 }
 
 constexpr const char* upsert_settlement_sql =
@@ -472,35 +458,29 @@ candle read_candle(SQLite::Statement& s) {
 // Insert-once: a notification is written with its event and never rewritten,
 // except for is_read, which only a notification_read sets.
 constexpr const char* insert_notification_sql =
-  "INSERT INTO notifications (user_id, id, at, kind, reference, message, is_read)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (user_id, id) DO NOTHING";
-constexpr const char* notification_columns =
-  "SELECT user_id, id, at, kind, reference, message, is_read FROM notifications";
+  "INSERT INTO notifications (id, user_id, at, kind, reference, message, is_read)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING";
+constexpr const char* select_notifications_sql =
+  "SELECT id, user_id, at, kind, reference, message, is_read FROM notifications ORDER BY id";
+// The user is checked too: an id is only ever marked by its owner's account.
 constexpr const char* mark_read_sql =
-  "UPDATE notifications SET is_read = 1 WHERE user_id = ?1 AND (?2 = 0 OR id = ?2) AND is_read = 0";
+  "UPDATE notifications SET is_read = 1 WHERE id = ?2 AND user_id = ?1";
 
 void write_row(SQLite::Statement& s, const notification& n) {
-  run(s, n.user, n.id, n.at, to_string(n.kind), n.reference, n.message, int64_t{n.read ? 1 : 0});
+  run(s, n.id, n.user, n.at, to_string(n.kind), n.reference, n.message, int64_t{n.read ? 1 : 0});
 }
 void write_row(SQLite::Statement& s, const notification_read& r) { run(s, r.user, r.id); }
 notification read_notification(SQLite::Statement& s) {
   row_reader r(s);
   notification n;
-  n.user = r.i64();
   n.id = r.i64();
+  n.user = r.i64();
   n.at = r.i64();
   n.kind = r.wire(parse_notification_kind, "notifications.kind");
   n.reference = r.text();
   n.message = r.text();
   n.read = r.i64() != 0;
   return n;
-}
-notification_read read_notification_key(SQLite::Statement& s) {
-  row_reader r(s);
-  notification_read k;
-  k.user = r.i64();
-  k.id = r.i64();
-  return k;
 }
 
 constexpr const char* upsert_watchlist_sql =
@@ -645,16 +625,10 @@ struct sqlite_store::reader {
   SQLite::Statement select_candles_since;
   SQLite::Statement select_candles_of;
   SQLite::Statement select_alerts;
-  SQLite::Statement select_ledgers;
+  SQLite::Statement select_journal;
   SQLite::Statement select_settlements;
-  SQLite::Statement select_journal_of;
-  SQLite::Statement count_journal_of;
-  SQLite::Statement select_trades_of;
-  SQLite::Statement select_last_notifications;
-  SQLite::Statement select_unread_notifications;
+  SQLite::Statement select_notifications;
   SQLite::Statement select_watchlists;
-  SQLite::Statement select_notifications_of;
-  SQLite::Statement count_notifications_of;
 
   reader(const std::string& path, const sqlite_options& opts)
     : db(open_read_connection(path, opts)),
@@ -670,25 +644,10 @@ struct sqlite_store::reader {
       select_candles_since(db, select_candles_since_sql),
       select_candles_of(db, select_candles_of_sql),
       select_alerts(db, select_alerts_sql),
-      select_ledgers(db, select_ledgers_sql),
+      select_journal(db, select_journal_sql),
       select_settlements(db, select_settlements_sql),
-      select_journal_of(db, std::string(journal_columns)
-                              + " WHERE user_id = ?1 AND at >= ?2 AND at < ?3"
-                                " ORDER BY seq DESC LIMIT ?5 OFFSET ?4"),
-      count_journal_of(db, "SELECT count(*) FROM journal WHERE user_id = ?1 AND at >= ?2 AND at < ?3"),
-      select_trades_of(db, std::string(execution_columns)
-                             + " WHERE user_id = ?1 AND kind = 'TRADE' AND exec_time >= ?2"
-                               " AND exec_time < ?3 ORDER BY rowid"),
-      select_last_notifications(db, "SELECT user_id, MAX(id) FROM notifications GROUP BY user_id"
-                                    " ORDER BY user_id"),
-      select_unread_notifications(db, "SELECT user_id, id FROM notifications WHERE is_read = 0"
-                                      " ORDER BY user_id, id"),
-      select_watchlists(db, select_watchlists_sql),
-      select_notifications_of(db, std::string(notification_columns)
-                                    + " WHERE user_id = ?1 AND (?2 = 0 OR is_read = 0)"
-                                      " ORDER BY id DESC LIMIT ?4 OFFSET ?3"),
-      count_notifications_of(db, "SELECT count(*), coalesce(sum(is_read = 0), 0) FROM notifications"
-                                 " WHERE user_id = ?1") {}
+      select_notifications(db, select_notifications_sql),
+      select_watchlists(db, select_watchlists_sql) {}
 };
 
 // Checkpoints off the commit path. The writer's WAL hook (run after every
@@ -865,10 +824,9 @@ store_snapshot sqlite_store::load() {
     read_all(r.select_transfers, snap.transfers, read_transfer);
     read_all(r.select_alerts, snap.alerts, read_alert);
     read_all(r.select_idempotency, snap.idempotency, read_idempotency);
-    read_all(r.select_ledgers, snap.ledgers, read_ledger);
+    read_all(r.select_journal, snap.journal, read_journal_entry);
     read_all(r.select_settlements, snap.settlements, read_settlement);
-    read_all(r.select_last_notifications, snap.last_notifications, read_notification_key);
-    read_all(r.select_unread_notifications, snap.unread_notifications, read_notification_key);
+    read_all(r.select_notifications, snap.notifications, read_notification);
     read_all(r.select_watchlists, snap.watchlists, read_watchlist);
     tx.commit(); // ends the read transaction; nothing was written
     return snap;
@@ -903,83 +861,6 @@ std::vector<candle> sqlite_store::candles_of(const std::string& symbol, timestam
     return rows;
   } catch (const SQLite::Exception& e) {
     fail("candles_of", e);
-  }
-}
-
-journal_page sqlite_store::journal_of(user_id user, timestamp from, timestamp to, int64_t offset,
-                                      int64_t limit) {
-  reader& r = *reader_;
-  std::lock_guard<std::mutex> lock(r.mutex);
-  try {
-    // One read transaction: the page and its total describe the same commit.
-    SQLite::Transaction tx(r.db, SQLite::TransactionBehavior::DEFERRED);
-    journal_page page;
-    {
-      auto& c = r.count_journal_of;
-      reset_guard guard(c);
-      c.bind(1, static_cast<int64_t>(user));
-      c.bind(2, static_cast<int64_t>(from));
-      c.bind(3, static_cast<int64_t>(to));
-      if (c.executeStep())
-        page.total = c.getColumn(0).getInt64();
-    }
-    auto& q = r.select_journal_of;
-    q.bind(1, static_cast<int64_t>(user));
-    q.bind(2, static_cast<int64_t>(from));
-    q.bind(3, static_cast<int64_t>(to));
-    q.bind(4, static_cast<int64_t>(offset));
-    q.bind(5, static_cast<int64_t>(limit));
-    read_all(q, page.entries, read_journal_entry);
-    tx.commit();
-    return page;
-  } catch (const SQLite::Exception& e) {
-    fail("journal_of", e);
-  }
-}
-
-notification_page sqlite_store::notifications_of(user_id user, bool unread_only, int64_t offset,
-                                                int64_t limit) {
-  reader& r = *reader_;
-  std::lock_guard<std::mutex> lock(r.mutex);
-  try {
-    SQLite::Transaction tx(r.db, SQLite::TransactionBehavior::DEFERRED);
-    notification_page page;
-    {
-      auto& c = r.count_notifications_of;
-      reset_guard guard(c);
-      c.bind(1, static_cast<int64_t>(user));
-      if (c.executeStep()) {
-        page.total = c.getColumn(0).getInt64();
-        page.unread = c.getColumn(1).getInt64();
-      }
-    }
-    if (unread_only)
-      page.total = page.unread;
-    auto& q = r.select_notifications_of;
-    q.bind(1, static_cast<int64_t>(user));
-    q.bind(2, int64_t{unread_only ? 1 : 0});
-    q.bind(3, static_cast<int64_t>(offset));
-    q.bind(4, static_cast<int64_t>(limit));
-    read_all(q, page.entries, read_notification);
-    tx.commit();
-    return page;
-  } catch (const SQLite::Exception& e) {
-    fail("notifications_of", e);
-  }
-}
-
-std::vector<execution_row> sqlite_store::trades_of(user_id user, timestamp from, timestamp to) {
-  reader& r = *reader_;
-  std::lock_guard<std::mutex> lock(r.mutex);
-  try {
-    std::vector<execution_row> rows;
-    r.select_trades_of.bind(1, static_cast<int64_t>(user));
-    r.select_trades_of.bind(2, static_cast<int64_t>(from));
-    r.select_trades_of.bind(3, static_cast<int64_t>(to));
-    read_all(r.select_trades_of, rows, read_execution);
-    return rows;
-  } catch (const SQLite::Exception& e) {
-    fail("trades_of", e);
   }
 }
 

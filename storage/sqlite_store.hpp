@@ -42,11 +42,6 @@ public:
   void commit(const write_batch& batch) override;
   store_snapshot load() override;
   std::vector<execution_row> executions_of(order_id id) override;
-  journal_page journal_of(user_id user, timestamp from, timestamp to, int64_t offset,
-                          int64_t limit) override;
-  std::vector<execution_row> trades_of(user_id user, timestamp from, timestamp to) override;
-  notification_page notifications_of(user_id user, bool unread_only, int64_t offset,
-                                     int64_t limit) override;
   std::vector<candle> candles_since(timestamp from) override;
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override;
 

@@ -51,18 +51,10 @@ struct settlement_row {
   money amount = 0;
 };
 
-// One page of a user's notifications, newest first.
-struct notification_page {
-  std::vector<notification> entries;
-  int64_t total = 0;  // matching, all pages
-  int64_t unread = 0; // of the user's, all pages
-};
-
-// One page of a user's journal, newest first.
-struct journal_page {
-  std::vector<journal_entry> entries;
-  int64_t total = 0; // entries matching the range, all pages
-};
+// Like orders, journal entries and notifications are keyed by node-wide
+// increasing ids and read whole at start: each commit appends at the end of
+// their tables. A key that led with the user would make every commit write
+// one page per user it touched (order_bench: 10 KiB per order instead of 2).
 
 struct write_batch {
   std::vector<user_profile> users;          // upsert by id
@@ -74,10 +66,10 @@ struct write_batch {
   std::vector<idempotency_entry> idempotency; // insert; a second entry for an order is ignored
   std::vector<candle> candles;              // upsert by (symbol, start)
   std::vector<price_alert> alerts;          // upsert by (user, id)
-  std::vector<journal_entry> journal;       // insert; a second entry for a (user, seq) is ignored
+  std::vector<journal_entry> journal;       // insert; a second entry for an id is ignored
   std::vector<settlement_row> settlements;  // upsert by (user, due_day)
-  std::vector<notification> notifications;  // insert; a second one for a (user, id) is ignored
-  std::vector<notification_read> notification_reads; // mark read: one (user, id), or all (id 0)
+  std::vector<notification> notifications;  // insert; a second one for an id is ignored
+  std::vector<notification_read> notification_reads; // mark read, by id
   std::vector<watchlist> watchlists;        // upsert by (user, id)
 
   bool empty() const { return rows() == 0; }
@@ -100,13 +92,9 @@ struct store_snapshot {
   std::vector<transfer> transfers;
   std::vector<idempotency_entry> idempotency;
   std::vector<price_alert> alerts;
-  // Per user with journal entries: the sums of every ledger account, and
-  // next_seq = highest seq + 1 (summed by the database, not read row by row).
-  std::vector<ledger_totals> ledgers;
+  std::vector<journal_entry> journal;      // by id
   std::vector<settlement_row> settlements; // amount > 0 only
-  // Per user with notifications: (user, highest id); and every unread one.
-  std::vector<notification_read> last_notifications;
-  std::vector<notification_read> unread_notifications;
+  std::vector<notification> notifications; // by id
   std::vector<watchlist> watchlists; // deleted ones too (their ids stay taken)
 };
 
@@ -123,16 +111,6 @@ public:
   virtual store_snapshot load() = 0;
   // Executions of one order, oldest first (order detail).
   virtual std::vector<execution_row> executions_of(order_id id) = 0;
-  // A user's journal entries with `at` in [from, to), newest first (seq
-  // descending), skipping `offset` and returning at most `limit`.
-  virtual journal_page journal_of(user_id user, timestamp from, timestamp to, int64_t offset,
-                                  int64_t limit) = 0;
-  // A user's TRADE executions with exec_time in [from, to), oldest first (in
-  // the order they were written).
-  virtual std::vector<execution_row> trades_of(user_id user, timestamp from, timestamp to) = 0;
-  // A user's notifications (only the unread ones if asked), newest first.
-  virtual notification_page notifications_of(user_id user, bool unread_only, int64_t offset,
-                                             int64_t limit) = 0;
   // One-minute candles starting at or after `from`, by symbol then start.
   virtual std::vector<candle> candles_since(timestamp from) = 0;
   // One symbol's one-minute candles starting in [from, to), by start (charts

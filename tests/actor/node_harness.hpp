@@ -31,17 +31,6 @@ public:
   }
   store_snapshot load() override { return inner_->load(); }
   std::vector<execution_row> executions_of(order_id id) override { return inner_->executions_of(id); }
-  journal_page journal_of(user_id user, timestamp from, timestamp to, int64_t offset,
-                          int64_t limit) override {
-    return inner_->journal_of(user, from, to, offset, limit);
-  }
-  std::vector<execution_row> trades_of(user_id user, timestamp from, timestamp to) override {
-    return inner_->trades_of(user, from, to);
-  }
-  notification_page notifications_of(user_id user, bool unread_only, int64_t offset,
-                                     int64_t limit) override {
-    return inner_->notifications_of(user, unread_only, offset, limit);
-  }
   std::vector<candle> candles_since(timestamp from) override { return inner_->candles_since(from); }
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override {
     if (broken)

@@ -278,10 +278,9 @@ TEST_CASE("a transfer left PENDING by a stop is settled with the gateway at the 
     // A PENDING withdrawal is written with its hold, in the same batch.
     journal_entry hold;
     hold.user = u;
-    hold.seq = 1;
-    for (auto& l : h.db->load().ledgers)
-      if (l.user == u)
-        hold.seq = l.next_seq;
+    hold.id = 1;
+    for (auto& e : h.db->load().journal)
+      hold.id = std::max(hold.id, e.id + 1);
     hold.kind = journal_kind::withdrawal_hold;
     hold.reference = "transfer:78";
     hold[ledger_account::user_cash] = -40'000;

@@ -776,40 +776,40 @@ inline void candles_of_returns_one_symbols_range(const backend& b) {
 
 // ---- The journal, settlements, notifications, watchlists -----------------------
 
-inline journal_entry make_entry(user_id user, int64_t seq, timestamp at, journal_kind kind,
+inline journal_entry make_entry(int64_t id, user_id user, timestamp at, journal_kind kind,
                                 std::initializer_list<std::pair<ledger_account, money>> legs) {
   journal_entry e;
+  e.id = id;
   e.user = user;
-  e.seq = seq;
   e.at = at;
   e.kind = kind;
-  e.reference = "order:" + std::to_string(seq) + " \"q\" {x}";
+  e.reference = "order:" + std::to_string(id) + " \"q\" {x}";
   for (auto& [a, m] : legs)
     e[a] += m;
   return e;
 }
 
 inline void check_same(const journal_entry& a, const journal_entry& b) {
+  CHECK(a.id == b.id);
   CHECK(a.user == b.user);
-  CHECK(a.seq == b.seq);
   CHECK(a.at == b.at);
   CHECK(a.kind == b.kind);
   CHECK(a.reference == b.reference);
   CHECK(a.amounts == b.amounts);
 }
 
-inline void journal_sums_pages_and_refuses_an_unbalanced_entry(const backend& b) {
+inline void journal_round_trips_and_refuses_an_unbalanced_entry(const backend& b) {
   std::unique_ptr<store> st = b.open();
   using la = ledger_account;
   write_batch batch;
   batch.journal = {
     make_entry(1, 1, 100, journal_kind::deposit, {{la::bank, -1'000'000}, {la::user_cash, 1'000'000}}),
-    make_entry(1, 2, 200, journal_kind::order_hold, {{la::user_cash, -245'377}, {la::user_held, 245'377}}),
-    make_entry(2, 1, 150, journal_kind::deposit, {{la::bank, -i64_max / 4}, {la::user_cash, i64_max / 4}}),
-    make_entry(1, 3, 300, journal_kind::buy_fill,
+    make_entry(2, 1, 200, journal_kind::order_hold, {{la::user_cash, -245'377}, {la::user_held, 245'377}}),
+    make_entry(3, 2, 150, journal_kind::deposit, {{la::bank, i64_min / 4}, {la::user_cash, -(i64_min / 4)}}),
+    make_entry(4, 1, 300, journal_kind::buy_fill,
                {{la::user_held, -243'757}, {la::house_settlement, 240'000}, {la::house_fees, 732},
                 {la::statutory_charges, 3'025}}),
-    make_entry(1, 4, 400, journal_kind::sell_fill,
+    make_entry(5, 1, 400, journal_kind::sell_fill,
                {{la::house_settlement, -100'000}, {la::user_unsettled, 99'000},
                 {la::house_fees, 300}, {la::statutory_charges, 700}}),
   };
@@ -817,56 +817,27 @@ inline void journal_sums_pages_and_refuses_an_unbalanced_entry(const backend& b)
   st->commit(batch);
 
   auto snap = st->load();
-  REQUIRE(snap.ledgers.size() == 2);
-  CHECK(snap.ledgers[0].user == 1);
-  CHECK(snap.ledgers[0].next_seq == 5);
-  CHECK(snap.ledgers[0][la::user_cash] == 1'000'000 - 245'377);
-  CHECK(snap.ledgers[0][la::user_held] == 245'377 - 243'757);
-  CHECK(snap.ledgers[0][la::user_unsettled] == 99'000);
-  CHECK(snap.ledgers[0][la::house_settlement] == 140'000);
-  CHECK(snap.ledgers[0][la::house_fees] == 1'032);
-  CHECK(snap.ledgers[0][la::statutory_charges] == 3'725);
-  CHECK(snap.ledgers[0][la::bank] == -1'000'000);
-  CHECK(snap.ledgers[0].sum() == 0);
-  CHECK(snap.ledgers[1].user == 2);
-  CHECK(snap.ledgers[1].next_seq == 2);
-  CHECK(snap.ledgers[1][la::user_cash] == i64_max / 4);
-  // Settlements: only what is still owed.
-  REQUIRE(snap.settlements.size() == 1);
+  REQUIRE(snap.journal.size() == batch.journal.size()); // whole, by id
+  for (size_t i = 0; i < snap.journal.size(); ++i)
+    check_same(snap.journal[i], batch.journal[i]);
+  REQUIRE(snap.settlements.size() == 1);   // only what is still owed
   CHECK(snap.settlements[0].user == 1);
   CHECK(snap.settlements[0].due_day == 20'500);
   CHECK(snap.settlements[0].amount == 99'000);
-
-  // Newest first, a range of `at`, pages, the total of the range.
-  auto all = st->journal_of(1, i64_min, i64_max, 0, 100);
-  CHECK(all.total == 4);
-  REQUIRE(all.entries.size() == 4);
-  check_same(all.entries[0], batch.journal[4]);
-  check_same(all.entries[3], batch.journal[0]);
-  auto page = st->journal_of(1, i64_min, i64_max, 1, 2);
-  CHECK(page.total == 4);
-  REQUIRE(page.entries.size() == 2);
-  CHECK(page.entries[0].seq == 3);
-  CHECK(page.entries[1].seq == 2);
-  auto range = st->journal_of(1, 200, 400, 0, 100); // [200, 400)
-  CHECK(range.total == 2);
-  REQUIRE(range.entries.size() == 2);
-  CHECK(range.entries[0].seq == 3);
-  CHECK(st->journal_of(3, i64_min, i64_max, 0, 10).total == 0);
 
   // An entry that does not balance is refused by the database, with the
   // whole batch: the account row beside it is not written either.
   write_batch bad;
   bad.accounts.push_back(make_account(9));
-  bad.journal.push_back(make_entry(1, 5, 500, journal_kind::deposit, {{la::user_cash, 1}}));
+  bad.journal.push_back(make_entry(6, 1, 500, journal_kind::deposit, {{la::user_cash, 1}}));
   REQUIRE_THROWS_AS(st->commit(bad), store_error);
   auto after = st->load();
   CHECK(after.accounts.empty());
-  CHECK(after.ledgers[0].next_seq == 5);
+  CHECK(after.journal.size() == 5);
 
   // A batch committed again (a lost acknowledgement) does not double an entry.
   st->commit(batch);
-  CHECK(st->load().ledgers[0][la::user_cash] == 1'000'000 - 245'377);
+  CHECK(st->load().journal.size() == 5);
   // A settlement row is upserted: amount 0 once settled, and then not loaded.
   write_batch settled;
   settled.settlements = {settlement_row{1, 20'500, 0}};
@@ -874,83 +845,43 @@ inline void journal_sums_pages_and_refuses_an_unbalanced_entry(const backend& b)
   CHECK(st->load().settlements.empty());
 }
 
-inline void trades_of_reads_one_users_fills_in_written_order(const backend& b) {
-  std::unique_ptr<store> st = b.open();
-  write_batch batch;
-  auto t1 = make_execution("T1", make_order_id(4, 1), exec_kind::trade);
-  t1.report.time = 1'000;
-  auto acc = make_execution("A1", make_order_id(4, 1), exec_kind::accepted);
-  acc.report.time = 1'500;
-  auto other = make_execution("T9", make_order_id(5, 1), exec_kind::trade);
-  other.report.time = 1'500;
-  auto t2 = make_execution("T2", make_order_id(4, 2), exec_kind::trade);
-  t2.report.time = 900; // written later, at an earlier time: written order counts
-  auto t3 = make_execution("T3", make_order_id(4, 3), exec_kind::trade);
-  t3.report.time = 5'000;
-  batch.executions = {t1, acc, other, t2, t3};
-  st->commit(batch);
-  check_same(st->trades_of(4, i64_min, i64_max), {t1, t2, t3});
-  check_same(st->trades_of(4, 900, 5'000), {t1, t2}); // [from, to)
-  check_same(st->trades_of(5, i64_min, i64_max), {other});
-  CHECK(st->trades_of(6, i64_min, i64_max).empty());
-}
-
-inline void notifications_page_and_mark_read(const backend& b) {
+inline void notifications_round_trip_and_are_marked_read(const backend& b) {
   std::unique_ptr<store> st = b.open();
   write_batch batch;
   for (int64_t id = 1; id <= 5; ++id) {
     notification n;
-    n.user = 1;
     n.id = id;
+    n.user = id == 3 ? 2 : 1;
     n.at = 1'000 * id;
     n.kind = static_cast<notification_kind>(id % 9);
     n.reference = "order:" + std::to_string(id);
     n.message = "Bought 10 M&M at 1,234.50 \"quoted\" \xE2\x82\xB9";
     batch.notifications.push_back(n);
   }
-  notification theirs = batch.notifications[0];
-  theirs.user = 2;
-  batch.notifications.push_back(theirs);
   st->commit(batch);
-
-  auto snap = st->load();
-  REQUIRE(snap.last_notifications.size() == 2);
-  CHECK(snap.last_notifications[0].user == 1);
-  CHECK(snap.last_notifications[0].id == 5);
-  CHECK(snap.unread_notifications.size() == 6);
-
-  auto page = st->notifications_of(1, false, 0, 2);
-  CHECK(page.total == 5);
-  CHECK(page.unread == 5);
-  REQUIRE(page.entries.size() == 2);
-  CHECK(page.entries[0].id == 5);
-  CHECK(page.entries[0].message == batch.notifications[4].message);
-  CHECK(page.entries[0].kind == batch.notifications[4].kind);
-  CHECK(page.entries[0].at == 5'000);
-  CHECK_FALSE(page.entries[0].read);
-
+  auto got = st->load().notifications;
+  REQUIRE(got.size() == 5);
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].id == batch.notifications[i].id);
+    CHECK(got[i].user == batch.notifications[i].user);
+    CHECK(got[i].at == batch.notifications[i].at);
+    CHECK(got[i].kind == batch.notifications[i].kind);
+    CHECK(got[i].reference == batch.notifications[i].reference);
+    CHECK(got[i].message == batch.notifications[i].message);
+    CHECK_FALSE(got[i].read);
+  }
   write_batch marks;
-  marks.notification_reads = {notification_read{1, 2}, notification_read{1, 4}};
+  marks.notification_reads = {notification_read{1, 2}, notification_read{1, 4},
+                              notification_read{1, 3}}; // 3 is user 2's: not marked
   st->commit(marks);
-  auto unread = st->notifications_of(1, true, 0, 10);
-  CHECK(unread.total == 3);
-  CHECK(unread.unread == 3);
-  REQUIRE(unread.entries.size() == 3);
-  CHECK(unread.entries[0].id == 5);
-  CHECK(unread.entries[1].id == 3);
-  CHECK(unread.entries[2].id == 1);
-  CHECK(st->notifications_of(1, false, 0, 10).entries[1].read); // id 4
-
+  got = st->load().notifications;
+  CHECK(got[1].read);
+  CHECK(got[3].read);
+  CHECK_FALSE(got[2].read);
+  CHECK_FALSE(got[0].read);
   // A notification written again is not rewritten (its read mark stays).
   st->commit(batch);
-  CHECK(st->notifications_of(1, true, 0, 10).total == 3);
-
-  write_batch all;
-  all.notification_reads = {notification_read{1, 0}};
-  st->commit(all);
-  CHECK(st->notifications_of(1, true, 0, 10).total == 0);
-  CHECK(st->notifications_of(2, true, 0, 10).total == 1); // another user's stay unread
-  CHECK(st->load().unread_notifications.size() == 1);
+  CHECK(st->load().notifications[1].read);
 }
 
 inline void watchlists_round_trip_and_upsert(const backend& b) {

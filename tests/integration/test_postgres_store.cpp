@@ -225,17 +225,13 @@ TEST_CASE("postgres_store: candles_since returns candles from a start, by symbol
   candles_since_returns_candles_from_a_start(pg_backend());
 }
 
-TEST_CASE("postgres_store: the journal sums per user, pages newest first, refuses an unbalanced entry",
+TEST_CASE("postgres_store: the journal round-trips and refuses an unbalanced entry",
           "[postgres_store][ledger]") {
-  journal_sums_pages_and_refuses_an_unbalanced_entry(pg_backend());
+  journal_round_trips_and_refuses_an_unbalanced_entry(pg_backend());
 }
 
-TEST_CASE("postgres_store: trades_of reads one user's fills in written order", "[postgres_store][ledger]") {
-  trades_of_reads_one_users_fills_in_written_order(pg_backend());
-}
-
-TEST_CASE("postgres_store: notifications page newest first and are marked read", "[postgres_store]") {
-  notifications_page_and_mark_read(pg_backend());
+TEST_CASE("postgres_store: notifications round-trip and are marked read by id", "[postgres_store]") {
+  notifications_round_trip_and_are_marked_read(pg_backend());
 }
 
 TEST_CASE("postgres_store: watchlists round-trip and upsert", "[postgres_store]") {

@@ -13,6 +13,7 @@
 
 #include "tests/integration/store_contract.hpp"
 #include "storage/migrations.hpp"
+#include "actors/account_book.hpp"
 #include "storage/sqlite_store.hpp"
 
 using namespace broker;
@@ -122,17 +123,13 @@ TEST_CASE("sqlite_store: candles_since returns candles from a start, by symbol t
   candles_since_returns_candles_from_a_start(sqlite_backend());
 }
 
-TEST_CASE("sqlite_store: the journal sums per user, pages newest first, refuses an unbalanced entry",
+TEST_CASE("sqlite_store: the journal round-trips and refuses an unbalanced entry",
           "[sqlite_store][ledger]") {
-  journal_sums_pages_and_refuses_an_unbalanced_entry(sqlite_backend());
+  journal_round_trips_and_refuses_an_unbalanced_entry(sqlite_backend());
 }
 
-TEST_CASE("sqlite_store: trades_of reads one user's fills in written order", "[sqlite_store][ledger]") {
-  trades_of_reads_one_users_fills_in_written_order(sqlite_backend());
-}
-
-TEST_CASE("sqlite_store: notifications page newest first and are marked read", "[sqlite_store]") {
-  notifications_page_and_mark_read(sqlite_backend());
+TEST_CASE("sqlite_store: notifications round-trip and are marked read by id", "[sqlite_store]") {
+  notifications_round_trip_and_are_marked_read(sqlite_backend());
 }
 
 TEST_CASE("sqlite_store: watchlists round-trip and upsert", "[sqlite_store]") {
@@ -256,11 +253,11 @@ TEST_CASE("sqlite_store: a database at migration 1 is upgraded with its rows kep
                                 make_idem(7, "key-2", "sha:2", 117440514)});
   CHECK(recorded_migrations(dir.file()).size() == all_migrations().size());
   // Migration 6 opened the journal with the money already there.
-  REQUIRE(snap.ledgers.size() == 1);
-  CHECK(snap.ledgers[0].user == 7);
-  CHECK(snap.ledgers[0].next_seq == 2);
-  CHECK(snap.ledgers[0][ledger_account::user_cash] == 1250);
-  CHECK(snap.ledgers[0][ledger_account::bank] == -1250);
+  REQUIRE(snap.journal.size() == 1);
+  CHECK(snap.journal[0].user == 7);
+  CHECK(snap.journal[0].kind == journal_kind::opening_balance);
+  CHECK(snap.journal[0][ledger_account::user_cash] == 1250);
+  CHECK(snap.journal[0][ledger_account::bank] == -1250);
 }
 
 TEST_CASE("sqlite_store: migration 6 splits existing money into free and held in an opening entry",
@@ -288,15 +285,27 @@ TEST_CASE("sqlite_store: migration 6 splits existing money into free and held in
   }
   sqlite_store st(dir.file(), {});
   auto snap = st.load();
-  REQUIRE(snap.ledgers.size() == 1); // the account without money gets no entry
-  auto& l = snap.ledgers[0];
+  REQUIRE(snap.journal.size() == 1); // the account without money gets no entry
+  auto& l = snap.journal[0];
+  CHECK(l.id == 1);
   CHECK(l.user == 7);
-  CHECK(l.next_seq == 2);
+  CHECK(l.kind == journal_kind::opening_balance);
   CHECK(l[ledger_account::user_held] == 245000 + 100000);
   CHECK(l[ledger_account::user_cash] == 1000000 - 345000);
   CHECK(l[ledger_account::bank] == -1000000);
   CHECK(l.sum() == 0);
-  auto entries = st.journal_of(7, i64_min, i64_max, 0, 10);
-  REQUIRE(entries.entries.size() == 1);
-  CHECK(entries.entries[0].kind == journal_kind::opening_balance);
+  // And the books built from it agree with the account row.
+  account_seed seed;
+  seed.profile.id = 7;
+  for (auto& a : snap.accounts)
+    if (a.user == 7)
+      seed.account = a;
+  for (auto& o : snap.orders)
+    seed.orders.push_back(o);
+  for (auto& t : snap.transfers)
+    seed.transfers.push_back(t);
+  seed.journal = snap.journal;
+  account_book book{std::move(seed)};
+  CHECK(book.cash().held == 345000);
+  CHECK(book.cash().withdrawable == 655000);
 }

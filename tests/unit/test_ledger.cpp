@@ -3,6 +3,8 @@
 // through a buy, a sale, a purchase from unsettled proceeds and settlement.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "actors/account_book.hpp"
 #include "protocol/fees.hpp"
 #include "protocol/ledger.hpp"
@@ -147,7 +149,7 @@ TEST_CASE("a buy, a sale, a purchase from unsettled proceeds, and T+1 settlement
   seed.profile.kyc = kyc_status::verified;
   seed.account.user = me;
   give_opening_balance(seed, 10'000'000); // 1,00,000.00
-  account_book book{seed, nullptr, rules};
+  account_book book{seed, {}, rules};
   auto inst = reliance();
 
   // Buy 10 at up to 2450.00: the hold covers the worst price and its charges.
@@ -228,13 +230,21 @@ TEST_CASE("a buy, a sale, a purchase from unsettled proceeds, and T+1 settlement
   CHECK(book.cash().withdrawable == 10'052'769);
   CHECK(std::holds_alternative<transfer>(book.begin_withdrawal(book.cash().withdrawable, tue_0001, b6)));
 
-  // Every entry balanced, and the seqs run on without reuse.
-  int64_t expected_seq = 2; // 1 was the opening balance
+  // Every entry balanced, and the ids run on without reuse.
+  int64_t expected_id = 2; // 1 was the opening balance
   for (auto* b : {&b1, &b2, &b3, &b5, &b6})
     for (auto& e : b->journal) {
       CHECK(e.sum() == 0);
-      CHECK(e.seq == expected_seq++);
+      CHECK(e.id == expected_id++);
     }
+  // The history, newest first, holds exactly those, and pages split it.
+  auto history = book.journal_between(0, std::numeric_limits<timestamp>::max(), 1, 100);
+  CHECK(history.total == expected_id - 1);
+  CHECK(history.entries.front().kind == journal_kind::withdrawal_hold);
+  CHECK(history.entries.back().kind == journal_kind::opening_balance);
+  auto second = book.journal_between(0, std::numeric_limits<timestamp>::max(), 2, 3);
+  REQUIRE(second.entries.size() == 3);
+  CHECK(second.entries[0].id == history.entries[3].id);
 }
 
 TEST_CASE("an order whose batch failed takes back its unwritten hold, proceeds and all",
@@ -247,7 +257,7 @@ TEST_CASE("an order whose batch failed takes back its unwritten hold, proceeds a
   seed.account.user = me;
   give_opening_balance(seed, 1'000'000);
   seed.holdings.push_back(holding{"RELIANCE", 10, 0, 2'400'000}); // from before lots were kept
-  account_book book{seed, nullptr, rules};
+  account_book book{seed, {}, rules};
   auto inst = reliance();
   write_batch w;
   auto sell = std::get<order>(book.place(limit(side::sell, 10, 250000), "", &inst, true, fri_1000, w).result);
@@ -265,6 +275,8 @@ TEST_CASE("an order whose batch failed takes back its unwritten hold, proceeds a
   CHECK(book.ledger().amounts == before.amounts);
   CHECK(book.settlement_queue() == queue_before);
   CHECK(undo.journal.empty());       // the hold was never written, so nor is its undo
+  for (auto& e : book.journal_between(0, std::numeric_limits<timestamp>::max(), 1, 100).entries)
+    CHECK(e.kind != journal_kind::order_hold); // and it left the history
   REQUIRE(undo.settlements.size() == 1); // but the queue the failed batch drew from is rewritten
   CHECK(undo.settlements[0].amount == 2'500'000);
   book.audit();
@@ -314,5 +326,9 @@ TEST_CASE("notifications: one per event, none for a replayed report; marking rea
   CHECK(std::get<int64_t>(book.mark_read({f1.notifications[0].id}, false, m)) == 2); // once is enough
   REQUIRE(m.notification_reads.size() == 1);
   CHECK(std::get<int64_t>(book.mark_read({}, true, m)) == 0);
-  CHECK(m.notification_reads.back().id == 0);
+  CHECK(m.notification_reads.size() == 3); // one per notification read, by id
+  auto page = book.notifications_page(false, 1, 10);
+  CHECK(page.total == 3);
+  CHECK(page.unread == 0);
+  CHECK(page.entries.front().kind == notification_kind::deposit); // newest first
 }
