@@ -419,11 +419,11 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       if (auto a = self->state.book->trigger_alert(id, price, at, batch))
         commit_until_durable(self, std::move(batch), [=, fired = *a] { push(self, fired); });
     },
-    [=](journal_atom, timestamp from, timestamp to, int64_t page,
-        int64_t limit) -> caf::result<journal_page> {
+    [=](journal_atom, timestamp from, timestamp to, int64_t page, int64_t limit,
+        bool statement) -> caf::result<journal_page> {
       settle(self);
       return when_durable<journal_page>(
-        self, [=] { return self->state.book->journal_between(from, to, page, limit); });
+        self, [=] { return self->state.book->journal_between(from, to, page, limit, statement); });
     },
     [=](trades_atom, timestamp from, timestamp to) -> caf::result<std::vector<execution_row>> {
       return when_durable<std::vector<execution_row>>(

@@ -494,11 +494,11 @@ void account_book::forget_notifications(const std::vector<notification>& lost) {
 }
 
 journal_page account_book::journal_between(timestamp from, timestamp to, int64_t page,
-                                           int64_t limit) const {
+                                           int64_t limit, bool statement) const {
   journal_page out;
   int64_t skip = (page - 1) * limit;
   for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) {
-    if (it->at < from || it->at >= to)
+    if (it->at < from || it->at >= to || (statement && it->user_total() == 0))
       continue;
     if (out.total++ >= skip && static_cast<int64_t>(out.entries.size()) < limit)
       out.entries.push_back(*it);

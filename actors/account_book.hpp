@@ -158,7 +158,11 @@ public:
   void forget_notifications(const std::vector<notification>& lost);
 
   // History, from memory (the books are read whole at start), newest first.
-  journal_page journal_between(timestamp from, timestamp to, int64_t page, int64_t limit) const;
+  // `statement`: only the entries that moved the user's total (deposits,
+  // withdrawals paid, fills, opening balances), not holds, releases or
+  // settlements: the transactions view.
+  journal_page journal_between(timestamp from, timestamp to, int64_t page, int64_t limit,
+                               bool statement = false) const;
   notification_page notifications_page(bool unread_only, int64_t page, int64_t limit) const;
   // Fills with their charges, oldest first, with `time` in [from, to).
   std::vector<execution_row> trades_between(timestamp from, timestamp to) const;

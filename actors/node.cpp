@@ -321,8 +321,8 @@ void node::portfolio(user_id u, reply<portfolio_value> done) {
     portfolio_atom::value);
 }
 void node::funds_history(user_id u, timestamp from, timestamp to, int64_t page, int64_t limit,
-                         reply<journal_page> done) {
-  ask_account(u, std::move(done), journal_atom::value, from, to, page, limit);
+                         bool statement, reply<journal_page> done) {
+  ask_account(u, std::move(done), journal_atom::value, from, to, page, limit, statement);
 }
 void node::trades(user_id u, timestamp from, timestamp to,
                   reply<std::vector<execution_row>> done) {

@@ -94,9 +94,10 @@ public:
   void list_orders(user_id u, order_query q, reply<order_page> done);
   // Holdings, positions and totals marked to the latest prices.
   void portfolio(user_id u, reply<portfolio_value> done);
-  // The user's journal entries with `at` in [from, to), newest first, one page.
+  // The user's journal entries with `at` in [from, to), newest first, one
+  // page; `statement`: only those that moved the user's total (transactions).
   void funds_history(user_id u, timestamp from, timestamp to, int64_t page, int64_t limit,
-                     reply<journal_page> done);
+                     bool statement, reply<journal_page> done);
   // The user's fills (with their charges) in [from, to), oldest first.
   void trades(user_id u, timestamp from, timestamp to, reply<std::vector<execution_row>> done);
   // Capital gains of sales in tax `year`, lot by lot (the user's whole trade

@@ -58,7 +58,9 @@ void rest_api::on_account_view(const http_request& req, user_id u, respond_fn re
     int64_t page = 1, limit = 50;
     if (!read_paging(req, page, limit, 500, respond) || !read_time_range(req, from, to, respond))
       return;
-    node_.funds_history(u, from, to, page, limit,
+    // The history holds every movement (holds, releases, settlements too);
+    // transactions only those that moved the user's money in or out.
+    node_.funds_history(u, from, to, page, limit, path == "/v1/transactions",
                         answer<journal_page>(std::move(respond), 200,
                                              [page, limit](json_writer& w, const journal_page& p) {
       w.begin_object().key("entries").begin_array();

@@ -1166,6 +1166,18 @@ TEST_CASE("brokerd: every rupee in the history, trades with charges, T+1 proceed
   CHECK(integer(p1["totalPages"]) == (static_cast<int64_t>(entries.size()) + 1) / 2);
   // A range in the future holds nothing.
   CHECK(body_of(t->get("/v1/funds/history?from=2099-01-01"))["entries"].items.empty());
+  // Transactions: only what moved money in or out, summing to the same total.
+  auto statement = body_of(t->get("/v1/transactions?limit=500"));
+  int64_t statement_sum = 0;
+  std::set<std::string> statement_kinds;
+  for (auto& e : statement["entries"].items) {
+    CHECK(paise(e["amount"]) != 0);
+    statement_sum += paise(e["amount"]);
+    statement_kinds.insert(e["type"].str());
+  }
+  CHECK(statement_sum == bal.total);
+  CHECK(statement_kinds == std::set<std::string>{"DEPOSIT", "BUY_FILL", "SELL_FILL", "WITHDRAWAL"});
+  CHECK(integer(statement["total"]) < integer(history["total"]));
 
   // Holdings: FIFO cost of what is left, marked to the last price.
   auto holdings = body_of(t->get("/v1/portfolio/holdings"));
