@@ -425,6 +425,12 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       return when_durable<journal_page>(
         self, [=] { return self->state.book->journal_between(from, to, page, limit, statement); });
     },
+    [=](performance_atom, int64_t first_day,
+        int64_t last_day) -> caf::result<std::vector<day_holdings>> {
+      settle(self);
+      return when_durable<std::vector<day_holdings>>(
+        self, [=] { return self->state.book->holdings_by_day(first_day, last_day); });
+    },
     [=](trades_atom, timestamp from, timestamp to) -> caf::result<std::vector<execution_row>> {
       return when_durable<std::vector<execution_row>>(
         self, [=] { return self->state.book->trades_between(from, to); });

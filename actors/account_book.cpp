@@ -520,6 +520,30 @@ notification_page account_book::notifications_page(bool unread_only, int64_t pag
   return out;
 }
 
+std::vector<day_holdings> account_book::holdings_by_day(int64_t first_day, int64_t last_day) const {
+  const auto& cal = rules_->calendar;
+  std::vector<day_holdings> out;
+  money cash = 0;
+  std::map<std::string, int64_t> quantities;
+  size_t j = 0, t = 0; // both in time order (ids and application order)
+  for (int64_t day = first_day; day <= last_day; ++day) {
+    for (; j < journal_.size() && cal.local_day(journal_[j].at) <= day; ++j)
+      cash += journal_[j].user_total();
+    for (; t < trades_.size() && cal.local_day(trades_[t].report.time) <= day; ++t) {
+      auto& x = trades_[t];
+      quantities[x.symbol] += x.side == side::buy ? x.report.last_quantity : -x.report.last_quantity;
+    }
+    day_holdings d;
+    d.day = day;
+    d.cash = cash;
+    for (auto& [symbol, q] : quantities)
+      if (q != 0)
+        d.quantities.emplace(symbol, q);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::vector<execution_row> account_book::trades_between(timestamp from, timestamp to) const {
   std::vector<execution_row> out;
   for (auto& e : trades_)

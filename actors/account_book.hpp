@@ -164,6 +164,9 @@ public:
   journal_page journal_between(timestamp from, timestamp to, int64_t page, int64_t limit,
                                bool statement = false) const;
   notification_page notifications_page(bool unread_only, int64_t page, int64_t limit) const;
+  // Cash and shares at the end of each local day in [first_day, last_day],
+  // replayed from the journal and the trades.
+  std::vector<day_holdings> holdings_by_day(int64_t first_day, int64_t last_day) const;
   // Fills with their charges, oldest first, with `time` in [from, to).
   std::vector<execution_row> trades_between(timestamp from, timestamp to) const;
 

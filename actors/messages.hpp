@@ -39,6 +39,8 @@ using trades_atom = caf::atom_constant<caf::atom("trades")>;
 using tax_atom = caf::atom_constant<caf::atom("tax")>;
 using notifications_atom = caf::atom_constant<caf::atom("notes")>; // list (reader) / mark read (account)
 using watchlists_atom = caf::atom_constant<caf::atom("watchlist")>;
+using performance_atom = caf::atom_constant<caf::atom("perf")>; // holdings by day (account)
+using closes_atom = caf::atom_constant<caf::atom("closes")>;    // daily closes (store reader)
 // Identity (edge -> users).
 using signup_atom = caf::atom_constant<caf::atom("signup")>;
 using login_atom = caf::atom_constant<caf::atom("login")>;
@@ -202,6 +204,9 @@ template <class F> typename F::result_type inspect(F& f, fee_breakdown& x) {
 template <class F> typename F::result_type inspect(F& f, day_position& x) {
   return f(caf::meta::type_name("day_position"), x.bought_quantity, x.bought_value,
            x.sold_quantity, x.sold_value, x.realized, x.charges);
+}
+template <class F> typename F::result_type inspect(F& f, day_holdings& x) {
+  return f(caf::meta::type_name("day_holdings"), x.day, x.cash, x.quantities);
 }
 template <class F> typename F::result_type inspect(F& f, account_holdings& x) {
   return f(caf::meta::type_name("account_holdings"), x.holdings, x.realized, x.today, x.cash,

@@ -1,6 +1,7 @@
 #include "actors/node.hpp"
 
 #include <limits>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -348,6 +349,52 @@ void node::notifications(user_id u, bool unread_only, int64_t page, int64_t limi
 void node::mark_read(user_id u, std::vector<int64_t> ids, bool all, reply<int64_t> done) {
   ask_account(u, std::move(done), notifications_atom::value, std::move(ids), all);
 }
+void node::performance(user_id u, int64_t days, reply<std::vector<day_value>> done) {
+  const auto& cal = *calendar_;
+  int64_t today = cal.local_day(clock_.now());
+  int64_t first = today - days + 1;
+  timestamp from = cal.day_start(first), to = clock_.now() + 1;
+  int64_t offset_ns = int64_t{cal.rules().utc_offset_minutes} * 60'000'000'000;
+  using closes = std::map<std::string, std::map<int64_t, money>>;
+  ask_account<std::vector<day_holdings>>(
+    u,
+    [=, done = std::move(done)](std::variant<std::vector<day_holdings>, rejection> r) {
+      if (auto rej = std::get_if<rejection>(&r))
+        return done(std::move(*rej));
+      auto held = std::get<std::vector<day_holdings>>(std::move(r));
+      std::set<std::string> symbols;
+      for (auto& d : held)
+        for (auto& [s, _] : d.quantities)
+          symbols.insert(s);
+      auto value = [=](const closes& past) {
+        return value_days(held, [&](const std::string& symbol, int64_t day) -> money {
+          if (day == today) // today: the latest trade
+            if (auto slot = quotes_->slot_of(symbol))
+              return quotes_->latest(*slot)->value().ltp;
+          // The last close on or before the day; before any, the reference price.
+          if (auto it = past.find(symbol); it != past.end()) {
+            auto c = it->second.upper_bound(day);
+            if (c != it->second.begin())
+              return std::prev(c)->second;
+          }
+          auto* inst = instruments_->find(symbol);
+          return inst ? inst->reference_price : 0;
+        });
+      };
+      if (symbols.empty())
+        return done(value(closes{}));
+      ask<closes>(reader_,
+                  [=](std::variant<closes, rejection> c) {
+                    if (auto rej = std::get_if<rejection>(&c))
+                      return done(std::move(*rej));
+                    done(value(std::get<closes>(c)));
+                  },
+                  closes_atom::value, std::vector<std::string>(symbols.begin(), symbols.end()), from,
+                  to, offset_ns);
+    },
+    performance_atom::value, first, today);
+}
+
 void node::watchlists(user_id u, reply<std::vector<watchlist>> done) {
   ask_account(u, std::move(done), watchlists_atom::value);
 }

@@ -109,6 +109,9 @@ public:
   void notifications(user_id u, bool unread_only, int64_t page, int64_t limit,
                      reply<notification_page> done);
   void mark_read(user_id u, std::vector<int64_t> ids, bool all, reply<int64_t> done);
+  // The account's value at the end of each of the last `days` local days
+  // (today at the latest prices), for the performance chart.
+  void performance(user_id u, int64_t days, reply<std::vector<day_value>> done);
   void watchlists(user_id u, reply<std::vector<watchlist>> done);
   void watchlist_call(user_id u, watchlist_command c, reply<watchlist> done);
   // The symbol's quote; unknown_symbol for one not in the instrument table.

@@ -20,6 +20,24 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
                                   std::string{"could not read the chart: "} + e.what(), {}});
       }
     },
+    // The last one-minute close of each local day (days as utc_offset_ns
+    // shifts them), per symbol: day -> close.
+    [=](closes_atom, const std::vector<std::string>& symbols, timestamp from, timestamp to,
+        int64_t utc_offset_ns) -> caf::result<std::map<std::string, std::map<int64_t, money>>> {
+      try {
+        constexpr int64_t ns_per_day = 86'400'000'000'000;
+        std::map<std::string, std::map<int64_t, money>> out;
+        for (auto& symbol : symbols) {
+          auto& closes = out[symbol];
+          for (auto& c : db->candles_of(symbol, from, to)) // by start: the last of a day wins
+            closes[(c.start + utc_offset_ns) / ns_per_day] = c.close;
+        }
+        return out;
+      } catch (const std::exception& e) {
+        return to_error(rejection{reject_reason::storage_unavailable,
+                                  std::string{"could not read closing prices: "} + e.what(), {}});
+      }
+    },
     // Rare (an account actor crashed), so the whole snapshot is read and
     // split; a per-user read would need a store method of its own.
     [=](load_atom, user_id user) -> caf::result<account_seed_ptr> {

@@ -35,6 +35,7 @@ bool wants_csv(const http_request& req) {
 
 bool rest_api::is_account_view(const std::string& path) {
   return path == "/v1/portfolio" || path == "/v1/portfolio/holdings"
+         || path == "/v1/portfolio/performance"
          || path == "/v1/portfolio/positions" || path == "/v1/funds/history"
          || path == "/v1/trades" || path == "/v1/transactions" || path == tax_path;
 }
@@ -53,6 +54,34 @@ void rest_api::on_account_view(const http_request& req, user_id u, respond_fn re
     return;
   }
 
+  if (path == "/v1/portfolio/performance") {
+    const std::string* p = req.query_param("period");
+    std::string period = p ? *p : "1M";
+    int64_t days = period == "1W" ? 7 : period == "1M" ? 30 : period == "1Y" ? 365 : 0;
+    if (days == 0) {
+      respond(error(400, "invalid_field", "period must be one of 1W, 1M, 1Y", "period"));
+      return;
+    }
+    const auto& cal = node_.calendar();
+    node_.performance(u, days, answer<std::vector<day_value>>(std::move(respond), 200,
+                                                            [period, &cal](json_writer& w, const std::vector<day_value>& all) {
+      w.begin_object().field("period", period).key("series").begin_array();
+      for (auto& d : all)
+        w.begin_object()
+          .field("date", cal.date_of_day(d.day))
+          .money_field("value", d.value)
+          .money_field("cash", d.cash)
+          .money_field("holdingsValue", d.holdings_value)
+          .end_object();
+      w.end_array();
+      if (!all.empty()) {
+        money first = all.front().value, last = all.back().value;
+        w.money_field("change", last - first).money_field("changePercent", change_basis_points(last, first));
+      }
+      w.end_object();
+    }));
+    return;
+  }
   timestamp from = 0, to = std::numeric_limits<timestamp>::max();
   if (path == "/v1/funds/history" || path == "/v1/transactions") {
     int64_t page = 1, limit = 50;

@@ -85,4 +85,20 @@ portfolio_value value_portfolio(const account_holdings& a,
   return out;
 }
 
+std::vector<day_value> value_days(const std::vector<day_holdings>& days,
+                                  const std::function<money(const std::string&, int64_t)>& close_of) {
+  std::vector<day_value> out;
+  out.reserve(days.size());
+  for (auto& d : days) {
+    day_value v;
+    v.day = d.day;
+    v.cash = d.cash;
+    for (auto& [symbol, quantity] : d.quantities)
+      v.holdings_value += quantity * close_of(symbol, d.day);
+    v.value = v.cash + v.holdings_value;
+    out.push_back(v);
+  }
+  return out;
+}
+
 } // namespace broker

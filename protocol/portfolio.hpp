@@ -75,6 +75,25 @@ struct portfolio_value {
   money net_worth = 0;   // cash (available + held) + holdings value
 };
 
+// One day of the performance series: what the account held at the end of a
+// local day, and what that was worth at the day's closing prices.
+struct day_holdings {
+  int64_t day = 0;   // local day number
+  money cash = 0;    // available + held at the end of the day
+  std::map<std::string, int64_t> quantities; // shares owned at the end of the day
+};
+
+struct day_value {
+  int64_t day = 0;
+  money cash = 0;
+  money holdings_value = 0;
+  money value = 0; // cash + holdings_value
+};
+
+// Values each day's holdings at `close_of(symbol, day)`.
+std::vector<day_value> value_days(const std::vector<day_holdings>& days,
+                                  const std::function<money(const std::string&, int64_t)>& close_of);
+
 // `price_of` gives a symbol's latest quote; a symbol without one is valued at
 // its cost (ltp = average cost), so a missing price never invents a loss.
 portfolio_value value_portfolio(const account_holdings& a,

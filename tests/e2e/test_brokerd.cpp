@@ -1218,6 +1218,18 @@ TEST_CASE("brokerd: every rupee in the history, trades with charges, T+1 proceed
     }
   CHECK(saw_reliance);
 
+  // Performance: one point a day, today's at the latest prices; all of it
+  // came in today, so yesterday's is nothing.
+  auto perf = body_of(t->get("/v1/portfolio/performance?period=1W"));
+  auto& series = perf["series"].items;
+  REQUIRE(series.size() == 7);
+  CHECK(paise(series[5]["value"]) == 0);
+  CHECK(paise(series[6]["cash"]) == bal.total);
+  CHECK(paise(series[6]["value"]) == paise(series[6]["cash"]) + paise(series[6]["holdingsValue"]));
+  CHECK(paise(series[6]["holdingsValue"]) > 0);
+  CHECK(body_of(t->get("/v1/portfolio/performance?period=1Y"))["series"].items.size() == 365);
+  require_error(t->get("/v1/portfolio/performance?period=2D"), 400, "invalid_field", "period");
+
   // The tax report of this tax year lists the sale lot by lot, short term.
   auto tax = body_of(t->get("/v1/reports/tax"));
   int64_t gains = 0, lot_qty = 0;

@@ -5,8 +5,9 @@
 // fresh database and reaches that database behind the store's back.
 //
 // Round trips of every row type, upsert and insert-once rules, all-or-nothing
-// batches, retries, durability across instances, migrations, unparseable
-// enums, reads racing commits, candles_since.
+// batches, retries, durability across instances, migrations (and migration
+// 6's opening balances), unparseable enums, reads racing commits, candles,
+// the journal, settlements, notifications, watchlists.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -44,6 +45,9 @@ struct backend {
   // On: inserting an idempotency row whose key is 'boom' fails with "injected
   // failure" (a trigger). Off: it works again.
   std::function<void(bool on)> fail_on_boom_key;
+  // On the fresh database, before any open: the schema as a build that knew
+  // only migrations 1..version left it (schema_migrations records them).
+  std::function<void(int version)> create_at_version;
 };
 
 // ---- Sample rows: every field set to something other than its default -------
@@ -843,6 +847,99 @@ inline void journal_round_trips_and_refuses_an_unbalanced_entry(const backend& b
   settled.settlements = {settlement_row{1, 20'500, 0}};
   st->commit(settled);
   CHECK(st->load().settlements.empty());
+
+  // Insert-once: a second entry for an id (other contents) changes nothing,
+  // within a batch or across batches, and the rest of its batch is written.
+  write_batch again;
+  journal_entry other = make_entry(2, 3, 999, journal_kind::withdrawal,
+                                   {{la::user_cash, -5}, {la::bank, 5}});
+  journal_entry fresh = make_entry(7, 2, 600, journal_kind::settlement,
+                                   {{la::user_unsettled, -99'000}, {la::user_cash, 99'000}});
+  journal_entry fresh_dup = fresh;
+  fresh_dup.at = 601;
+  again.journal = {other, fresh, fresh_dup};
+  again.settlements = {settlement_row{2, 20'501, 7}, settlement_row{2, 20'501, 8}};
+  st->commit(again);
+  snap = st->load();
+  REQUIRE(snap.journal.size() == 6);
+  check_same(snap.journal[1], batch.journal[1]);
+  check_same(snap.journal[5], fresh);
+  REQUIRE(snap.settlements.size() == 1); // within a batch the later row of a key wins
+  CHECK(snap.settlements[0].user == 2);
+  CHECK(snap.settlements[0].amount == 8);
+}
+
+// A database that holds money when migration 6 runs gets one opening entry
+// per account with money: held = the working orders' held_cash (PENDING,
+// OPEN, PARTIALLY_FILLED, PENDING_CANCEL) + pending withdrawals; the rest of
+// the cash is free; the bank holds minus the cash. Returns the first load.
+inline store_snapshot migration_6_opens_the_journal_with_existing_money(const backend& b) {
+  b.create_at_version(5);
+  // User 7: cash 10,000.00; working buys hold 2,450.00 + 1.00 + 2.00 + 3.00,
+  // a pending withdrawal 1,000.00; a final order, a completed withdrawal and
+  // a pending deposit hold nothing. User 8: no money, no entry. User 9: cash
+  // and nothing held. User 6: orders and a withdrawal but no account row.
+  b.exec("INSERT INTO accounts (user_id, next_transfer_id, cash) VALUES"
+         " (7, 4, 1000000), (8, 1, 0), (9, 1, 55500)");
+  const std::string columns =
+    "INSERT INTO orders (id, user_id, symbol, side, order_type, validity, quantity, price,"
+    " trigger_price, status, filled_quantity, filled_value, held_cash, exchange_order_id,"
+    " reject_code, reject_message, idempotency_key, created_at, updated_at) VALUES ";
+  auto row = [](int id, int user, const std::string& status, int held) {
+    return "(" + std::to_string(id) + ", " + std::to_string(user) + ", 'TCS', 'BUY', 'LIMIT',"
+           " 'DAY', 1, 245000, 0, '" + status + "', 0, 0, " + std::to_string(held)
+           + ", '', '', '', '', 1, 1)";
+  };
+  b.exec(columns + row(1, 7, "OPEN", 245000) + ", " + row(2, 7, "CANCELLED", 99) + ", "
+         + row(3, 7, "PENDING", 100) + ", " + row(4, 7, "PARTIALLY_FILLED", 200) + ", "
+         + row(5, 7, "PENDING_CANCEL", 300) + ", " + row(6, 7, "FILLED", 7) + ", "
+         + row(7, 7, "REJECTED", 11) + ", " + row(8, 7, "EXPIRED", 13) + ", "
+         + row(9, 6, "OPEN", 17));
+  b.exec("INSERT INTO transfers VALUES (7, 1, 'WITHDRAWAL', 100000, 'PENDING', '', '', 1, 1),"
+         " (7, 2, 'WITHDRAWAL', 5, 'COMPLETED', '', '', 1, 1),"
+         " (7, 3, 'DEPOSIT', 50, 'PENDING', '', '', 1, 1),"
+         " (6, 1, 'WITHDRAWAL', 19, 'PENDING', '', '', 1, 1)");
+
+  std::unique_ptr<store> st = b.open();
+  store_snapshot snap = st->load();
+  REQUIRE(snap.journal.size() == 2);
+  const money held = 245000 + 100 + 200 + 300 + 100000;
+  const journal_entry& a = snap.journal[0];
+  CHECK(a.id == 1);
+  CHECK(a.user == 7);
+  CHECK(a.at == 0);
+  CHECK(a.kind == journal_kind::opening_balance);
+  CHECK(a.reference.empty());
+  CHECK(a[ledger_account::user_held] == held);
+  CHECK(a[ledger_account::user_cash] == 1000000 - held);
+  CHECK(a[ledger_account::bank] == -1000000);
+  CHECK(a[ledger_account::user_unsettled] == 0);
+  CHECK(a[ledger_account::house_settlement] == 0);
+  CHECK(a[ledger_account::house_fees] == 0);
+  CHECK(a[ledger_account::statutory_charges] == 0);
+  const journal_entry& c = snap.journal[1];
+  CHECK(c.id == 2);
+  CHECK(c.user == 9);
+  CHECK(c.kind == journal_kind::opening_balance);
+  CHECK(c[ledger_account::user_cash] == 55500);
+  CHECK(c[ledger_account::user_held] == 0);
+  CHECK(c[ledger_account::bank] == -55500);
+  CHECK(a.sum() == 0);
+  CHECK(c.sum() == 0);
+  // The new columns of the rows that were there read as zero.
+  REQUIRE(snap.orders.size() == 9);
+  for (const order& o : snap.orders) {
+    CHECK(o.held_unsettled == 0);
+    CHECK(o.unsettled_due == 0);
+    CHECK(o.fees == 0);
+  }
+  CHECK(snap.settlements.empty());
+
+  // Opened again, the migration does not run again.
+  st.reset();
+  st = b.open();
+  CHECK(st->load().journal.size() == 2);
+  return snap;
 }
 
 inline void notifications_round_trip_and_are_marked_read(const backend& b) {

@@ -91,6 +91,16 @@ backend pg_backend() {
   b.open = [url] { return std::make_unique<postgres_store>(url, test_options()); };
   b.exec = [url](const std::string& sql) { run_sql(url, sql); };
   b.recorded_migrations = [url] { return recorded_migrations(url); };
+  b.create_at_version = [url](int version) {
+    std::string sql = schema_migrations_postgres_ddl;
+    for (int v = 1; v <= version; ++v) {
+      const migration& m = all_migrations().at(v - 1);
+      sql += m.postgres_sql;
+      sql += ";\nINSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", '" + m.name
+             + "', '2026-01-01T00:00:00.000Z');\n";
+    }
+    run_sql(url, "BEGIN;\n" + sql + "COMMIT;");
+  };
   b.fail_on_boom_key = [url](bool on) {
     run_sql(url, on ? "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$"
                       " BEGIN IF NEW.idempotency_key = 'boom' THEN"
@@ -228,6 +238,11 @@ TEST_CASE("postgres_store: candles_since returns candles from a start, by symbol
 TEST_CASE("postgres_store: the journal round-trips and refuses an unbalanced entry",
           "[postgres_store][ledger]") {
   journal_round_trips_and_refuses_an_unbalanced_entry(pg_backend());
+}
+
+TEST_CASE("postgres_store: migration 6 splits existing money into free and held in an opening entry",
+          "[postgres_store][migrations][ledger]") {
+  migration_6_opens_the_journal_with_existing_money(pg_backend());
 }
 
 TEST_CASE("postgres_store: notifications round-trip and are marked read by id", "[postgres_store]") {

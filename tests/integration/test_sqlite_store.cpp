@@ -64,6 +64,17 @@ backend sqlite_backend(sqlite_options opts = {}) {
     db.exec(sql);
   };
   b.recorded_migrations = [dir] { return recorded_migrations(dir->file()); };
+  b.create_at_version = [dir](int version) {
+    SQLite::Database db(dir->file(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(schema_migrations_sqlite_ddl);
+    for (int v = 1; v <= version; ++v) {
+      const migration& m = all_migrations().at(v - 1);
+      db.exec(m.sqlite_sql);
+      db.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", '" + m.name
+              + "', '2026-01-01T00:00:00.000Z')");
+    }
+  };
   b.fail_on_boom_key = [dir](bool on) {
     SQLite::Database db(dir->file(), SQLite::OPEN_READWRITE);
     db.exec(on ? "CREATE TRIGGER boom BEFORE INSERT ON idempotency"
@@ -262,50 +273,23 @@ TEST_CASE("sqlite_store: a database at migration 1 is upgraded with its rows kep
 
 TEST_CASE("sqlite_store: migration 6 splits existing money into free and held in an opening entry",
           "[sqlite_store][migrations][ledger]") {
-  temp_dir dir;
-  {
-    // The file as a build with migrations 1-5 left it: cash 10,000.00, of
-    // which a working buy holds 2,450.00 and a pending withdrawal 1,000.00.
-    SQLite::Database db(dir.file(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec(schema_migrations_sqlite_ddl);
-    for (int v = 1; v <= 5; ++v) {
-      db.exec(all_migrations().at(v - 1).sqlite_sql);
-      db.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", 'm', 'x')");
-    }
-    db.exec("INSERT INTO accounts (user_id, next_transfer_id, cash) VALUES (7, 3, 1000000)");
-    db.exec("INSERT INTO accounts (user_id, next_transfer_id, cash) VALUES (8, 1, 0)");
-    db.exec("INSERT INTO orders (id, user_id, symbol, side, order_type, validity, quantity, price,"
-            " trigger_price, status, filled_quantity, filled_value, held_cash, exchange_order_id,"
-            " reject_code, reject_message, idempotency_key, created_at, updated_at) VALUES"
-            " (1, 7, 'TCS', 'BUY', 'LIMIT', 'DAY', 1, 245000, 0, 'OPEN', 0, 0, 245000, '', '', '', '', 1, 1),"
-            " (2, 7, 'TCS', 'BUY', 'LIMIT', 'DAY', 1, 245000, 0, 'CANCELLED', 0, 0, 99, '', '', '', '', 1, 1)");
-    db.exec("INSERT INTO transfers VALUES (7, 1, 'WITHDRAWAL', 100000, 'PENDING', '', '', 1, 1),"
-            " (7, 2, 'WITHDRAWAL', 5, 'COMPLETED', '', '', 1, 1)");
-  }
-  sqlite_store st(dir.file(), {});
-  auto snap = st.load();
-  REQUIRE(snap.journal.size() == 1); // the account without money gets no entry
-  auto& l = snap.journal[0];
-  CHECK(l.id == 1);
-  CHECK(l.user == 7);
-  CHECK(l.kind == journal_kind::opening_balance);
-  CHECK(l[ledger_account::user_held] == 245000 + 100000);
-  CHECK(l[ledger_account::user_cash] == 1000000 - 345000);
-  CHECK(l[ledger_account::bank] == -1000000);
-  CHECK(l.sum() == 0);
-  // And the books built from it agree with the account row.
+  store_snapshot snap = migration_6_opens_the_journal_with_existing_money(sqlite_backend());
+  // And user 7's books built from it agree with the account row.
   account_seed seed;
   seed.profile.id = 7;
   for (auto& a : snap.accounts)
     if (a.user == 7)
       seed.account = a;
   for (auto& o : snap.orders)
-    seed.orders.push_back(o);
+    if (o.user == 7)
+      seed.orders.push_back(o);
   for (auto& t : snap.transfers)
-    seed.transfers.push_back(t);
-  seed.journal = snap.journal;
+    if (t.user == 7)
+      seed.transfers.push_back(t);
+  for (auto& e : snap.journal)
+    if (e.user == 7)
+      seed.journal.push_back(e);
   account_book book{std::move(seed)};
-  CHECK(book.cash().held == 345000);
-  CHECK(book.cash().withdrawable == 655000);
+  CHECK(book.cash().held == 345600);
+  CHECK(book.cash().withdrawable == 1000000 - 345600);
 }

@@ -332,3 +332,41 @@ TEST_CASE("notifications: one per event, none for a replayed report; marking rea
   CHECK(page.unread == 0);
   CHECK(page.entries.front().kind == notification_kind::deposit); // newest first
 }
+
+TEST_CASE("performance: holdings at each day's end, valued at that day's close", "[ledger][portfolio]") {
+  auto rules = std::make_shared<book_rules>();
+  rules->calendar = republic_day_calendar();
+  account_seed seed;
+  seed.profile.id = me;
+  seed.profile.kyc = kyc_status::verified;
+  seed.account.user = me;
+  account_book book{seed, {}, rules};
+  auto inst = reliance();
+  auto& cal = rules->calendar;
+  int64_t fri = cal.local_day(fri_1000);
+  write_batch w;
+  auto t = book.begin_deposit(1'000'000, fri_1000, w);
+  book.finish_deposit(t.id, true, "ok", fri_1000, w);
+  auto o = std::get<order>(book.place(limit(side::buy, 2, 245000), "", &inst, true, sat_1000, w).result);
+  auto fill = report(o.id, exec_kind::trade, "T1", 2, 240000);
+  fill.time = sat_1000;
+  REQUIRE(book.apply_report(fill, sat_1000, w));
+
+  auto days = book.holdings_by_day(fri - 1, fri + 2); // Thursday .. Sunday
+  REQUIRE(days.size() == 4);
+  CHECK(days[0].cash == 0);
+  CHECK(days[0].quantities.empty());
+  CHECK(days[1].cash == 1'000'000);            // Friday: the deposit
+  CHECK(days[1].quantities.empty());
+  CHECK(days[2].cash == 1'000'000 - 480'000);  // Saturday: bought 2 at 2400.00 (no charges here)
+  CHECK(days[2].quantities == std::map<std::string, int64_t>{{"RELIANCE", 2}});
+  CHECK(days[3].quantities == days[2].quantities);
+
+  auto values = value_days(days, [&](const std::string&, int64_t day) -> money {
+    return day == fri + 2 ? 250000 : 245000; // Sunday's close is higher
+  });
+  CHECK(values[1].value == 1'000'000);
+  CHECK(values[2].value == 520'000 + 2 * 245000);
+  CHECK(values[3].holdings_value == 2 * 250000);
+  CHECK(values[3].value == 520'000 + 500'000);
+}
