@@ -92,8 +92,11 @@ timestamp now(account_ptr self) { return self->state.env->clock->now(); }
 // before any command or read that could see them (no timer per account);
 // it already happened, so it is written until durable, ahead of the command.
 void settle(account_ptr self) {
+  auto& book = *self->state.book;
+  if (!book.settlement_due(now(self)))
+    return; // the common case: no batch built
   write_batch batch;
-  self->state.book->settle_due(now(self), batch);
+  book.settle_due(now(self), batch);
   write_behind(self, std::move(batch));
 }
 

@@ -93,6 +93,10 @@ public:
   // user_unsettled to user_cash. Changes that already happened: the caller
   // writes them until durable, before anything else it does at `now`.
   void settle_due(timestamp now, write_batch& out);
+  bool settlement_due(timestamp now) const {
+    return !unsettled_by_day_.empty()
+           && unsettled_by_day_.begin()->first <= rules_->calendar.local_day(now);
+  }
 
   // Validates and, if it passes, records a PENDING order with its cash or
   // shares held. `inst` is null for an unknown symbol.
