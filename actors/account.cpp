@@ -434,6 +434,10 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       return when_durable<std::vector<day_holdings>>(
         self, [=] { return self->state.book->holdings_by_day(first_day, last_day); });
     },
+    [=](tax_atom) -> caf::result<std::vector<realized_lot>> {
+      return when_durable<std::vector<realized_lot>>(
+        self, [=] { return self->state.book->realized_lots(); });
+    },
     [=](trades_atom, timestamp from, timestamp to) -> caf::result<std::vector<execution_row>> {
       return when_durable<std::vector<execution_row>>(
         self, [=] { return self->state.book->trades_between(from, to); });

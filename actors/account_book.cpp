@@ -27,6 +27,21 @@ rejection reject(reject_reason r, std::string message, std::string field = {}) {
 
 std::string rupees(money m) { return format_decimal(m, money_scale); }
 
+// One page of what `keep` accepts of `all` (oldest first), newest first, into
+// `page_items`; returns how many it accepts in all.
+template <class T, class Keep>
+int64_t newest_first(const std::vector<T>& all, int64_t page, int64_t limit,
+                     std::vector<T>& page_items, Keep keep) {
+  int64_t total = 0, skip = (page - 1) * limit;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (!keep(*it))
+      continue;
+    if (total++ >= skip && static_cast<int64_t>(page_items.size()) < limit)
+      page_items.push_back(*it);
+  }
+  return total;
+}
+
 std::string order_reference(order_id id) { return "order:" + std::to_string(id); }
 std::string transfer_reference(int64_t id) { return "transfer:" + std::to_string(id); }
 
@@ -120,7 +135,7 @@ account_book::account_book(account_seed seed, id_sources ids,
   }
   for (auto& n : notifications_)
     unread_ += n.read ? 0 : 1;
-  trades_ = seed.trades;
+
   for (auto& h : seed.holdings)
     holdings_.emplace(h.symbol, std::move(h));
   for (auto& o : seed.orders) {
@@ -153,6 +168,7 @@ account_book::account_book(account_seed seed, id_sources ids,
   }
   for (auto& e : seed.trades)
     record_trade_in_lots(e, e.report.time);
+  trades_ = std::move(seed.trades); // kept for /v1/trades and the performance series
   for (auto& [symbol, h] : holdings_)
     h.cost_basis = lots_.cost(symbol); // the stored basis may predate lots
   for (auto& o : orders_)
@@ -496,13 +512,9 @@ void account_book::forget_notifications(const std::vector<notification>& lost) {
 journal_page account_book::journal_between(timestamp from, timestamp to, int64_t page,
                                            int64_t limit, bool statement) const {
   journal_page out;
-  int64_t skip = (page - 1) * limit;
-  for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) {
-    if (it->at < from || it->at >= to || (statement && it->user_total() == 0))
-      continue;
-    if (out.total++ >= skip && static_cast<int64_t>(out.entries.size()) < limit)
-      out.entries.push_back(*it);
-  }
+  out.total = newest_first(journal_, page, limit, out.entries, [&](const journal_entry& e) {
+    return e.at >= from && e.at < to && !(statement && e.user_total() == 0);
+  });
   return out;
 }
 
@@ -510,13 +522,8 @@ notification_page account_book::notifications_page(bool unread_only, int64_t pag
                                                    int64_t limit) const {
   notification_page out;
   out.unread = unread_;
-  int64_t skip = (page - 1) * limit;
-  for (auto it = notifications_.rbegin(); it != notifications_.rend(); ++it) {
-    if (unread_only && it->read)
-      continue;
-    if (out.total++ >= skip && static_cast<int64_t>(out.entries.size()) < limit)
-      out.entries.push_back(*it);
-  }
+  out.total = newest_first(notifications_, page, limit, out.entries,
+                           [&](const notification& n) { return !unread_only || !n.read; });
   return out;
 }
 
@@ -628,8 +635,10 @@ void account_book::record_trade_in_lots(const execution_row& e, timestamp at) {
     p.bought_value += value;
   } else {
     money gain = 0;
-    for (auto& slice : lots_.sell(e.symbol, x.last_quantity, x.last_price, traded_at, x.exec_id))
+    for (auto& slice : lots_.sell(e.symbol, x.last_quantity, x.last_price, traded_at, x.exec_id)) {
       gain += slice.gain();
+      realized_lots_.push_back(std::move(slice));
+    }
     realized_[e.symbol] += gain;
     p.sold_quantity += x.last_quantity;
     p.sold_value += value;

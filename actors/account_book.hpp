@@ -181,6 +181,8 @@ public:
   const lot_book& lots() const { return lots_; }
   // Gains realized by sales, per symbol, since the first trade.
   const std::map<std::string, money>& realized() const { return realized_; }
+  // Every sale, lot by lot, as the lots matched it (the tax report's input).
+  const std::vector<realized_lot>& realized_lots() const { return realized_lots_; }
   // Today's (local day of `now`) trading per symbol; empty on a day without trades.
   std::map<std::string, day_position> positions(timestamp now) const;
   money charges_paid() const { return charges_paid_; }
@@ -228,7 +230,8 @@ private:
   ledger_totals ledger_;
   std::map<int64_t, money> unsettled_by_day_; // settlement day -> proceeds due then
   lot_book lots_;
-  std::map<std::string, money> realized_;
+  std::map<std::string, money> realized_; // the sums of realized_lots_ per symbol
+  std::vector<realized_lot> realized_lots_;
   int64_t positions_day_ = 0; // the local day positions_ describes
   std::map<std::string, day_position> positions_;
   money charges_paid_ = 0;

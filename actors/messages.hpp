@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "protocol/indices.hpp"
+#include "protocol/lots.hpp"
 #include "protocol/portfolio.hpp"
 #include "protocol/market_data.hpp"
 #include "protocol/reject_reason.hpp"
@@ -204,6 +205,10 @@ template <class F> typename F::result_type inspect(F& f, fee_breakdown& x) {
 template <class F> typename F::result_type inspect(F& f, day_position& x) {
   return f(caf::meta::type_name("day_position"), x.bought_quantity, x.bought_value,
            x.sold_quantity, x.sold_value, x.realized, x.charges);
+}
+template <class F> typename F::result_type inspect(F& f, realized_lot& x) {
+  return f(caf::meta::type_name("realized_lot"), x.symbol, x.buy_ref, x.sell_ref, x.acquired_at,
+           x.sold_at, x.quantity, x.cost, x.proceeds);
 }
 template <class F> typename F::result_type inspect(F& f, day_holdings& x) {
   return f(caf::meta::type_name("day_holdings"), x.day, x.cash, x.quantities);

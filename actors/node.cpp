@@ -13,31 +13,6 @@
 
 namespace broker {
 
-namespace {
-
-// The sales of a trade history, matched against its lots. Shares sold that
-// no recorded buy explains (bought before trades were kept) count at cost 0
-// under an "opening" lot, so the report still lists the sale.
-std::vector<realized_lot> realize(const std::vector<execution_row>& trades, cost_basis_method m) {
-  lot_book lots{m};
-  std::vector<realized_lot> out;
-  for (auto& e : trades) {
-    const auto& x = e.report;
-    if (e.side == side::buy) {
-      lots.buy(e.symbol, x.last_quantity, x.last_price, x.time, x.exec_id);
-      continue;
-    }
-    int64_t missing = x.last_quantity - lots.quantity(e.symbol);
-    if (missing > 0)
-      lots.add_lot(e.symbol, open_lot{"opening", 0, missing, 0});
-    for (auto& slice : lots.sell(e.symbol, x.last_quantity, x.last_price, x.time, x.exec_id))
-      out.push_back(std::move(slice));
-  }
-  return out;
-}
-
-} // namespace
-
 node::node(caf::actor_system& sys, std::shared_ptr<store> db,
            std::shared_ptr<const instrument_table> instruments,
            std::shared_ptr<const market_calendar> calendar, const utc_clock& clock,
@@ -330,16 +305,17 @@ void node::trades(user_id u, timestamp from, timestamp to,
   ask_account(u, std::move(done), trades_atom::value, from, to);
 }
 void node::tax_report(user_id u, int year, reply<broker::tax_report> done) {
-  auto method = opts_.cost_basis;
+  // The account's own sales, as its lots matched them: the same figures as
+  // its realized P&L, opening lots included.
   auto rules = opts_.tax;
-  ask_account<std::vector<execution_row>>(
+  ask_account<std::vector<realized_lot>>(
     u,
-    [=, done = std::move(done)](std::variant<std::vector<execution_row>, rejection> r) {
+    [=, done = std::move(done)](std::variant<std::vector<realized_lot>, rejection> r) {
       if (auto rej = std::get_if<rejection>(&r))
         return done(std::move(*rej));
-      done(build_tax_report(realize(std::get<std::vector<execution_row>>(r), method), year, rules));
+      done(build_tax_report(std::get<std::vector<realized_lot>>(r), year, rules));
     },
-    trades_atom::value, std::numeric_limits<timestamp>::min(), std::numeric_limits<timestamp>::max());
+    tax_atom::value);
 }
 
 void node::notifications(user_id u, bool unread_only, int64_t page, int64_t limit,

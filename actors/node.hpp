@@ -100,8 +100,8 @@ public:
                      bool statement, reply<journal_page> done);
   // The user's fills (with their charges) in [from, to), oldest first.
   void trades(user_id u, timestamp from, timestamp to, reply<std::vector<execution_row>> done);
-  // Capital gains of sales in tax `year`, lot by lot (the user's whole trade
-  // history is replayed through the configured cost-basis method).
+  // Capital gains of sales in tax `year`, lot by lot, as the account's lots
+  // (configured cost-basis method) matched them.
   void tax_report(user_id u, int year, reply<broker::tax_report> done);
   int current_tax_year() const;
   // The user's notifications, newest first; marking some (or all) read
