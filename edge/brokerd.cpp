@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 
 #include "actors/node.hpp"
+#include "actors/resident_memory.hpp"
 #include "edge/http_server.hpp"
 #include "edge/rest_api.hpp"
 #include "edge/tokens.hpp"
@@ -53,6 +54,7 @@ struct brokerd_config : caf::actor_system_config {
   size_t store_retry_min_ms = 100;
   size_t store_retry_max_ms = 5000;
   int persistence_nice = broker::persistence_options{}.thread_nice;
+  bool lock_memory = true;
   size_t seed = 42;
   size_t quote_interval_ms = 250;
   std::string brokerage_percent = "0";
@@ -97,6 +99,8 @@ struct brokerd_config : caf::actor_system_config {
       .add(store_retry_max_ms, "store-retry-max-ms", "the retry back-off doubles up to this")
       .add(persistence_nice, "persistence-nice",
            "nice value of the commit thread (negative: needs root or CAP_SYS_NICE; 0: leave)")
+      .add(lock_memory, "lock-memory",
+           "mlockall: populate pages as mapped, never swap (needs root or CAP_IPC_LOCK)")
       .add(seed, "seed", "seed of the simulated market")
       .add(quote_interval_ms, "quote-interval-ms", "simulated market maker refresh period")
       .add(brokerage_percent, "brokerage-percent", "brokerage, percent of an order's traded value")
@@ -192,6 +196,11 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  if (cfg.lock_memory) {
+    auto locked = broker::lock_resident_memory();
+    if (!locked.locked)
+      std::cerr << "brokerd: " << locked.detail << "\n";
+  }
   // CAF defaults to max(4, cores) workers; on a small machine the extra
   // threads only compete with the persistence and I/O threads.
   if (!caf::get_if<size_t>(&cfg, "scheduler.max-threads"))

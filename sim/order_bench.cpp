@@ -48,6 +48,7 @@
 
 #include "actors/account_book.hpp"
 #include "actors/node.hpp"
+#include "actors/resident_memory.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
 #include "sim/exchange.hpp"
@@ -84,6 +85,8 @@ struct options {
   size_t max_batch_rows = broker::persistence_options{}.max_batch_rows;
   double min_commit_interval_us = -1; // -1: the node's default
   bool spin = false;            // spin instead of sleeping between sends
+  bool lock_memory = true;      // mlockall, as brokerd does by default
+  std::string memory_lock;      // what lock_resident_memory said
   double send_quantum_us = 0;   // wake at most this often; send all that is due
   double drain_seconds = 60;    // how long to wait for outstanding acks after the last send
   int fsync_probe = 200;        // appends+fdatasync to time the disk; 0: skip
@@ -127,6 +130,8 @@ struct options {
     "  --persistence-nice N  nice value of the persistence thread (default: brokerd's, -5;\n"
     "                      negative needs root or CAP_SYS_NICE)\n"
     "  --spin              busy-wait between sends instead of sleeping (costs a core)\n"
+    "  --no-lock-memory    leave memory unlocked (brokerd's lock-memory=false): fresh\n"
+    "                      pages then fault in one by one as the books grow\n"
     "  --min-commit-interval-us N  persistence starts a commit at most every N us under\n"
     "                      load (default: brokerd's default)\n"
     "  --send-quantum-us Q wake at most every Q us and send every order due by then, as an\n"
@@ -235,6 +240,7 @@ options parse_args(int argc, char** argv) {
       o.caf_settings.push_back(kv);
     } else if (a == "--no-idempotency") o.idempotency_keys = false;
     else if (a == "--spin") o.spin = true;
+    else if (a == "--no-lock-memory") o.lock_memory = false;
     else if (a == "--keep") o.keep = true;
     else if (a == "--no-timeline") o.timeline = false;
     else if (a == "--find-max") o.find_max = true;
@@ -1096,6 +1102,7 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
                 o.send_quantum_us);
   for (auto& kv : o.caf_settings)
     std::printf("  CAF setting %s\n", kv.c_str());
+  std::printf("  %s\n", o.memory_lock.c_str());
   if (o.persistence_nice)
     std::printf("  persistence thread nice %d (brokerd's default: %d)\n", *o.persistence_nice,
                 broker::persistence_options{}.thread_nice);
@@ -1228,13 +1235,16 @@ std::string config_json(const options& o) {
              std::thread::hardware_concurrency())
          + ",\"caf\":" + caf + ",\"rate\":" + fmt("%.0f", o.rate)
          + ",\"send_quantum_us\":" + fmt("%.0f", o.send_quantum_us) + ",\"persistence_nice\":"
-         + (o.persistence_nice ? std::to_string(*o.persistence_nice) : std::string("null"));
+         + (o.persistence_nice ? std::to_string(*o.persistence_nice) : std::string("null"))
+         + ",\"memory_locked\":" + (o.memory_lock.rfind("memory locked", 0) == 0 ? "true" : "false");
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
   options o = parse_args(argc, argv);
+  o.memory_lock = o.lock_memory ? broker::lock_resident_memory().detail
+                                : "not locked: --no-lock-memory";
   try {
     // Disk probe in the filesystem the data will live on.
     std::optional<fsync_probe_result> probe;
