@@ -37,22 +37,29 @@ void push(account_ptr self, const T& update) {
 // Hands a batch to persistence; `done` runs once it has committed (ok) or failed.
 // Notifications in a batch are pushed to the user's sessions once they are
 // durable, and forgotten if the batch failed (a retry writes them again).
+// `done` is held once, shared by both reply handlers: it often carries an
+// order or a batch, and CAF copies handlers as it stores them.
 template <class Done>
 void commit(account_ptr self, write_batch batch, Done done) {
   ++self->state.commits_in_flight;
-  // Copied only when someone is watching: the common case copies nothing.
-  auto notes = self->state.watchers.empty() ? std::vector<notification>{} : batch.notifications;
+  struct pending {
+    Done done;
+    std::vector<notification> notes; // copied only when someone is watching
+  };
+  auto p = std::make_shared<pending>(
+    pending{std::move(done), self->state.watchers.empty() ? std::vector<notification>{}
+                                                           : batch.notifications});
   self->request(self->state.env->persistence, caf::infinite, commit_atom::value, std::move(batch))
     .then(
-      [=](caf::ok_atom) mutable {
+      [self, p](caf::ok_atom) {
         --self->state.commits_in_flight;
-        for (auto& n : notes)
+        for (auto& n : p->notes)
           push(self, n);
-        done(true);
+        p->done(true);
       },
-      [=](caf::error&) mutable {
+      [self, p](caf::error&) {
         --self->state.commits_in_flight;
-        done(false);
+        p->done(false);
       });
 }
 
@@ -60,13 +67,15 @@ constexpr auto write_retry_delay = std::chrono::seconds{1};
 
 // For changes that already happened (a fill, an undo): they must reach the
 // store, so a failed commit is retried until it lands. `then` runs once durable.
+// One copy of the batch stays here for the retry.
 template <class Then>
 void commit_until_durable(account_ptr self, write_batch batch, Then then) {
-  commit(self, batch, [=](bool ok) mutable {
+  auto retry = std::make_shared<write_batch>(batch);
+  commit(self, std::move(batch), [self, retry, then = std::move(then)](bool ok) mutable {
     if (ok)
       then();
     else // rows are latest-state upserts and insert-once executions: a retry is safe
-      self->delayed_send(self, write_retry_delay, retry_write_atom::value, std::move(batch));
+      self->delayed_send(self, write_retry_delay, retry_write_atom::value, std::move(*retry));
   });
 }
 
@@ -238,37 +247,27 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       auto out = st.book->place(r, key, inst, st.env->calendar->is_open(now(self)), now(self), batch);
       if (auto rej = std::get_if<rejection>(&out.result))
         return to_error(*rej);
-      auto placed = std::get<order>(out.result);
-      // Its notification rides in the same batch: stored with the order, or not at all.
-      std::vector<notification> notes;
-      if (!out.replayed)
-        notes.push_back(st.book->notify(notification_kind::order_placed,
-                                        "order:" + std::to_string(placed.id),
-                                        "Order placed: " + std::string{to_string(placed.side)} + " "
-                                          + std::to_string(placed.quantity) + " " + placed.symbol
-                                          + " " + std::string{to_string(placed.type)},
-                                        now(self), batch));
+      bool replayed = out.replayed;
+      auto placed = std::make_shared<const order>(std::get<order>(std::move(out.result)));
       auto rp = self->make_response_promise<order>();
       // A replay still waits for the batch ahead of it: the original may not be durable yet.
-      commit(self, std::move(batch), [=](bool ok) mutable {
-        if (out.replayed) {
-          auto* latest = self->state.book->find(placed.id); // it may have filled since
-          ok ? rp.deliver(latest ? *latest : placed) : rp.deliver(unavailable());
+      commit(self, std::move(batch), [self, rp, placed, replayed](bool ok) mutable {
+        if (replayed) {
+          auto* latest = self->state.book->find(placed->id); // it may have filled since
+          ok ? rp.deliver(latest ? *latest : *placed) : rp.deliver(unavailable());
           return;
         }
         if (!ok) {
           write_batch undo;
-          self->state.book->forget_notifications(notes);
-          self->state.book->abandon(placed.id, undo);
+          self->state.book->abandon(placed->id, undo);
           write_behind(self, std::move(undo));
           rp.deliver(unavailable());
           return;
         }
         // Durable: now the client hears of it and the exchange sees it.
-        rp.deliver(placed);
-        push(self, placed);
-        self->send(self->state.env->connector, new_order_atom::value, placed);
-
+        rp.deliver(*placed);
+        push(self, *placed);
+        self->send(self->state.env->connector, new_order_atom::value, *placed);
       });
       return rp;
     },

@@ -30,7 +30,7 @@ std::string rupees(money m) { return format_decimal(m, money_scale); }
 // One page of what `keep` accepts of `all` (oldest first), newest first, into
 // `page_items`; returns how many it accepts in all.
 template <class T, class Keep>
-int64_t newest_first(const std::vector<T>& all, int64_t page, int64_t limit,
+int64_t newest_first(const std::deque<T>& all, int64_t page, int64_t limit,
                      std::vector<T>& page_items, Keep keep) {
   int64_t total = 0, skip = (page - 1) * limit;
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
@@ -114,8 +114,10 @@ account_book::account_book(account_seed seed, id_sources ids,
     next_transfer_id_(seed.account.next_transfer_id),
     journal_ids_(std::move(ids.journal_entries)),
     notification_ids_(std::move(ids.notifications)),
-    journal_(std::move(seed.journal)),
-    notifications_(std::move(seed.notifications)) {
+    journal_(std::make_move_iterator(seed.journal.begin()),
+             std::make_move_iterator(seed.journal.end())),
+    notifications_(std::make_move_iterator(seed.notifications.begin()),
+                   std::make_move_iterator(seed.notifications.end())) {
   ledger_.user = profile_.id;
   // A book on its own numbers after the highest id it holds.
   auto own_source = [](std::shared_ptr<order_id_source>& source, int64_t highest) {
@@ -140,10 +142,14 @@ account_book::account_book(account_seed seed, id_sources ids,
     holdings_.emplace(h.symbol, std::move(h));
   for (auto& o : seed.orders) {
     if (!is_final(o.status))
-      working_.insert(o.id);
+      working_.emplace(o.id, std::vector<std::string>{});
     orders_.emplace(o.id, std::move(o));
   }
-  exec_ids_.insert(seed.exec_ids.begin(), seed.exec_ids.end());
+  // Only trades are stored: a replayed trade of a working order stays a
+  // replay across a restart (a repeated "accepted" changes nothing anyway).
+  for (auto& e : seed.trades)
+    if (auto w = working_.find(e.report.client_order_id); w != working_.end())
+      w->second.push_back(e.report.exec_id);
   for (auto& e : seed.idempotency)
     idempotency_.emplace(e.key, std::move(e));
   for (auto& t : seed.transfers)
@@ -168,7 +174,9 @@ account_book::account_book(account_seed seed, id_sources ids,
   }
   for (auto& e : seed.trades)
     record_trade_in_lots(e, e.report.time);
-  trades_ = std::move(seed.trades); // kept for /v1/trades and the performance series
+  // Kept for /v1/trades and the performance series.
+  trades_.assign(std::make_move_iterator(seed.trades.begin()),
+                 std::make_move_iterator(seed.trades.end()));
   for (auto& [symbol, h] : holdings_)
     h.cost_basis = lots_.cost(symbol); // the stored basis may predate lots
   for (auto& o : orders_)
@@ -266,7 +274,7 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     write_holding(r.symbol, out);
   }
   o.id = order_ids_->next(); // only now: a refused order takes no id
-  working_.insert(o.id);
+  working_.emplace(o.id, std::vector<std::string>{});
   if (needed > 0) {
     // Unsettled proceeds are spent first: settled cash stays withdrawable.
     money from_unsettled = std::min(needed, ledger_balance(ledger_account::user_unsettled));
@@ -284,10 +292,18 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     out.idempotency.push_back(e);
     idempotency_.emplace(key, std::move(e));
   }
+  // Its "placed" notification rides in the order's batch: stored with it, or not at all.
+  std::string reference = order_reference(o.id);
+  std::string message;
+  message.reserve(48);
+  message.append("Order placed: ").append(to_string(o.side)).append(" ")
+    .append(std::to_string(o.quantity)).append(" ").append(o.symbol).append(" ")
+    .append(to_string(o.type));
+  notify(notification_kind::order_placed, std::move(reference), std::move(message), now, out);
   out.orders.push_back(o);
-  orders_.emplace(o.id, o);
+  auto placed = orders_.emplace(o.id, std::move(o)).first;
   after_mutation();
-  return {o, false};
+  return {placed->second, false};
 }
 
 void account_book::abandon(order_id id, write_batch& out) {
@@ -315,6 +331,8 @@ void account_book::abandon(order_id id, write_batch& out) {
   }
   if (!o.idempotency_key.empty())
     idempotency_.erase(o.idempotency_key);
+  // Its "placed" notification was in the failed batch too.
+  forget_notification(notification_kind::order_placed, order_reference(o.id));
   working_.erase(id);
   auto symbol = o.symbol;
   bool sell = o.side == side::sell;
@@ -355,17 +373,19 @@ void account_book::undo_cancel(order_id id, order_status before, write_batch& ou
 
 std::optional<order> account_book::apply_report(const execution_report& r, timestamp now,
                                                 write_batch& out) {
-  if (exec_ids_.count(r.exec_id))
-    return std::nullopt; // applied before: a replay changes nothing
-  auto it = orders_.find(r.client_order_id);
-  if (it == orders_.end())
-    return std::nullopt; // not ours (or abandoned before it was sent)
-  order& o = it->second;
-  exec_ids_.insert(r.exec_id);
-  if (is_final(o.status)) {
-    // Final orders take no more changes; remember the id so it stays deduped.
+  // Only a working order takes reports: not ours, abandoned before it was
+  // sent, or final (a final order takes no more changes) is ignored, and so
+  // is a replay of a report already applied.
+  auto w = working_.find(r.client_order_id);
+  if (w == working_.end())
     return std::nullopt;
-  }
+  auto& applied = w->second;
+  if (std::find(applied.begin(), applied.end(), r.exec_id) != applied.end())
+    return std::nullopt;
+  applied.push_back(r.exec_id);
+  auto it = orders_.find(r.client_order_id);
+  BOOK_CHECK(it != orders_.end(), "a working order is in the book");
+  order& o = it->second;
   // Reports are outside input: one that cannot apply to this order is refused
   // and logged, never allowed to break the books (reconciliation repairs).
   if (auto why = implausible(o, r, rules_->fees)) {
@@ -498,14 +518,13 @@ std::variant<int64_t, rejection> account_book::mark_read(const std::vector<int64
   return unread_;
 }
 
-void account_book::forget_notifications(const std::vector<notification>& lost) {
-  for (auto& n : lost) {
-    auto it = std::find_if(notifications_.rbegin(), notifications_.rend(),
-                           [&](const notification& x) { return x.id == n.id; });
-    if (it != notifications_.rend()) {
-      unread_ -= it->read ? 0 : 1;
-      notifications_.erase(std::next(it).base());
-    }
+void account_book::forget_notification(notification_kind kind, const std::string& reference) {
+  auto it = std::find_if(notifications_.rbegin(), notifications_.rend(), [&](const notification& n) {
+    return n.kind == kind && n.reference == reference;
+  });
+  if (it != notifications_.rend()) {
+    unread_ -= it->read ? 0 : 1;
+    notifications_.erase(std::next(it).base());
   }
 }
 
@@ -964,7 +983,7 @@ void account_book::audit() const {
              "unsettled cash equals the settlement queue");
   money held_for_orders = 0;
   std::map<std::string, int64_t> held_shares;
-  for (order_id id : working_) {
+  for (auto& [id, _] : working_) {
     const order& o = orders_.at(id);
     BOOK_CHECK(!is_final(o.status), "working orders are not final");
     BOOK_CHECK(o.filled_quantity <= o.quantity, "filled <= quantity");

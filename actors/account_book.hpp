@@ -22,11 +22,11 @@
 //                held_quantity == sum(leaves of working sell orders in that symbol),
 //                quantity and cost_basis == the open lots' quantity and cost
 //   per order:   filled_quantity <= quantity; a final order holds nothing
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -50,7 +50,6 @@ struct account_seed {
   account_row account;
   std::vector<holding> holdings;
   std::vector<order> orders;
-  std::vector<std::string> exec_ids;
   std::vector<execution_row> trades; // TRADE executions in written order: the lots replay them
   std::vector<transfer> transfers;
   std::vector<idempotency_entry> idempotency;
@@ -99,11 +98,12 @@ public:
   }
 
   // Validates and, if it passes, records a PENDING order with its cash or
-  // shares held. `inst` is null for an unknown symbol.
+  // shares held, and its "placed" notification. `inst` is null for an
+  // unknown symbol.
   place_outcome place(const place_order_request& r, const std::string& idempotency_key,
                       const instrument* inst, bool market_open, timestamp now, write_batch& out);
-  // The batch that recorded a new order failed to commit: forget the order
-  // and release its hold, as if it had never been placed.
+  // The batch that recorded a new order failed to commit: forget the order,
+  // its notification and its hold, as if it had never been placed.
   void abandon(order_id id, write_batch& out);
 
   std::variant<order, rejection> request_cancel(order_id id, timestamp now, write_batch& out);
@@ -148,9 +148,8 @@ public:
   void restore_alert(const price_alert& before) { alerts_[before.id] = before; }
   const std::map<int64_t, price_alert>& alerts() const { return alerts_; }
 
-  // Notifications. Those of fills, cancels, transfers and alerts are written
-  // by the mutation that made the event, into its batch; the caller adds the
-  // "placed" one once an order is durable.
+  // Notifications. Each is written by the mutation that made the event
+  // (placing, a fill, a cancel, a transfer, an alert), into its batch.
   notification notify(notification_kind kind, std::string reference, std::string message,
                       timestamp now, write_batch& out);
   // Marks ids (or all) read; answers how many stay unread. An id the user
@@ -158,8 +157,9 @@ public:
   std::variant<int64_t, rejection> mark_read(const std::vector<int64_t>& ids, bool all,
                                              write_batch& out);
   int64_t unread_notifications() const { return unread_; }
-  // The batch holding these notifications failed before they were stored.
-  void forget_notifications(const std::vector<notification>& lost);
+  // The batch holding the latest notification of `kind` about `reference`
+  // failed before it was stored.
+  void forget_notification(notification_kind kind, const std::string& reference);
 
   // History, from memory (the books are read whole at start), newest first.
   // `statement`: only the entries that moved the user's total (deposits,
@@ -192,7 +192,8 @@ public:
   const order* find(order_id id) const;
   const std::map<order_id, order>& orders() const { return orders_; }
   const std::map<std::string, holding>& holdings() const { return holdings_; }
-  const std::set<order_id>& working_orders() const { return working_; }
+  // Orders not yet final, with the exec ids applied to each.
+  const std::map<order_id, std::vector<std::string>>& working_orders() const { return working_; }
 
   void audit() const; // checks every invariant; aborts with a message on violation
 
@@ -239,17 +240,22 @@ private:
   int64_t next_transfer_id_ = 1;
   std::map<std::string, holding> holdings_;
   std::map<order_id, order> orders_;
-  std::set<order_id> working_;             // orders not yet final
-  std::unordered_set<std::string> exec_ids_; // every execution applied
+  // Orders not yet final -> the exec ids applied to each (replays are
+  // dropped by these). A final order takes no reports, so its ids go with it:
+  // no per-account set of every execution ever, which grew without bound and
+  // rehashed in one go.
+  std::map<order_id, std::vector<std::string>> working_;
   std::map<std::string, idempotency_entry> idempotency_;
   std::map<int64_t, transfer> transfers_;
   std::map<int64_t, price_alert> alerts_;
   std::shared_ptr<order_id_source> journal_ids_;
   std::shared_ptr<order_id_source> notification_ids_;
-  std::vector<journal_entry> journal_;      // by id
-  std::vector<notification> notifications_; // by id
+  // Append-only histories, as deques: they grow with every order, and a
+  // vector would copy all of it at each doubling (on the order path).
+  std::deque<journal_entry> journal_;      // by id
+  std::deque<notification> notifications_; // by id
   int64_t unread_ = 0;
-  std::vector<execution_row> trades_;       // in the order applied
+  std::deque<execution_row> trades_;       // in the order applied
 };
 
 } // namespace broker

@@ -162,11 +162,8 @@ std::map<user_id, account_seed> seeds_from(store_snapshot snap) {
     if (auto s = seed_of(o.user))
       s->orders.push_back(std::move(o));
   for (auto& e : snap.executions)
-    if (auto s = seed_of(e.user)) {
-      s->exec_ids.push_back(e.report.exec_id);
-      if (e.report.kind == exec_kind::trade)
-        s->trades.push_back(std::move(e));
-    }
+    if (auto s = seed_of(e.user); s && e.report.kind == exec_kind::trade)
+      s->trades.push_back(std::move(e));
   for (auto& e : snap.journal)
     if (auto s = seed_of(e.user))
       s->journal.push_back(std::move(e));

@@ -516,6 +516,14 @@ struct run_result {
   double write_kib_per_order = 0, writes_per_order = 0, reads_per_order = 0, device_kib_per_order = 0;
   std::vector<thread_row> threads; // during the window
   std::vector<timeline_row> timeline;
+  // Stretches where acks stalled: scheduled-time slots (10 ms) whose worst
+  // latency passed 10 ms, merged; the longest few. `t0_monotonic_s` places
+  // them on CLOCK_MONOTONIC, to line them up with perf or a trace.
+  struct stall {
+    double from_s = 0, to_s = 0, max_ms = 0;
+  };
+  std::vector<stall> stalls;
+  double t0_monotonic_s = 0;
   // phases
   double seed_ms = 0, node_start_ms = 0, drain_ms = 0, shutdown_ms = 0;
   // verdict
@@ -897,6 +905,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   std::vector<std::vector<int64_t>> bucket_lat(static_cast<size_t>(buckets));
   std::vector<uint64_t> bucket_sent(static_cast<size_t>(buckets)),
     bucket_acked(static_cast<size_t>(buckets) + 1);
+  constexpr int64_t slot_ns = 10'000'000;
+  std::vector<int64_t> slot_max(static_cast<size_t>(buckets) * 100 + 1, 0);
   for (uint64_t i = 0; i < total; ++i) {
     int64_t s = sched_ns(i);
     int64_t a = res.ack[i].load(std::memory_order_relaxed);
@@ -919,6 +929,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       int64_t l = at - s;
       auto b = static_cast<size_t>(std::min<int64_t>(s / 1'000'000'000, buckets - 1));
       bucket_lat[b].push_back(l);
+      auto& worst = slot_max[std::min<size_t>(static_cast<size_t>(s / slot_ns), slot_max.size() - 1)];
+      worst = std::max(worst, l);
       if (s >= window_begin && s < window_end) {
         lat.push_back(l);
         lat_sum += static_cast<double>(l);
@@ -1021,6 +1033,23 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       R.threads.push_back(row);
     }
   }
+
+  R.t0_monotonic_s = std::chrono::duration<double>(t0.time_since_epoch()).count();
+  for (size_t i = 0; i < slot_max.size(); ++i) {
+    if (slot_max[i] <= slot_ns)
+      continue;
+    auto from = static_cast<double>(i) * 0.01;
+    if (!R.stalls.empty() && R.stalls.back().to_s >= from - 1e-9) {
+      R.stalls.back().to_s = from + 0.01;
+      R.stalls.back().max_ms = std::max(R.stalls.back().max_ms, ms(slot_max[i]));
+    } else {
+      R.stalls.push_back({from, from + 0.01, ms(slot_max[i])});
+    }
+  }
+  std::sort(R.stalls.begin(), R.stalls.end(),
+            [](auto& a, auto& b) { return a.max_ms > b.max_ms; });
+  if (R.stalls.size() > 5)
+    R.stalls.resize(5);
 
   // Timeline by second.
   for (int b = 0; b < buckets; ++b) {
@@ -1199,6 +1228,13 @@ void print_run(const options& o, const run_result& R) {
       std::printf("  %4d %8" PRIu64 " %8" PRIu64 " %9.2f %9.2f %9.2f %8s %6.2f\n", t.second, t.sent,
                   t.acked, t.p50_ms, t.p99_ms, t.max_ms,
                   t.commits < 0 ? "?" : std::to_string(t.commits).c_str(), t.cores);
+    if (!R.stalls.empty()) {
+      std::printf("\n  worst stalls (orders scheduled in [from, to) s waited > 10 ms; t0 = %.6f s "
+                  "CLOCK_MONOTONIC)\n",
+                  R.t0_monotonic_s);
+      for (auto& st : R.stalls)
+        std::printf("    %7.2f .. %7.2f s  max %8.2f ms\n", st.from_s, st.to_s, st.max_ms);
+    }
   }
   std::fflush(stdout);
 }

@@ -292,7 +292,21 @@ TEST_CASE("notifications: one per event, none for a replayed report; marking rea
   auto inst = reliance();
   write_batch w;
   auto o = std::get<order>(book.place(limit(side::buy, 10, 245000), "", &inst, true, fri_1000, w).result);
-  CHECK(w.notifications.empty()); // "placed" is the actor's, once the order is durable
+  // "Placed" rides in the order's own batch: stored with it, or not at all.
+  REQUIRE(w.notifications.size() == 1);
+  CHECK(w.notifications[0].kind == notification_kind::order_placed);
+  CHECK(w.notifications[0].message == "Order placed: BUY 10 RELIANCE LIMIT");
+  CHECK(w.notifications[0].reference == "order:" + std::to_string(o.id));
+  {
+    // A batch that failed takes its order's notification with it.
+    write_batch lost, undo;
+    auto gone = std::get<order>(book.place(limit(side::buy, 1, 245000), "", &inst, true, fri_1000, lost).result);
+    CHECK(book.unread_notifications() == 2);
+    book.abandon(gone.id, undo);
+    CHECK(book.unread_notifications() == 1);
+    CHECK(book.notifications_page(false, 1, 10).entries.front().reference
+          == "order:" + std::to_string(o.id));
+  }
 
   write_batch f1;
   REQUIRE(book.apply_report(report(o.id, exec_kind::trade, "T1", 4, 244000), fri_1000, f1));
@@ -315,20 +329,20 @@ TEST_CASE("notifications: one per event, none for a replayed report; marking rea
   REQUIRE(d.notifications.size() == 1);
   CHECK(d.notifications[0].kind == notification_kind::deposit);
   CHECK(d.notifications[0].message == "Deposit of 500.00 failed: card declined");
-  CHECK(book.unread_notifications() == 3);
+  CHECK(book.unread_notifications() == 4);
 
   write_batch m;
   auto missing = book.mark_read({f1.notifications[0].id, 99}, false, m);
   REQUIRE(std::holds_alternative<rejection>(missing));
   CHECK(std::get<rejection>(missing).reason == reject_reason::notification_not_found);
   CHECK(m.notification_reads.empty()); // nothing marked
-  CHECK(std::get<int64_t>(book.mark_read({f1.notifications[0].id}, false, m)) == 2);
-  CHECK(std::get<int64_t>(book.mark_read({f1.notifications[0].id}, false, m)) == 2); // once is enough
+  CHECK(std::get<int64_t>(book.mark_read({f1.notifications[0].id}, false, m)) == 3);
+  CHECK(std::get<int64_t>(book.mark_read({f1.notifications[0].id}, false, m)) == 3); // once is enough
   REQUIRE(m.notification_reads.size() == 1);
   CHECK(std::get<int64_t>(book.mark_read({}, true, m)) == 0);
-  CHECK(m.notification_reads.size() == 3); // one per notification read, by id
+  CHECK(m.notification_reads.size() == 4); // one per notification read, by id
   auto page = book.notifications_page(false, 1, 10);
-  CHECK(page.total == 3);
+  CHECK(page.total == 4);
   CHECK(page.unread == 0);
   CHECK(page.entries.front().kind == notification_kind::deposit); // newest first
 }
