@@ -203,6 +203,7 @@ private:
   void after_mutation();
   static constexpr size_t audit_cost_per_mutation = 4;
   size_t mutations_since_audit_ = 0;
+  uint64_t audits_ = 0;
 
   void set_status(order& o, order_status to);
   // The order is final: give back what it still holds (journaled into `out`).
