@@ -148,15 +148,16 @@ account_book::account_book(account_seed seed, id_sources ids,
   for (auto& h : seed.holdings)
     holdings_.emplace(h.symbol, std::move(h));
   for (auto& o : seed.orders) {
-    if (!is_final(o.status))
-      working_.emplace(o.id, std::vector<std::string>{});
-    orders_.emplace(o.id, std::move(o));
+    auto id = o.id;
+    auto& stored = orders_.emplace(id, std::move(o)).first->second;
+    if (!is_final(stored.status))
+      working_.emplace(id, working_order{&stored, {}});
   }
   // Only trades are stored: a replayed trade of a working order stays a
   // replay across a restart (a repeated "accepted" changes nothing anyway).
   for (auto& e : seed.trades)
     if (auto w = working_.find(e.report.client_order_id); w != working_.end())
-      w->second.push_back(e.report.exec_id);
+      w->second.applied_exec_ids.push_back(e.report.exec_id);
   for (auto& e : seed.idempotency)
     idempotency_.emplace(e.key, std::move(e));
   for (auto& t : seed.transfers)
@@ -281,7 +282,6 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     write_holding(r.symbol, out);
   }
   o.id = order_ids_->next(); // only now: a refused order takes no id
-  working_.emplace(o.id, std::vector<std::string>{});
   if (needed > 0) {
     // Unsettled proceeds are spent first: settled cash stays withdrawable.
     money from_unsettled = std::min(needed, ledger_balance(ledger_account::user_unsettled));
@@ -308,7 +308,10 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     .append(to_string(o.type));
   notify(notification_kind::order_placed, std::move(reference), std::move(message), now, out);
   out.orders.push_back(o);
-  auto placed = orders_.emplace(o.id, std::move(o)).first;
+  // Ids only grow: both go in at the end, without walking the trees.
+  auto id = o.id;
+  auto placed = orders_.emplace_hint(orders_.end(), id, std::move(o));
+  working_.emplace_hint(working_.end(), id, working_order{&placed->second, {}});
   after_mutation();
   return {placed->second, false};
 }
@@ -386,13 +389,11 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
   auto w = working_.find(r.client_order_id);
   if (w == working_.end())
     return std::nullopt;
-  auto& applied = w->second;
+  auto& applied = w->second.applied_exec_ids;
   if (std::find(applied.begin(), applied.end(), r.exec_id) != applied.end())
     return std::nullopt;
   applied.push_back(r.exec_id);
-  auto it = orders_.find(r.client_order_id);
-  BOOK_CHECK(it != orders_.end(), "a working order is in the book");
-  order& o = it->second;
+  order& o = *w->second.entry;
   // Reports are outside input: one that cannot apply to this order is refused
   // and logged, never allowed to break the books (reconciliation repairs).
   if (auto why = implausible(o, r, rules_->fees)) {
@@ -995,8 +996,9 @@ void account_book::audit() const {
              "unsettled cash equals the settlement queue");
   money held_for_orders = 0;
   std::map<std::string, int64_t> held_shares;
-  for (auto& [id, _] : working_) {
-    const order& o = orders_.at(id);
+  for (auto& [id, w] : working_) {
+    const order& o = *w.entry;
+    BOOK_CHECK(o.id == id, "a working order is the book's");
     BOOK_CHECK(!is_final(o.status), "working orders are not final");
     BOOK_CHECK(o.filled_quantity <= o.quantity, "filled <= quantity");
     if (o.side == side::buy) {

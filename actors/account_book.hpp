@@ -87,6 +87,12 @@ public:
   // after the highest it holds.
   explicit account_book(account_seed seed, id_sources ids = {},
                         std::shared_ptr<const book_rules> rules = nullptr);
+  // Moves keep the working orders' pointers (map nodes move with the map);
+  // a copy would not.
+  account_book(account_book&&) = default;
+  account_book& operator=(account_book&&) = default;
+  account_book(const account_book&) = delete;
+  account_book& operator=(const account_book&) = delete;
 
   // Moves sale proceeds whose settlement day has begun by `now` from
   // user_unsettled to user_cash. Changes that already happened: the caller
@@ -192,8 +198,15 @@ public:
   const order* find(order_id id) const;
   const std::map<order_id, order>& orders() const { return orders_; }
   const std::map<std::string, holding>& holdings() const { return holdings_; }
-  // Orders not yet final, with the exec ids applied to each.
-  const std::map<order_id, std::vector<std::string>>& working_orders() const { return working_; }
+  // An order not yet final, with the exec ids applied to it (replays are
+  // dropped by these). A final order takes no reports, so its ids go with it:
+  // no per-account set of every execution ever, which grew without bound and
+  // rehashed in one go.
+  struct working_order {
+    order* entry = nullptr; // its entry in orders(): map nodes never move
+    std::vector<std::string> applied_exec_ids;
+  };
+  const std::map<order_id, working_order>& working_orders() const { return working_; }
 
   void audit() const; // checks every invariant; aborts with a message on violation
 
@@ -241,11 +254,7 @@ private:
   int64_t next_transfer_id_ = 1;
   std::map<std::string, holding> holdings_;
   std::map<order_id, order> orders_;
-  // Orders not yet final -> the exec ids applied to each (replays are
-  // dropped by these). A final order takes no reports, so its ids go with it:
-  // no per-account set of every execution ever, which grew without bound and
-  // rehashed in one go.
-  std::map<order_id, std::vector<std::string>> working_;
+  std::map<order_id, working_order> working_; // points into orders_
   std::map<std::string, idempotency_entry> idempotency_;
   std::map<int64_t, transfer> transfers_;
   std::map<int64_t, price_alert> alerts_;
