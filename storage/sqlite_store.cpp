@@ -1,4 +1,5 @@
 #include "storage/sqlite_store.hpp"
+#include "storage/wal_coalescing_vfs.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -526,8 +527,10 @@ void read_all(SQLite::Statement& s, std::vector<T>& out, T (*read)(SQLite::State
 
 SQLite::Database open_write_connection(const std::string& path, const sqlite_options& opts) {
   try {
+    // Coalescing is safe only when every commit syncs the WAL (see its header).
+    bool coalesce = opts.coalesce_wal_writes && opts.synchronous_full;
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                        opts.busy_timeout_ms);
+                        opts.busy_timeout_ms, coalesce ? wal_coalescing_vfs() : "");
     // WAL is persistent in the file; the reader's concurrency depends on it,
     // so a database that can't switch (":memory:") is refused.
     std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();

@@ -26,6 +26,9 @@ struct sqlite_options {
   // Past this many WAL pages (the background checkpointer can't keep up), the
   // committing thread checkpoints itself, so the WAL can't grow without bound.
   int wal_pages_hard_limit = 65536; // 256 MiB of 4 KiB pages
+  // With synchronous_full, the writer's commits reach the WAL in one write
+  // each instead of two per page (storage/wal_coalescing_vfs.hpp).
+  bool coalesce_wal_writes = true;
 };
 
 class sqlite_store final : public store {
