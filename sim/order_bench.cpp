@@ -86,6 +86,7 @@ struct options {
   double min_commit_interval_us = -1; // -1: the node's default
   bool spin = false;            // spin instead of sleeping between sends
   bool lock_memory = true;      // mlockall, as brokerd does by default
+  int checkpoint_pages = -1;    // SQLite background checkpoint threshold (-1: the store's default)
   std::string memory_lock;      // what lock_resident_memory said
   double send_quantum_us = 0;   // wake at most this often; send all that is due
   double drain_seconds = 60;    // how long to wait for outstanding acks after the last send
@@ -130,6 +131,8 @@ struct options {
     "  --persistence-nice N  nice value of the persistence thread (default: brokerd's, -5;\n"
     "                      negative needs root or CAP_SYS_NICE)\n"
     "  --spin              busy-wait between sends instead of sleeping (costs a core)\n"
+    "  --checkpoint-pages N  SQLite: checkpoint in the background once the WAL holds N\n"
+    "                      pages (default: the store's, 1000)\n"
     "  --no-lock-memory    leave memory unlocked (brokerd's lock-memory=false): fresh\n"
     "                      pages then fault in one by one as the books grow\n"
     "  --min-commit-interval-us N  persistence starts a commit at most every N us under\n"
@@ -241,6 +244,7 @@ options parse_args(int argc, char** argv) {
     } else if (a == "--no-idempotency") o.idempotency_keys = false;
     else if (a == "--spin") o.spin = true;
     else if (a == "--no-lock-memory") o.lock_memory = false;
+    else if (a == "--checkpoint-pages") o.checkpoint_pages = static_cast<int>(num(a));
     else if (a == "--keep") o.keep = true;
     else if (a == "--no-timeline") o.timeline = false;
     else if (a == "--find-max") o.find_max = true;
@@ -672,6 +676,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
 
   broker::sqlite_options db_opts;
   db_opts.synchronous_full = o.sync_full;
+  if (o.checkpoint_pages >= 0)
+    db_opts.background_checkpoint_pages = o.checkpoint_pages;
   auto seed_start = steady::now();
   std::shared_ptr<broker::store> db;
   std::string pg_database; // created for this run, dropped after it
