@@ -1,7 +1,9 @@
 #include "actors/quote_fanout.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -11,48 +13,102 @@ namespace broker {
 
 namespace {
 
+// The interval is cut into this many slots, and each session is drained in
+// one of them. Draining every session at the same instant made each beat a
+// burst (2,500 frames at once through the workers, the I/O threads and the
+// client), so the last frame of a burst left tens of ms after the first.
+constexpr int slots_per_interval = 10;
+
 struct fanout_state {
   std::chrono::milliseconds interval{100};
-  std::set<caf::actor> sessions;
+  // Sessions by slot; a session's slot never changes while it is watched.
+  std::vector<std::set<caf::actor>> slots = std::vector<std::set<caf::actor>>(slots_per_interval);
+  std::map<caf::actor, int> slot_of;
   bool beat_armed = false;
+  int armed_slot = 0; // the slot the armed beat starts
   static inline const char* name = "quote_fanout";
 };
 
 using fanout_ptr = caf::stateful_actor<fanout_state>*;
 
-void arm_beat(fanout_ptr self) {
-  auto& st = self->state;
-  if (st.beat_armed || st.sessions.empty())
-    return;
-  st.beat_armed = true;
-  // On the interval's grid of the actor clock, not `interval` from now: every
-  // fanout beats at the same moments, so quotes leave the node together.
+caf::actor_clock::duration_type slot_length(const fanout_state& st) {
   auto interval = std::chrono::duration_cast<caf::actor_clock::duration_type>(
     std::max(st.interval, std::chrono::milliseconds{1}));
-  auto into = self->clock().now().time_since_epoch() % interval;
-  self->delayed_send(self, interval - into, conflate_atom::value);
+  return std::max(interval / slots_per_interval, caf::actor_clock::duration_type{1});
+}
+
+// Which slot the clock is in: slots follow a grid on the actor clock, the
+// same for every fanout, so slot k of every fanout beats at the same moment.
+int slot_at(fanout_ptr self) {
+  auto len = slot_length(self->state);
+  return static_cast<int>((self->clock().now().time_since_epoch() / len) % slots_per_interval);
+}
+
+void arm_beat(fanout_ptr self) {
+  auto& st = self->state;
+  if (st.beat_armed || st.slot_of.empty())
+    return;
+  st.beat_armed = true;
+  // To the start of the next slot on the grid, not one slot from now.
+  auto len = slot_length(st);
+  auto into = self->clock().now().time_since_epoch() % len;
+  st.armed_slot = (slot_at(self) + 1) % slots_per_interval;
+  self->delayed_send(self, len - into, conflate_atom::value);
+}
+
+// The least used slot: new sessions spread evenly over the interval.
+int emptiest_slot(const fanout_state& st) {
+  int best = 0;
+  for (int i = 1; i < slots_per_interval; ++i)
+    if (st.slots[i].size() < st.slots[best].size())
+      best = i;
+  return best;
+}
+
+void forget(fanout_ptr self, const caf::actor& session) {
+  auto& st = self->state;
+  auto it = st.slot_of.find(session);
+  if (it == st.slot_of.end())
+    return;
+  st.slots[it->second].erase(session);
+  st.slot_of.erase(it);
 }
 
 caf::behavior quote_fanout(fanout_ptr self, std::chrono::milliseconds interval) {
   self->state.interval = interval;
   self->set_down_handler([=](const caf::down_msg& dm) {
-    self->state.sessions.erase(caf::actor_cast<caf::actor>(dm.source));
+    forget(self, caf::actor_cast<caf::actor>(dm.source));
   });
   return {
     [=](watch_atom, const caf::actor& session) {
-      if (self->state.sessions.insert(session).second)
+      auto& st = self->state;
+      if (!st.slot_of.count(session)) {
+        int slot = emptiest_slot(st);
+        st.slot_of.emplace(session, slot);
+        st.slots[slot].insert(session);
         self->monitor(session);
+      }
       arm_beat(self);
     },
     [=](unwatch_atom, const caf::actor& session) {
-      if (self->state.sessions.erase(session) > 0)
+      if (self->state.slot_of.count(session)) {
+        forget(self, session);
         self->demonitor(session);
+      }
     },
     [=](conflate_atom) {
       auto& st = self->state;
       st.beat_armed = false;
-      for (auto& s : st.sessions)
-        self->send(s, drain_atom::value);
+      // The slot the beat was armed for, and any the clock has passed since
+      // (a late timer skips no session).
+      int now_slot = slot_at(self);
+      for (int slot = st.armed_slot, n = 0; n < slots_per_interval; ++n) {
+        for (auto& s : st.slots[slot])
+          self->send(s, drain_atom::value);
+        if (slot == now_slot)
+          break;
+        slot = (slot + 1) % slots_per_interval;
+      }
       arm_beat(self);
     },
   };

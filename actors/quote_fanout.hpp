@@ -2,7 +2,8 @@
 // The conflation beat for sessions. Once per conflation interval it tells
 // every session that follows symbols to send what changed since its last
 // frame (drain_atom); the session reads the latest quotes (latest_quotes.hpp)
-// and writes one frame. So a client gets each symbol at most once per
+// and writes one frame. Each session has its own tenth of the interval, so a
+// beat is never one burst of every session's frame. So a client gets each symbol at most once per
 // interval, always its latest values, and the cost per interval is one
 // message per session, however many symbols it follows or ticks arrived.
 //

@@ -131,10 +131,13 @@ struct market_fixture {
     caf::anon_send(symbol(s), ticks_atom::value,
                    std::vector<tick>{tick{s, at, price, qty, price - 5, price + 5}});
   }
-  // Fires the due timers (one conflation interval) and runs what they cause.
+  // Runs one conflation interval: the beat's timers as they fall due (a
+  // session is drained in its own slot of the interval), and what they cause.
   void next_interval() {
     sched->run();
-    sched->trigger_timeouts();
+    auto end = sched->clock().current_time + std::chrono::milliseconds{100};
+    while (sched->clock().current_time < end && sched->trigger_timeout())
+      sched->run();
     sched->run();
   }
 };
@@ -206,6 +209,58 @@ TEST_CASE("many ticks in one interval reach a client as one update with the last
   f.next_interval(); // no ticks, nothing sent
   CHECK(take_frames().empty());
   in->on_closed();
+  f.sched->run();
+}
+
+TEST_CASE("the beat drains each session once per interval, spread over the interval", "[market]") {
+  market_fixture f;
+  std::vector<std::shared_ptr<fake_sink>> sinks;
+  std::vector<std::shared_ptr<frame_handler>> ins;
+  for (int i = 0; i < 20; ++i) {
+    sinks.push_back(std::make_shared<fake_sink>());
+    ins.push_back(f.open(sinks.back(), session_options{}));
+    ins.back()->on_text(R"({"action":"subscribe","symbols":["AAA"],"mode":"ltp"})");
+  }
+  f.sched->run();
+  auto frames_of = [](fake_sink& s) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto n = s.frames.size();
+    s.frames.clear();
+    return n;
+  };
+  for (auto& s : sinks)
+    frames_of(*s); // the acks and first quotes
+  // A trade every slot, so every drain has something new to send.
+  auto trade_now = [&](money px) {
+    f.trade("AAA", px, 1, 0);
+    f.sched->run();
+  };
+  trade_now(10'005);
+  // One slot: only the sessions in it (2 of 20) are written to.
+  REQUIRE(f.sched->trigger_timeout());
+  f.sched->run();
+  size_t first_slot = 0;
+  for (auto& s : sinks)
+    first_slot += frames_of(*s);
+  CHECK(first_slot == 2);
+  // The rest of the interval: every other session once, none twice.
+  auto start = f.sched->clock().current_time;
+  std::vector<size_t> got(sinks.size(), 0);
+  while (f.sched->clock().current_time < start + std::chrono::milliseconds{90}) {
+    trade_now(10'010);
+    REQUIRE(f.sched->trigger_timeout());
+    f.sched->run();
+    for (size_t i = 0; i < sinks.size(); ++i)
+      got[i] += frames_of(*sinks[i]);
+  }
+  size_t total = 0;
+  for (auto n : got) {
+    CHECK(n <= 1);
+    total += n;
+  }
+  CHECK(total == 18);
+  for (auto& in : ins)
+    in->on_closed();
   f.sched->run();
 }
 
