@@ -4,6 +4,7 @@
 
 #include "actors/directory.hpp"
 #include "actors/messages.hpp"
+#include "protocol/civil_time.hpp"
 
 namespace broker {
 
@@ -25,7 +26,6 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
     [=](closes_atom, const std::vector<std::string>& symbols, timestamp from, timestamp to,
         int64_t utc_offset_ns) -> caf::result<std::map<std::string, std::map<int64_t, money>>> {
       try {
-        constexpr int64_t ns_per_day = 86'400'000'000'000;
         std::map<std::string, std::map<int64_t, money>> out;
         for (auto& symbol : symbols) {
           auto& closes = out[symbol];

@@ -2,19 +2,11 @@
 
 #include <chrono>
 
+#include "protocol/civil_time.hpp"
+
 namespace broker {
 
 namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 bool digits(std::string_view s, size_t at, size_t n, int64_t& out) {
   if (at + n > s.size())
@@ -66,7 +58,7 @@ std::optional<timestamp> parse_iso_time(std::string_view s) {
     if (i + 1 != s.size() || s[i] != 'Z' || h > 23 || mi > 59 || sec > 59)
       return std::nullopt;
   }
-  int64_t seconds = days_from_civil(y, mo, d) * 86'400 + h * 3'600 + mi * 60 + sec;
+  int64_t seconds = days_from_civil(y, static_cast<int>(mo), static_cast<int>(d)) * 86'400 + h * 3'600 + mi * 60 + sec;
   return seconds * 1'000'000'000 + frac_ns;
 }
 

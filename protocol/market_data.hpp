@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/civil_time.hpp"
 #include "protocol/types.hpp"
 
 namespace broker {
@@ -61,8 +62,6 @@ struct candle {
   money close = 0;
   int64_t volume = 0;
 };
-
-constexpr int64_t ns_per_minute = 60'000'000'000;
 
 // The one-minute candle a trade at `t` belongs to starts here.
 inline timestamp minute_of(timestamp t) {
