@@ -95,12 +95,9 @@ void rest_api::on_account_view(const http_request& req, user_id u, respond_fn re
       w.begin_object().key("entries").begin_array();
       for (auto& e : p.entries)
         write_journal_entry(w, e);
-      w.end_array()
-        .field("page", page)
-        .field("limit", limit)
-        .field("total", p.total)
-        .field("totalPages", (p.total + limit - 1) / limit)
-        .end_object();
+      w.end_array();
+      write_paging(w, page, limit, p.total);
+      w.end_object();
     }));
     return;
   }
@@ -117,12 +114,9 @@ void rest_api::on_account_view(const http_request& req, user_id u, respond_fn re
         auto& e = all[static_cast<size_t>(total - 1 - i)];
         write_trade(w, e.symbol, e.side, e.report, e.fees);
       }
-      w.end_array()
-        .field("page", page)
-        .field("limit", limit)
-        .field("total", total)
-        .field("totalPages", (total + limit - 1) / limit)
-        .end_object();
+      w.end_array();
+      write_paging(w, page, limit, total);
+      w.end_object();
     }));
     return;
   }

@@ -52,13 +52,9 @@ void rest_api::on_personal_list(const http_request& req, user_id u, respond_fn r
       w.begin_object().key("notifications").begin_array();
       for (auto& n : p.entries)
         write_notification(w, n);
-      w.end_array()
-        .field("unread", p.unread)
-        .field("page", page)
-        .field("limit", limit)
-        .field("total", p.total)
-        .field("totalPages", (p.total + limit - 1) / limit)
-        .end_object();
+      w.end_array().field("unread", p.unread);
+      write_paging(w, page, limit, p.total);
+      w.end_object();
     }));
     return;
   }

@@ -72,6 +72,13 @@ std::optional<int64_t> positive_integer(std::string_view s) {
   return v > 0 ? std::optional<int64_t>{v} : std::nullopt;
 }
 
+void write_paging(json_writer& w, int64_t page, int64_t limit, int64_t total) {
+  w.field("page", page)
+    .field("limit", limit)
+    .field("total", total)
+    .field("totalPages", (total + limit - 1) / limit);
+}
+
 bool read_paging(const http_request& req, int64_t& page, int64_t& limit, int64_t max_limit,
                  respond_fn& respond) {
   for (auto [name, target, max] : {std::tuple{"page", &page, int64_t{1'000'000}},

@@ -43,6 +43,9 @@ std::optional<int64_t> positive_integer(std::string_view s);
 bool read_paging(const http_request& req, int64_t& page, int64_t& limit, int64_t max_limit,
                  respond_fn& respond);
 
+// The fields every paged list ends with: page, limit, total, totalPages.
+void write_paging(json_writer& w, int64_t page, int64_t limit, int64_t total);
+
 // ?from=&to= as ISO-8601 UTC times or dates, into `from` and `to` (left as
 // they are when absent); false (and a 400 sent) when malformed or from >= to.
 bool read_time_range(const http_request& req, timestamp& from, timestamp& to, respond_fn& respond);

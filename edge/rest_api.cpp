@@ -52,12 +52,9 @@ void rest_api::on_stocks(const http_request& req, respond_fn respond) {
     w.begin_object().key("stocks").begin_array();
     for (int64_t i = (page - 1) * limit; i < total && i < page * limit; ++i)
       write_instrument(w, all[static_cast<size_t>(i)]);
-    w.end_array()
-      .field("page", page)
-      .field("limit", limit)
-      .field("total", total)
-      .field("totalPages", (total + limit - 1) / limit)
-      .end_object();
+    w.end_array();
+    write_paging(w, page, limit, total);
+    w.end_object();
     respond(json(200, w.take()));
     return;
   }
@@ -370,12 +367,9 @@ void rest_api::on_request(http_request req, respond_fn respond) {
                                                     w.begin_object().key("orders").begin_array();
                                                     for (auto& o : p.orders)
                                                       write_order(w, o);
-                                                    w.end_array()
-                                                      .field("page", q.page)
-                                                      .field("limit", q.limit)
-                                                      .field("total", p.total)
-                                                      .field("totalPages", (p.total + q.limit - 1) / q.limit)
-                                                      .end_object();
+                                                    w.end_array();
+                                                    write_paging(w, q.page, q.limit, p.total);
+                                                    w.end_object();
                                                   }));
     } else {
       respond(error(405, "method_not_allowed", "use GET or POST"));
