@@ -482,8 +482,8 @@ void account_book::notify_report(const order& o, const execution_report& r, time
   }
 }
 
-notification account_book::notify(notification_kind kind, std::string reference,
-                                   std::string message, timestamp now, write_batch& out) {
+void account_book::notify(notification_kind kind, std::string reference, std::string message,
+                          timestamp now, write_batch& out) {
   notification n;
   n.id = notification_ids_->next();
   n.user = profile_.id;
@@ -491,10 +491,9 @@ notification account_book::notify(notification_kind kind, std::string reference,
   n.kind = kind;
   n.reference = std::move(reference);
   n.message = std::move(message);
-  notifications_.push_back(n);
   ++unread_;
   out.notifications.push_back(n);
-  return n;
+  notifications_.push_back(std::move(n));
 }
 
 std::variant<int64_t, rejection> account_book::mark_read(const std::vector<int64_t>& ids, bool all,

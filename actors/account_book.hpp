@@ -154,10 +154,8 @@ public:
   void restore_alert(const price_alert& before) { alerts_[before.id] = before; }
   const std::map<int64_t, price_alert>& alerts() const { return alerts_; }
 
-  // Notifications. Each is written by the mutation that made the event
-  // (placing, a fill, a cancel, a transfer, an alert), into its batch.
-  notification notify(notification_kind kind, std::string reference, std::string message,
-                      timestamp now, write_batch& out);
+  // Notifications are written by the mutation that made the event (placing,
+  // a fill, a cancel, a transfer, an alert), into its batch (notify, below).
   // Marks ids (or all) read; answers how many stay unread. An id the user
   // never had is notification_not_found, and nothing is marked.
   std::variant<int64_t, rejection> mark_read(const std::vector<int64_t>& ids, bool all,
@@ -221,6 +219,9 @@ private:
   uint64_t mutations_ = 0;
 
   void set_status(order& o, order_status to);
+  // Records a notification and writes it into `out`.
+  void notify(notification_kind kind, std::string reference, std::string message, timestamp now,
+              write_batch& out);
   // The order is final: give back what it still holds (journaled into `out`).
   void release_holds(order& o, timestamp now, write_batch& out);
   account_row account_row_now() const;

@@ -1,7 +1,6 @@
 #include "actors/quote_fanout.hpp"
 
 #include <algorithm>
-#include <map>
 #include <set>
 #include <vector>
 
@@ -23,7 +22,6 @@ struct fanout_state {
   std::chrono::milliseconds interval{100};
   // Sessions by slot; a session's slot never changes while it is watched.
   std::vector<std::set<caf::actor>> slots = std::vector<std::set<caf::actor>>(slots_per_interval);
-  std::map<caf::actor, int> slot_of;
   bool beat_armed = false;
   int armed_slot = 0; // the slot the armed beat starts
   static inline const char* name = "quote_fanout";
@@ -46,7 +44,8 @@ int slot_at(fanout_ptr self) {
 
 void arm_beat(fanout_ptr self) {
   auto& st = self->state;
-  if (st.beat_armed || st.slot_of.empty())
+  bool anyone = std::any_of(st.slots.begin(), st.slots.end(), [](auto& slot) { return !slot.empty(); });
+  if (st.beat_armed || !anyone)
     return;
   st.beat_armed = true;
   // To the start of the next slot on the grid, not one slot from now.
@@ -65,36 +64,38 @@ int emptiest_slot(const fanout_state& st) {
   return best;
 }
 
-void forget(fanout_ptr self, const caf::actor& session) {
-  auto& st = self->state;
-  auto it = st.slot_of.find(session);
-  if (it == st.slot_of.end())
-    return;
-  st.slots[it->second].erase(session);
-  st.slot_of.erase(it);
+bool watching(const fanout_state& st, const caf::actor& session) {
+  for (auto& slot : st.slots)
+    if (slot.count(session))
+      return true;
+  return false;
+}
+
+// False if the session was not watched.
+bool forget(fanout_state& st, const caf::actor& session) {
+  for (auto& slot : st.slots)
+    if (slot.erase(session) > 0)
+      return true;
+  return false;
 }
 
 caf::behavior quote_fanout(fanout_ptr self, std::chrono::milliseconds interval) {
   self->state.interval = interval;
   self->set_down_handler([=](const caf::down_msg& dm) {
-    forget(self, caf::actor_cast<caf::actor>(dm.source));
+    forget(self->state, caf::actor_cast<caf::actor>(dm.source));
   });
   return {
     [=](watch_atom, const caf::actor& session) {
       auto& st = self->state;
-      if (!st.slot_of.count(session)) {
-        int slot = emptiest_slot(st);
-        st.slot_of.emplace(session, slot);
-        st.slots[slot].insert(session);
+      if (!watching(st, session)) {
+        st.slots[emptiest_slot(st)].insert(session);
         self->monitor(session);
       }
       arm_beat(self);
     },
     [=](unwatch_atom, const caf::actor& session) {
-      if (self->state.slot_of.count(session)) {
-        forget(self, session);
+      if (forget(self->state, session))
         self->demonitor(session);
-      }
     },
     [=](conflate_atom) {
       auto& st = self->state;
