@@ -59,4 +59,11 @@ uint64_t latest_quotes::version(size_t slot) const {
   return slots_[slot].version.load(std::memory_order_acquire);
 }
 
+std::optional<quote> latest_quotes::quote_of(const std::string& symbol) const {
+  auto slot = slot_of(symbol);
+  if (!slot)
+    return std::nullopt;
+  return latest(*slot)->value();
+}
+
 } // namespace broker

@@ -56,6 +56,8 @@ public:
   std::shared_ptr<const published_quote> latest(size_t slot) const;
   // Cheap check before latest(): the version of the slot's last publish.
   uint64_t version(size_t slot) const;
+  // The latest quote of `symbol` (a copy); nullopt for a symbol not listed.
+  std::optional<quote> quote_of(const std::string& symbol) const;
 
 private:
   struct slot {

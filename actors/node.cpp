@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/directory.hpp"
+#include "protocol/civil_time.hpp"
 #include "actors/exchange_connector.hpp"
 #include "actors/gateway.hpp"
 #include "actors/quote_fanout.hpp"
@@ -287,12 +288,7 @@ void node::portfolio(user_id u, reply<portfolio_value> done) {
       if (auto rej = std::get_if<rejection>(&r))
         return done(std::move(*rej));
       done(value_portfolio(std::get<account_holdings>(r),
-                           [&](const std::string& symbol) -> std::optional<quote> {
-                             auto slot = quotes->slot_of(symbol);
-                             if (!slot)
-                               return std::nullopt;
-                             return quotes->latest(*slot)->value();
-                           }));
+                           [&](const std::string& symbol) { return quotes->quote_of(symbol); }));
     },
     portfolio_atom::value);
 }
@@ -330,7 +326,7 @@ void node::performance(user_id u, int64_t days, reply<std::vector<day_value>> do
   int64_t today = cal.local_day(clock_.now());
   int64_t first = today - days + 1;
   timestamp from = cal.day_start(first), to = clock_.now() + 1;
-  int64_t offset_ns = int64_t{cal.rules().utc_offset_minutes} * 60'000'000'000;
+  int64_t offset_ns = int64_t{cal.rules().utc_offset_minutes} * ns_per_minute;
   using closes = std::map<std::string, std::map<int64_t, money>>;
   ask_account<std::vector<day_holdings>>(
     u,
@@ -345,8 +341,8 @@ void node::performance(user_id u, int64_t days, reply<std::vector<day_value>> do
       auto value = [=](const closes& past) {
         return value_days(held, [&](const std::string& symbol, int64_t day) -> money {
           if (day == today) // today: the latest trade
-            if (auto slot = quotes_->slot_of(symbol))
-              return quotes_->latest(*slot)->value().ltp;
+            if (auto q = quotes_->quote_of(symbol))
+              return q->ltp;
           // The last close on or before the day; before any, the reference price.
           if (auto it = past.find(symbol); it != past.end()) {
             auto c = it->second.upper_bound(day);
@@ -379,10 +375,9 @@ void node::watchlist_call(user_id u, watchlist_command c, reply<watchlist> done)
 }
 
 int node::current_tax_year() const {
-  auto date = calendar_->local_date(clock_.now()); // YYYY-MM-DD
-  int year = std::stoi(date.substr(0, 4));
-  int month = std::stoi(date.substr(5, 2));
-  return month < opts_.tax.year_start_month ? year - 1 : year;
+  auto today = civil_from_days(calendar_->local_day(clock_.now()));
+  auto year = static_cast<int>(today.year);
+  return today.month < opts_.tax.year_start_month ? year - 1 : year;
 }
 
 template <class T, class... Ts>

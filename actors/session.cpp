@@ -312,12 +312,8 @@ void drain_portfolio(session_ptr self) {
     return;
   st.holdings_changed = false;
   st.portfolio_prices_sent = prices;
-  auto value = value_portfolio(*st.holdings, [&](const std::string& symbol) -> std::optional<quote> {
-    auto slot = board.slot_of(symbol);
-    if (!slot)
-      return std::nullopt;
-    return board.latest(*slot)->value();
-  });
+  auto value = value_portfolio(*st.holdings,
+                               [&](const std::string& symbol) { return board.quote_of(symbol); });
   json_writer w;
   w.begin_object().field("channel", "portfolio").field("type", "portfolio").key("data");
   write_portfolio(w, value);
