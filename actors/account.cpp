@@ -462,15 +462,16 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
     [=](watchlists_atom, const watchlist_command& c) -> caf::result<watchlist> {
       auto& lists = *self->state.watchlists;
       auto& instruments = *self->state.env->instruments;
-      std::optional<watchlist> before;
-      if (auto got = lists.get(c.id); std::holds_alternative<watchlist>(got))
-        before = std::get<watchlist>(got);
+      auto got = lists.get(c.id);
       if (c.verb == watchlist_command::get) {
-        auto got = lists.get(c.id);
         if (auto rej = std::get_if<rejection>(&got))
           return to_error(*rej);
         return when_durable<watchlist>(self, [got] { return std::get<watchlist>(got); });
       }
+      // What to put back if the change is not written.
+      std::optional<watchlist> before;
+      if (auto* w = std::get_if<watchlist>(&got))
+        before = std::move(*w);
       write_batch batch;
       std::variant<watchlist, rejection> out = rejection{};
       switch (c.verb) {
