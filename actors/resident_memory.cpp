@@ -1,5 +1,6 @@
 #include "actors/resident_memory.hpp"
 
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -38,7 +39,59 @@ bool sanitized_build() {
   return false;
 }
 
+// jemalloc's mallctl when the process runs on jemalloc (the release
+// binaries; not the sanitizer builds), else null. Looked up at run time so
+// this file links either way.
+using mallctl_fn = int (*)(const char*, void*, size_t*, void*, size_t);
+mallctl_fn find_mallctl() {
+  return reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
+}
+
+// What lock_resident_memory() lets the allocator map at once (see the header).
+constexpr size_t locked_grow_step = size_t{2} << 20;
+
 } // namespace
+
+allocator_growth limit_allocator_growth(size_t step) {
+  allocator_growth result;
+  auto mallctl = find_mallctl();
+  if (!mallctl)
+    return result;
+  result.on_jemalloc = true;
+  unsigned own = 0;
+  size_t size = sizeof(unsigned);
+  if (mallctl("arenas.narenas", &result.arenas, &size, nullptr, 0) != 0)
+    return result;
+  size = sizeof(unsigned);
+  if (mallctl("thread.arena", &own, &size, nullptr, 0) != 0)
+    return result;
+  ssize_t never = -1;
+  mallctl("arenas.dirty_decay_ms", nullptr, nullptr, &never, sizeof never);
+  mallctl("arenas.muzzy_decay_ms", nullptr, nullptr, &never, sizeof never);
+  for (unsigned i = 0; i < result.arenas; ++i) {
+    // An arena exists only once a thread has used it; binding this thread
+    // to it creates it, so every arena has the limit before it grows.
+    if (mallctl("thread.arena", nullptr, nullptr, &i, sizeof i) != 0)
+      continue;
+    std::string arena = "arena." + std::to_string(i) + ".";
+    size_t limit = step;
+    if (mallctl((arena + "retain_grow_limit").c_str(), nullptr, nullptr, &limit, sizeof limit) == 0)
+      ++result.limited;
+    mallctl((arena + "dirty_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+    mallctl((arena + "muzzy_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+  }
+  mallctl("thread.arena", nullptr, nullptr, &own, sizeof own);
+  return result;
+}
+
+size_t allocator_grow_limit(unsigned arena) {
+  auto mallctl = find_mallctl();
+  size_t limit = 0, size = sizeof limit;
+  std::string name = "arena." + std::to_string(arena) + ".retain_grow_limit";
+  if (!mallctl || mallctl(name.c_str(), &limit, &size, nullptr, 0) != 0)
+    return 0;
+  return limit;
+}
 
 memory_lock_result lock_resident_memory() {
   if (sanitized_build())
@@ -51,7 +104,13 @@ memory_lock_result lock_resident_memory() {
                        "or set the memlock limit to unlimited); fresh pages fault as they are touched"};
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
     return {false, std::string{"not locked: mlockall failed: "} + std::strerror(errno)};
-  return {true, "memory locked: pages are populated as mapped and never swapped"};
+  std::string detail = "memory locked: pages are populated as mapped and never swapped";
+  auto growth = limit_allocator_growth(locked_grow_step);
+  if (growth.on_jemalloc)
+    detail += "; the allocator maps " + std::to_string(locked_grow_step >> 20)
+              + " MiB at a time (" + std::to_string(growth.limited) + " of "
+              + std::to_string(growth.arenas) + " arenas)";
+  return {true, detail};
 }
 
 } // namespace broker

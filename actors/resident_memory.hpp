@@ -8,6 +8,7 @@
 // per 4 KiB page, against <1 us when the kernel populates the same page as it
 // maps it; that was ~6 us of CPU per order at 15k orders/s (order_bench).
 // Locked memory also cannot be swapped out under an order in flight.
+#include <cstddef>
 #include <string>
 
 namespace broker {
@@ -21,6 +22,24 @@ struct memory_lock_result {
 // mapping past RLIMIT_MEMLOCK would fail (malloc returning null), so without
 // CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK it declines and says why.
 // Also declines under AddressSanitizer, whose shadow memory is terabytes.
+// On success it also calls limit_allocator_growth() with a 2 MiB step.
 memory_lock_result lock_resident_memory();
+
+// Under MCL_FUTURE the kernel populates a whole new mapping inside the mmap()
+// that creates it, on the allocating thread. jemalloc grows each arena
+// geometrically (32, 64, 96 MiB... as the books grow), so one allocation in
+// an account actor stalled the order path 10-19 ms (order_bench with mmap
+// traced: an 80 MiB mapping took 19 ms). Mapping at most `step` bytes at a
+// time bounds each such stall to ~0.5 ms per 2 MiB. Locked pages also can't
+// be given back (madvise fails on them), so purging is turned off instead of
+// retried. jemalloc only: elsewhere (sanitizer builds) it does nothing.
+struct allocator_growth {
+  bool on_jemalloc = false;
+  unsigned arenas = 0;  // jemalloc's arena count
+  unsigned limited = 0; // arenas that took the limit
+};
+allocator_growth limit_allocator_growth(size_t step);
+// The arena's current growth limit in bytes; 0 when not on jemalloc.
+size_t allocator_grow_limit(unsigned arena);
 
 } // namespace broker
