@@ -735,6 +735,12 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
 
     auto calendar = std::make_shared<const broker::market_calendar>(broker::calendar_rules{});
     broker::sim::exchange_options ex; // as brokerd: seed 42, requote every 250 ms
+    // Limit orders rest, so the exchange ends the run holding all of them.
+    // Its maps are sized for that up front: past brokerd's 1M a rehash of
+    // the exchange's order maps stalled the exchange actor for ~100 ms (60 s
+    // runs). That is the simulator's cost, not the broker's under test.
+    ex.expected_working_orders = std::max(
+      ex.expected_working_orders, static_cast<size_t>(rate * (o.warmup + o.seconds) * 1.1));
     auto node_start = steady::now();
     auto n = std::make_unique<broker::node>(
       sys, db, instruments_all, calendar, utc,
