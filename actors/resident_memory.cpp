@@ -28,17 +28,6 @@ bool has_ipc_lock_capability() {
   return false;
 }
 
-bool sanitized_build() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
-
 // jemalloc's mallctl when the process runs on jemalloc (the release
 // binaries; not the sanitizer builds), else null. Looked up at run time so
 // this file links either way.

@@ -13,6 +13,19 @@
 
 namespace broker {
 
+// AddressSanitizer builds bring their own allocator (not jemalloc), and
+// their shadow memory is terabytes: nothing here applies to them.
+constexpr bool sanitized_build() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#endif
+#endif
+  return false;
+}
+
 struct memory_lock_result {
   bool locked = false;
   std::string detail; // why not, or what was locked: for the start-up log

@@ -5,23 +5,8 @@
 
 #include "actors/resident_memory.hpp"
 
-namespace {
-
-constexpr bool sanitized_build() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
-
-} // namespace
-
 TEST_CASE("every jemalloc arena takes the growth limit", "[memory]") {
-  if (sanitized_build()) {
+  if (broker::sanitized_build()) {
     WARN("sanitizer build: the sanitizer's allocator replaces jemalloc, nothing to check");
     return;
   }
