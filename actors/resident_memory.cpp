@@ -36,6 +36,11 @@ mallctl_fn find_mallctl() {
   return reinterpret_cast<mallctl_fn>(dlsym(RTLD_DEFAULT, "mallctl"));
 }
 
+// The mallctl name of one arena's setting, e.g. "arena.3.retain_grow_limit".
+std::string arena_setting(unsigned arena, const char* setting) {
+  return "arena." + std::to_string(arena) + "." + setting;
+}
+
 // What lock_resident_memory() lets the allocator map at once (see the header).
 constexpr size_t locked_grow_step = size_t{2} << 20;
 
@@ -62,12 +67,12 @@ allocator_growth limit_allocator_growth(size_t step) {
     // to it creates it, so every arena has the limit before it grows.
     if (mallctl("thread.arena", nullptr, nullptr, &i, sizeof i) != 0)
       continue;
-    std::string arena = "arena." + std::to_string(i) + ".";
     size_t limit = step;
-    if (mallctl((arena + "retain_grow_limit").c_str(), nullptr, nullptr, &limit, sizeof limit) == 0)
+    if (mallctl(arena_setting(i, "retain_grow_limit").c_str(), nullptr, nullptr, &limit,
+                sizeof limit) == 0)
       ++result.limited;
-    mallctl((arena + "dirty_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
-    mallctl((arena + "muzzy_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+    mallctl(arena_setting(i, "dirty_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+    mallctl(arena_setting(i, "muzzy_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
   }
   mallctl("thread.arena", nullptr, nullptr, &own, sizeof own);
   return result;
@@ -76,8 +81,8 @@ allocator_growth limit_allocator_growth(size_t step) {
 size_t allocator_grow_limit(unsigned arena) {
   auto mallctl = find_mallctl();
   size_t limit = 0, size = sizeof limit;
-  std::string name = "arena." + std::to_string(arena) + ".retain_grow_limit";
-  if (!mallctl || mallctl(name.c_str(), &limit, &size, nullptr, 0) != 0)
+  if (!mallctl
+      || mallctl(arena_setting(arena, "retain_grow_limit").c_str(), &limit, &size, nullptr, 0) != 0)
     return 0;
   return limit;
 }

@@ -40,10 +40,10 @@ memory_lock_result lock_resident_memory();
 
 // Under MCL_FUTURE the kernel populates a whole new mapping inside the mmap()
 // that creates it, on the allocating thread. jemalloc grows each arena
-// geometrically (32, 64, 96 MiB... as the books grow), so one allocation in
-// an account actor stalled the order path 10-19 ms (order_bench with mmap
-// traced: an 80 MiB mapping took 19 ms). Mapping at most `step` bytes at a
-// time bounds each such stall to ~0.5 ms per 2 MiB. Locked pages also can't
+// geometrically (32 up to 96 MiB at once as the books grow), so one
+// allocation in an account actor stalled the order path 8-19 ms (order_bench
+// with mmap traced: an 80 MiB mapping took 19 ms). A 2 MiB step costs ~0.5 ms
+// early in a run (more once the host must back fresh pages: see README). Locked pages also can't
 // be given back (madvise fails on them), so purging is turned off instead of
 // retried. jemalloc only: elsewhere (sanitizer builds) it does nothing.
 struct allocator_growth {
