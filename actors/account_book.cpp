@@ -126,6 +126,8 @@ account_book::account_book(account_seed seed, id_sources ids,
     notifications_(std::make_move_iterator(seed.notifications.begin()),
                    std::make_move_iterator(seed.notifications.end())) {
   ledger_.user = profile_.id;
+  table_growth_point_ =
+    0.4375 + 0.4375 * static_cast<double>(mix64(static_cast<uint64_t>(profile_.id)) % 4096) / 4096.0;
   // A book on its own numbers after the highest id it holds.
   auto own_source = [](std::shared_ptr<order_id_source>& source, int64_t highest) {
     if (!source)
@@ -308,10 +310,11 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
     .append(to_string(o.type));
   notify(notification_kind::order_placed, std::move(reference), std::move(message), now, out);
   out.orders.push_back(o);
-  // Ids only grow: both go in at the end, without walking the trees.
+  // Ids only grow: the order goes in at the end, without walking the tree.
   auto id = o.id;
   auto placed = orders_.emplace_hint(orders_.end(), id, std::move(o));
-  working_.emplace_hint(working_.end(), id, working_order{&placed->second, {}});
+  working_.emplace(id, working_order{&placed->second, {}});
+  grow_tables_early();
   after_mutation();
   return {placed->second, false};
 }
@@ -740,6 +743,15 @@ void account_book::unpost(journal_kind kind, const std::string& reference) {
       return;
     }
   BOOK_CHECK(false, "an entry taken back was posted");
+}
+
+void account_book::grow_tables_early() {
+  auto grow = [this](auto& table) {
+    if (static_cast<double>(table.size()) >= table_growth_point_ * static_cast<double>(table.capacity()))
+      table.reserve(table.capacity() + 1); // capacity 2^k - 1 -> 2^(k+1) - 1
+  };
+  grow(working_);
+  grow(idempotency_);
 }
 
 int64_t account_book::draw_unsettled(money amount, write_batch& out) {

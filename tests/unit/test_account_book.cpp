@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <random>
@@ -72,6 +73,14 @@ struct exec_ids {
     return r;
   }
 };
+
+std::vector<order_id> sorted_working_ids(const account_book& b) {
+  std::vector<order_id> ids;
+  for (auto& [id, _] : b.working_orders())
+    ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 order placed(const place_outcome& out) {
   if (auto rej = std::get_if<rejection>(&out.result))
@@ -405,9 +414,8 @@ TEST_CASE("seeded random trading: the journal balances, money is conserved, the 
                                    : limit(s_side, pick(1, 20), inst.lower_band() + 5 * pick(0, 19600));
           book.place(r, pick(0, 4) == 0 ? "k" + std::to_string(pick(0, 30)) : "", &inst, true, now, out);
         } else if (!book.working_orders().empty()) {
-          auto it = book.working_orders().begin();
-          std::advance(it, pick(0, static_cast<int64_t>(book.working_orders().size()) - 1));
-          const order o = *book.find(it->first);
+          auto ids = sorted_working_ids(book); // a hash map's order would make the draw depend on it
+          const order o = *book.find(ids[static_cast<size_t>(pick(0, static_cast<int64_t>(ids.size()) - 1))]);
           if (roll < 55) {
             book.request_cancel(o.id, now, out);
           } else if (roll < 65) {
@@ -463,13 +471,7 @@ TEST_CASE("seeded random trading: the journal balances, money is conserved, the 
             == book.journal_between(0, all, 1, 1'000'000).entries.size());
       CHECK(rebuilt.trades_between(0, all).size() == book.trades_between(0, all).size());
       CHECK(rebuilt.settlement_queue() == book.settlement_queue());
-      auto working_ids = [](const account_book& b) {
-        std::vector<order_id> ids;
-        for (auto& [id, _] : b.working_orders())
-          ids.push_back(id);
-        return ids;
-      };
-      CHECK(working_ids(rebuilt) == working_ids(book));
+      CHECK(sorted_working_ids(rebuilt) == sorted_working_ids(book));
       CHECK(rebuilt.realized() == book.realized());
       CHECK(rebuilt.charges_paid() == book.charges_paid());
       REQUIRE(rebuilt.orders().size() == book.orders().size());
