@@ -109,6 +109,15 @@ struct options {
   bool seconds_given = false, warmup_given = false;
 };
 
+// brokerd's CAF worker sleep between polls (config/brokerd.ini), so the bench
+// runs the scheduler as it ships unless --caf says otherwise.
+constexpr const char* brokerd_worker_sleep = "250us";
+
+bool sets_caf(const options& o, const std::string& key) {
+  return std::any_of(o.caf_settings.begin(), o.caf_settings.end(),
+                     [&](const std::string& kv) { return kv.rfind(key + "=", 0) == 0; });
+}
+
 [[noreturn]] void usage(int code) {
   std::FILE* out = code == 0 ? stdout : stderr;
   std::fprintf(out,
@@ -712,6 +721,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       int workers = o.workers > 0 ? o.workers
                                   : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
       sections["scheduler"].push_back("max-threads=" + std::to_string(workers));
+      if (!sets_caf(o, "work-stealing.moderate-sleep-duration"))
+        sections["work-stealing"].push_back(std::string{"moderate-sleep-duration="} + brokerd_worker_sleep);
       for (auto& kv : o.caf_settings) {
         auto eq = kv.find('=');
         auto dot = kv.rfind('.', eq);
@@ -1143,6 +1154,8 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
                 o.send_quantum_us);
   for (auto& kv : o.caf_settings)
     std::printf("  CAF setting %s\n", kv.c_str());
+  if (!sets_caf(o, "work-stealing.moderate-sleep-duration"))
+    std::printf("  CAF setting work-stealing.moderate-sleep-duration=%s (brokerd's)\n", brokerd_worker_sleep);
   std::printf("  %s\n", o.memory_lock.c_str());
   if (o.persistence_nice)
     std::printf("  persistence thread nice %d (brokerd's default: %d)\n", *o.persistence_nice,
