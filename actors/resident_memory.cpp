@@ -4,7 +4,12 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -45,6 +50,16 @@ std::string arena_setting(unsigned arena, const char* setting) {
 constexpr size_t locked_grow_step = size_t{2} << 20;
 
 } // namespace
+} // namespace broker
+
+// jemalloc reads this at start. By default it won't cut a slab out of a free
+// extent over 64 times the slab's size, so memory freed in big pieces (the
+// pre-touch below) would sit unused while the arena maps more for small
+// objects; any fit is allowed instead. Read only by jemalloc.
+extern "C" const char* malloc_conf;
+const char* malloc_conf = "lg_extent_max_active_fit:30";
+
+namespace broker {
 
 allocator_growth limit_allocator_growth(size_t step) {
   allocator_growth result;
@@ -85,6 +100,89 @@ size_t allocator_grow_limit(unsigned arena) {
       || mallctl(arena_setting(arena, "retain_grow_limit").c_str(), &limit, &size, nullptr, 0) != 0)
     return 0;
   return limit;
+}
+
+namespace {
+// The books' arena once created; only ever set before the actor system starts.
+std::atomic<int> books_arena_index{-1};
+} // namespace
+
+books_arena prepare_books_arena(size_t prefault_bytes) {
+  books_arena result;
+  auto mallctl = find_mallctl();
+  if (!mallctl)
+    return result;
+  unsigned index = 0;
+  size_t size = sizeof index;
+  if (mallctl("arenas.create", &index, &size, nullptr, 0) != 0)
+    return result;
+  ssize_t never = -1;
+  size_t limit = locked_grow_step;
+  mallctl(arena_setting(index, "retain_grow_limit").c_str(), nullptr, nullptr, &limit, sizeof limit);
+  mallctl(arena_setting(index, "dirty_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+  mallctl(arena_setting(index, "muzzy_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+  result.created = true;
+  result.index = index;
+  books_arena_index.store(static_cast<int>(index));
+  // The caller stays in the arena: jemalloc purges an arena's free pages
+  // when the last thread leaves it, which would undo the pre-touch (without
+  // locked memory; with it the purge fails, madvise refusing locked pages).
+  mallctl("thread.arena", nullptr, nullptr, &index, sizeof index);
+  if (prefault_bytes > 0) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    std::vector<void*> chunks;
+    for (size_t done = 0; done < prefault_bytes; done += locked_grow_step) {
+      auto* p = static_cast<volatile char*>(std::malloc(locked_grow_step));
+      if (!p)
+        break;
+      for (size_t at = 0; at < locked_grow_step; at += page)
+        p[at] = 0; // populated already when memory is locked; touched here when not
+      chunks.push_back(const_cast<char*>(p));
+    }
+    for (void* p : chunks)
+      std::free(p);
+    result.prefaulted = chunks.size() * locked_grow_step;
+  }
+  return result;
+}
+
+void join_books_arena() {
+  int index = books_arena_index.load();
+  auto mallctl = find_mallctl();
+  if (index < 0 || !mallctl)
+    return;
+  unsigned arena = static_cast<unsigned>(index);
+  mallctl("thread.arena", nullptr, nullptr, &arena, sizeof arena);
+}
+
+int arena_of_this_thread() {
+  auto mallctl = find_mallctl();
+  unsigned arena = 0;
+  size_t size = sizeof arena;
+  if (!mallctl || mallctl("thread.arena", &arena, &size, nullptr, 0) != 0)
+    return -1;
+  return static_cast<int>(arena);
+}
+
+std::vector<size_t> allocator_resident_by_arena() {
+  std::vector<size_t> out;
+  auto mallctl = find_mallctl();
+  if (!mallctl)
+    return out;
+  uint64_t epoch = 1;
+  size_t size = sizeof epoch;
+  mallctl("epoch", &epoch, &size, &epoch, size); // refreshes the stats
+  unsigned arenas = 0;
+  size = sizeof arenas;
+  if (mallctl("arenas.narenas", &arenas, &size, nullptr, 0) != 0)
+    return out;
+  for (unsigned i = 0; i < arenas; ++i) {
+    size_t resident = 0;
+    size = sizeof resident;
+    std::string name = "stats.arenas." + std::to_string(i) + ".resident";
+    out.push_back(mallctl(name.c_str(), &resident, &size, nullptr, 0) == 0 ? resident : 0);
+  }
+  return out;
 }
 
 memory_lock_result lock_resident_memory() {

@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 
 #include "actors/node.hpp"
+#include "actors/books_arena_hook.hpp"
 #include "actors/resident_memory.hpp"
 #include "edge/http_server.hpp"
 #include "edge/rest_api.hpp"
@@ -55,6 +56,7 @@ struct brokerd_config : caf::actor_system_config {
   size_t store_retry_max_ms = 5000;
   int persistence_nice = broker::persistence_options{}.thread_nice;
   bool lock_memory = true;
+  size_t prefault_memory_mib = 0;
   size_t seed = 42;
   size_t quote_interval_ms = 250;
   std::string brokerage_percent = "0";
@@ -101,6 +103,8 @@ struct brokerd_config : caf::actor_system_config {
            "nice value of the commit thread (negative: needs root or CAP_SYS_NICE; 0: leave)")
       .add(lock_memory, "lock-memory",
            "mlockall: populate pages as mapped, never swap (needs root or CAP_IPC_LOCK)")
+      .add(prefault_memory_mib, "prefault-memory-mib",
+           "pre-touch this much memory for the actors at start (see config/brokerd.ini)")
       .add(seed, "seed", "seed of the simulated market")
       .add(quote_interval_ms, "quote-interval-ms", "simulated market maker refresh period")
       .add(brokerage_percent, "brokerage-percent", "brokerage, percent of an order's traded value")
@@ -201,6 +205,13 @@ int main(int argc, char** argv) {
     if (!locked.locked)
       std::cerr << "brokerd: " << locked.detail << "\n";
   }
+  // Every actor thread allocates in one arena, pre-touched here if asked.
+  auto arena = broker::prepare_books_arena(cfg.prefault_memory_mib << 20);
+  if (cfg.prefault_memory_mib > 0 && arena.prefaulted < (cfg.prefault_memory_mib << 20))
+    std::cerr << "brokerd: pre-touched " << (arena.prefaulted >> 20) << " of "
+              << cfg.prefault_memory_mib << " MiB"
+              << (arena.created ? "" : " (not on jemalloc: nothing to pre-touch)") << "\n";
+  cfg.add_thread_hook<broker::books_arena_hook>();
   // CAF defaults to max(4, cores) workers; on a small machine the extra
   // threads only compete with the persistence and I/O threads.
   if (!caf::get_if<size_t>(&cfg, "scheduler.max-threads"))

@@ -47,6 +47,7 @@
 #include <caf/all.hpp>
 
 #include "actors/account_book.hpp"
+#include "actors/books_arena_hook.hpp"
 #include "actors/node.hpp"
 #include "actors/resident_memory.hpp"
 #include "protocol/instruments.hpp"
@@ -86,6 +87,7 @@ struct options {
   double min_commit_interval_us = -1; // -1: the node's default
   bool spin = false;            // spin instead of sleeping between sends
   bool lock_memory = true;      // mlockall, as brokerd does by default
+  size_t prefault_mib = 0;      // in the actors' arena, at start (brokerd's prefault-memory-mib)
   int checkpoint_pages = -1;    // SQLite background checkpoint threshold (-1: the store's default)
   std::string memory_lock;      // what lock_resident_memory said
   double send_quantum_us = 0;   // wake at most this often; send all that is due
@@ -142,6 +144,8 @@ bool sets_caf(const options& o, const std::string& key) {
     "  --spin              busy-wait between sends instead of sleeping (costs a core)\n"
     "  --checkpoint-pages N  SQLite: checkpoint in the background once the WAL holds N\n"
     "                      pages (default: the store's, 1000)\n"
+    "  --prefault-mib N    pre-touch N MiB in the actors' allocator arena at start (brokerd's\n"
+    "                      prefault-memory-mib; see actors/resident_memory.hpp)\n"
     "  --no-lock-memory    leave memory unlocked (brokerd's lock-memory=false): fresh\n"
     "                      pages then fault in one by one as the books grow\n"
     "  --min-commit-interval-us N  persistence starts a commit at most every N us under\n"
@@ -253,6 +257,7 @@ options parse_args(int argc, char** argv) {
     } else if (a == "--no-idempotency") o.idempotency_keys = false;
     else if (a == "--spin") o.spin = true;
     else if (a == "--no-lock-memory") o.lock_memory = false;
+    else if (a == "--prefault-mib") o.prefault_mib = static_cast<size_t>(num(a));
     else if (a == "--checkpoint-pages") o.checkpoint_pages = static_cast<int>(num(a));
     else if (a == "--keep") o.keep = true;
     else if (a == "--no-timeline") o.timeline = false;
@@ -504,6 +509,7 @@ struct timeline_row {
 };
 
 struct run_result {
+  std::vector<size_t> arena_resident; // allocator arenas' resident bytes once drained
   // config
   double target_rate = 0, seconds = 0, warmup = 0;
   int workers = 0;
@@ -738,6 +744,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       if (auto err = cfg.parse(caf::actor_system_config::string_list{}, in))
         throw std::runtime_error("CAF settings: " + caf::actor_system_config::render(err) + "\n" + ini);
     }
+    cfg.add_thread_hook<broker::books_arena_hook>(); // as brokerd
     auto sys_owner = std::make_unique<caf::actor_system>(cfg);
     caf::actor_system& sys = *sys_owner;
     R.workers = static_cast<int>(sys.scheduler().num_workers());
@@ -892,6 +899,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
            && steady::now() < drain_deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     R.drain_ms = since(drain_start);
+    R.arena_resident = broker::allocator_resident_by_arena();
     if (auto c = ask_commits(sys, persistence))
       R.commits_total = static_cast<int64_t>(*c);
     R.cpu_total_s = cpu_seconds_now() - cpu_before;
@@ -1188,6 +1196,12 @@ void print_run(const options& o, const run_result& R) {
   std::printf("  setup: seed %zu users %.0f ms, node start %.0f ms; drain after last send %.0f ms; "
               "shutdown %.0f ms\n",
               static_cast<size_t>(o.users), R.seed_ms, R.node_start_ms, R.drain_ms, R.shutdown_ms);
+  if (!R.arena_resident.empty()) {
+    std::printf("  allocator arenas resident (MiB):");
+    for (size_t b : R.arena_resident)
+      std::printf(" %zu", b >> 20);
+    std::printf("\n");
+  }
   std::printf("  %-34s %14s\n", "metric", "value");
   std::printf("  %-34s %14s\n", "----------------------------------", "--------------");
   auto row = [](const char* name, const std::string& v) { std::printf("  %-34s %14s\n", name, v.c_str()); };
@@ -1306,6 +1320,16 @@ int main(int argc, char** argv) {
   options o = parse_args(argc, argv);
   o.memory_lock = o.lock_memory ? broker::lock_resident_memory().detail
                                 : "not locked: --no-lock-memory";
+  {
+    auto start = steady::now();
+    auto arena = broker::prepare_books_arena(o.prefault_mib << 20);
+    if (arena.created)
+      o.memory_lock += "; the actors allocate in arena " + std::to_string(arena.index)
+                       + ", pre-touched " + std::to_string(arena.prefaulted >> 20) + " MiB in "
+                       + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          steady::now() - start).count())
+                       + " ms";
+  }
   try {
     // Disk probe in the filesystem the data will live on.
     std::optional<fsync_probe_result> probe;
