@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "protocol/decimal.hpp"
+#include "protocol/staggered_growth.hpp"
 
 // Money invariants stay checked in release builds.
 #define BOOK_CHECK(cond, what)                                                        \
@@ -126,8 +127,7 @@ account_book::account_book(account_seed seed, id_sources ids,
     notifications_(std::make_move_iterator(seed.notifications.begin()),
                    std::make_move_iterator(seed.notifications.end())) {
   ledger_.user = profile_.id;
-  table_growth_point_ =
-    0.4375 + 0.4375 * static_cast<double>(mix64(static_cast<uint64_t>(profile_.id)) % 4096) / 4096.0;
+  table_growth_point_ = staggered_growth_point(mix64(static_cast<uint64_t>(profile_.id)));
   // A book on its own numbers after the highest id it holds.
   auto own_source = [](std::shared_ptr<order_id_source>& source, int64_t highest) {
     if (!source)
@@ -314,7 +314,8 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
   auto id = o.id;
   auto placed = orders_.emplace_hint(orders_.end(), id, std::move(o));
   working_.emplace(id, working_order{&placed->second, {}});
-  grow_tables_early();
+  grow_at(working_, table_growth_point_);
+  grow_at(idempotency_, table_growth_point_);
   after_mutation();
   return {placed->second, false};
 }
@@ -743,15 +744,6 @@ void account_book::unpost(journal_kind kind, const std::string& reference) {
       return;
     }
   BOOK_CHECK(false, "an entry taken back was posted");
-}
-
-void account_book::grow_tables_early() {
-  auto grow = [this](auto& table) {
-    if (static_cast<double>(table.size()) >= table_growth_point_ * static_cast<double>(table.capacity()))
-      table.reserve(table.capacity() + 1); // capacity 2^k - 1 -> 2^(k+1) - 1
-  };
-  grow(working_);
-  grow(idempotency_);
 }
 
 int64_t account_book::draw_unsettled(money amount, write_batch& out) {

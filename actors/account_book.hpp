@@ -268,13 +268,9 @@ private:
   // one or two misses and grows by a sequential copy.
   absl::flat_hash_map<order_id, working_order> working_; // points into orders_
   absl::flat_hash_map<std::string, idempotency_entry> idempotency_;
-  // Where, as a fraction of their capacity, these two tables double: drawn
-  // per account in [7/16, 7/8), below absl's own 7/8. Accounts that grow
-  // alike (order_bench's round robin) would otherwise all copy their tables
-  // within the same few ms, a stall of the node like the lockstep ones
-  // order_bench found before (40-90 ms).
+  // Where, as a fraction of their capacity, these two tables double: per
+  // account, so accounts don't copy theirs together (staggered_growth.hpp).
   double table_growth_point_ = 0.875;
-  void grow_tables_early();
   std::map<int64_t, transfer> transfers_;
   std::map<int64_t, price_alert> alerts_;
   std::shared_ptr<order_id_source> journal_ids_;

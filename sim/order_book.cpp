@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <functional>
 
+#include "protocol/staggered_growth.hpp"
+
 // A broken book would quietly produce wrong fills, which is worse than a
 // crash, so invariants stay checked in release builds. Debug builds trip the
 // assert first, which debuggers stop on nicely.
@@ -53,18 +55,11 @@ order_book::order_book(std::string symbol, money tick_size, money lower_band, mo
       final_orders_kept_(final_orders_kept) {
   BOOK_INVARIANT(tick_size_ > 0, "tick size must be positive");
   BOOK_INVARIANT(lower_band_ > 0 && lower_band_ <= upper_band_, "price band must be 0 < lower <= upper");
-  // A rehash visits every order at once. Books of one exchange fill alike, so
-  // growing at the same size they would all rehash in the same few ms (a
-  // 40 ms stall in order_bench). Each book doubles its index at its own
-  // fraction of capacity, in [7/16, 7/8) by symbol (the table's own limit is
-  // 7/8), which spreads those passes over the time the books take to double.
-  growth_point_ = 0.4375 + 0.4375 * static_cast<double>(std::hash<std::string>{}(symbol_) % 4096) / 4096.0;
+  // The books of one exchange fill alike: each doubles its index at its own
+  // fill fraction, by symbol, so they don't rehash together (a 40 ms stall in
+  // order_bench when they did; protocol/staggered_growth.hpp).
+  growth_point_ = staggered_growth_point(std::hash<std::string>{}(symbol_));
   orders_.reserve(4096);
-}
-
-void order_book::grow_index_early() {
-  if (static_cast<double>(orders_.size()) >= growth_point_ * static_cast<double>(orders_.capacity()))
-    orders_.reserve(orders_.capacity() + 1); // capacity 2^k - 1 -> 2^(k+1) - 1
 }
 
 // ---------------------------------------------------------------- validation
@@ -112,7 +107,7 @@ std::vector<book_event> order_book::submit(book_order o) {
     reject(std::move(*why));
     return out;
   }
-  grow_index_early();
+  grow_at(orders_, growth_point_);
   auto [it, inserted] = orders_.try_emplace(o.id);
   if (!inserted) {
     reject("duplicate order id");

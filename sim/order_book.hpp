@@ -182,7 +182,6 @@ private:
   // is open-addressed over the nodes, a miss fewer per lookup than std's.
   absl::node_hash_map<std::string, order_record> orders_;
   double growth_point_ = 0.875; // see the constructor
-  void grow_index_early();
   std::deque<std::string> final_ids_; // oldest first, for forgetting
   std::deque<order_record*> trigger_queue_;
   std::vector<order_record*> newly_triggered_; // reused scratch per execute
