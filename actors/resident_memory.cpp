@@ -49,6 +49,17 @@ std::string arena_setting(unsigned arena, const char* setting) {
 // What lock_resident_memory() lets the allocator map at once (see the header).
 constexpr size_t locked_grow_step = size_t{2} << 20;
 
+// One arena grows by at most `step` and never purges (see the header).
+// True when the growth limit took.
+bool limit_arena(mallctl_fn mallctl, unsigned arena, size_t step) {
+  ssize_t never = -1;
+  bool limited = mallctl(arena_setting(arena, "retain_grow_limit").c_str(), nullptr, nullptr,
+                         &step, sizeof step) == 0;
+  mallctl(arena_setting(arena, "dirty_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+  mallctl(arena_setting(arena, "muzzy_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+  return limited;
+}
+
 } // namespace
 } // namespace broker
 
@@ -82,12 +93,8 @@ allocator_growth limit_allocator_growth(size_t step) {
     // to it creates it, so every arena has the limit before it grows.
     if (mallctl("thread.arena", nullptr, nullptr, &i, sizeof i) != 0)
       continue;
-    size_t limit = step;
-    if (mallctl(arena_setting(i, "retain_grow_limit").c_str(), nullptr, nullptr, &limit,
-                sizeof limit) == 0)
+    if (limit_arena(mallctl, i, step))
       ++result.limited;
-    mallctl(arena_setting(i, "dirty_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
-    mallctl(arena_setting(i, "muzzy_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
   }
   mallctl("thread.arena", nullptr, nullptr, &own, sizeof own);
   return result;
@@ -116,11 +123,7 @@ books_arena prepare_books_arena(size_t prefault_bytes) {
   size_t size = sizeof index;
   if (mallctl("arenas.create", &index, &size, nullptr, 0) != 0)
     return result;
-  ssize_t never = -1;
-  size_t limit = locked_grow_step;
-  mallctl(arena_setting(index, "retain_grow_limit").c_str(), nullptr, nullptr, &limit, sizeof limit);
-  mallctl(arena_setting(index, "dirty_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
-  mallctl(arena_setting(index, "muzzy_decay_ms").c_str(), nullptr, nullptr, &never, sizeof never);
+  limit_arena(mallctl, index, locked_grow_step);
   result.created = true;
   result.index = index;
   books_arena_index.store(static_cast<int>(index));
