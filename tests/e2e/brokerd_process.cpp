@@ -107,7 +107,7 @@ std::string database_name_for(const std::string& data_dir) {
 }
 
 // With BROKER_E2E_DATABASE_URL set (a server, no database: e.g.
-// postgresql://postgres@127.0.0.1:55432), brokerd keeps its books in
+// postgresql://postgres@127.0.0.1:25432), brokerd keeps its books in
 // PostgreSQL, in a database of this data dir's own, created on its first
 // start; a restart on the same dir finds its books again. Unset: SQLite.
 std::vector<std::string> store_args(const std::string& data_dir) {

@@ -89,11 +89,29 @@ shared_buffers = 32MB
 logging_collector = off
 EOF
 
-  if ! as_owner "$bin/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t 30 >/dev/null 2>&1 \
-     || ! as_owner "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30; then
-    echo "pg_cluster: the server did not come up on 127.0.0.1:$port (waited up to 30 s); its log:" >&2
-    cat "$dir/server.log" >&2 || true
+  # A port in the kernel's ephemeral range can be held by any client socket of the
+  # tests before (a TIME_WAIT lasts 60 s): say so, and retry while the bind is what fails.
+  local low high
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range || true
+  if [ -n "${low:-}" ] && [ "$port" -ge "$low" ] && [ "$port" -le "$high" ]; then
+    echo "pg_cluster: note: port $port is in the ephemeral range $low-$high; a client socket may hold it" >&2
+  fi
+  local attempt started=0
+  for attempt in $(seq 1 35); do
+    rm -f "$dir/server.log"
+    if as_owner "$bin/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t 30 >/dev/null 2>&1 \
+       && as_owner "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30; then
+      started=1
+      break
+    fi
     as_owner "$bin/pg_ctl" stop -D "$dir/data" -m immediate >/dev/null 2>&1 || true
+    grep -q "Address already in use" "$dir/server.log" || break
+    echo "pg_cluster: 127.0.0.1:$port is in use (attempt $attempt), retrying in 2 s" >&2
+    sleep 2
+  done
+  if [ "$started" != 1 ]; then
+    echo "pg_cluster: the server did not come up on 127.0.0.1:$port; its log:" >&2
+    cat "$dir/server.log" >&2 || true
     exit 1
   fi
   if ! as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres broker_test; then
