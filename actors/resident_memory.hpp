@@ -57,8 +57,10 @@ allocator_growth limit_allocator_growth(size_t step);
 size_t allocator_grow_limit(unsigned arena);
 
 // The books' arena: one jemalloc arena for every actor thread (CAF's
-// workers and detached actors join it through books_arena_hook), so the
-// memory the books grow into comes from one place that can be pre-touched.
+// workers and detached actors join it through books_arena_hook) and every
+// thread that sends to actors (the edge's I/O threads call join_books_arena):
+// what one thread allocates, another frees and reuses for the books, so all of
+// them must draw from the one place that can be pre-touched.
 //
 // Pre-touch, as a JVM's AlwaysPreTouch: prepare_books_arena(bytes) maps
 // `bytes` in that arena at start and frees it there again. With purging off

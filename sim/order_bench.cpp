@@ -830,6 +830,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     const auto side = broker::side::buy;
     std::thread driver([&, res] {
       pthread_setname_np(pthread_self(), "bench-driver");
+      broker::join_books_arena(); // as brokerd's I/O threads (edge/http_server.cpp)
       driver_tid = current_tid();
       prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); // wake up on time, not up to 50 us late
       for (uint64_t i = 0; i < total; ++i) {
