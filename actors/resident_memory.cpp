@@ -6,12 +6,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 namespace broker {
@@ -112,6 +114,198 @@ size_t allocator_grow_limit(unsigned arena) {
 namespace {
 // The books' arena once created; only ever set before the actor system starts.
 std::atomic<int> books_arena_index{-1};
+
+// jemalloc's extent hooks (jemalloc.h's extent_hooks_t, stable since 5.0),
+// declared here so this file builds without jemalloc's header.
+struct extent_hooks {
+  void* (*alloc)(extent_hooks*, void* new_addr, size_t size, size_t alignment, bool* zero,
+                 bool* commit, unsigned arena);
+  bool (*dalloc)(extent_hooks*, void* addr, size_t size, bool committed, unsigned arena);
+  void (*destroy)(extent_hooks*, void* addr, size_t size, bool committed, unsigned arena);
+  bool (*commit)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
+                 unsigned arena);
+  bool (*decommit)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
+                   unsigned arena);
+  bool (*purge_lazy)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
+                     unsigned arena);
+  bool (*purge_forced)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
+                       unsigned arena);
+  bool (*split)(extent_hooks*, void* addr, size_t size, size_t size_a, size_t size_b,
+                bool committed, unsigned arena);
+  bool (*merge)(extent_hooks*, void* addr_a, size_t size_a, void* addr_b, size_t size_b,
+                bool committed, unsigned arena);
+};
+
+// The books' arena takes all its memory, its metadata too, from one region
+// mapped and populated at start: the reservoir. Why the metadata: jemalloc
+// keeps an extent's bookkeeping in "base" blocks that it maps itself, growing
+// 2, 4, 6, 8, 10 MiB as the books grow; each mapping was populated on the
+// allocating actor's thread (locked memory) from pages the host had not backed,
+// a 12-20 ms stall at the same second of every order_bench run (mmap traced
+// with its stack: 4 MiB at 3 s, 6 at 12.6 s, 8 at 28.3 s).
+// Invariants: [begin, end) is mapped for the life of the process; memory
+// handed out is never given back (dalloc opts out, purges opt out), so a byte
+// of the reservoir is handed out at most once, at `next`, and is still zero then.
+struct reservoir {
+  std::mutex mutex;
+  char* begin = nullptr;
+  char* next = nullptr;
+  char* end = nullptr;
+  extent_hooks* fallback = nullptr; // jemalloc's own hooks, once the reservoir is spent
+  std::atomic<size_t> fallback_maps{0};
+};
+reservoir books_reservoir;
+
+// Bytes of the reservoir handed to the arena so far (0 without a reservoir).
+size_t reservoir_used() {
+  std::lock_guard<std::mutex> lock(books_reservoir.mutex);
+  return static_cast<size_t>(books_reservoir.next - books_reservoir.begin);
+}
+
+bool in_reservoir(const void* addr, size_t size) {
+  auto* p = static_cast<const char*>(addr);
+  return p >= books_reservoir.begin && p + size <= books_reservoir.end;
+}
+
+void* reservoir_alloc(extent_hooks*, void* new_addr, size_t size, size_t alignment, bool* zero,
+                      bool* commit, unsigned arena) {
+  auto& r = books_reservoir;
+  alignment = std::max<size_t>(alignment, 1);
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto at = reinterpret_cast<uintptr_t>(r.next);
+    at = (at + alignment - 1) & ~(uintptr_t{alignment} - 1);
+    auto* p = reinterpret_cast<char*>(at);
+    bool fits = p <= r.end && size <= static_cast<size_t>(r.end - p);
+    if (fits && (new_addr == nullptr || new_addr == p)) {
+      r.next = p + size;
+      *zero = true; // never handed out before: still as mapped
+      *commit = true;
+      return p;
+    }
+    if (new_addr != nullptr && in_reservoir(new_addr, 1))
+      return nullptr; // in place, but not at `next`: jemalloc copies instead
+  }
+  r.fallback_maps.fetch_add(1, std::memory_order_relaxed);
+  return r.fallback->alloc(r.fallback, new_addr, size, alignment, zero, commit, arena);
+}
+
+// Opting out (true) keeps the memory with jemalloc, retained for reuse.
+bool reservoir_keep(extent_hooks*, void*, size_t, bool, unsigned) { return true; }
+
+void reservoir_destroy(extent_hooks*, void* addr, size_t size, bool committed, unsigned arena) {
+  auto& r = books_reservoir;
+  if (!in_reservoir(addr, size))
+    r.fallback->destroy(r.fallback, addr, size, committed, arena);
+}
+
+// The memory is always committed (and locked): committing is a no-op, and
+// decommitting or purging is declined.
+bool reservoir_commit(extent_hooks*, void*, size_t, size_t, size_t, unsigned) { return false; }
+bool reservoir_decline(extent_hooks*, void*, size_t, size_t, size_t, unsigned) { return true; }
+
+// Splitting is bookkeeping only; merging too, unless it would join the
+// reservoir with a fallback mapping (destroy tells them apart).
+bool reservoir_split(extent_hooks*, void*, size_t, size_t, size_t, bool, unsigned) {
+  return false;
+}
+bool reservoir_merge(extent_hooks*, void* addr_a, size_t size_a, void* addr_b, size_t size_b,
+                     bool, unsigned) {
+  return in_reservoir(addr_a, size_a) != in_reservoir(addr_b, size_b);
+}
+
+extent_hooks reservoir_hooks{reservoir_alloc,   reservoir_keep,    reservoir_destroy,
+                             reservoir_commit,  reservoir_decline, reservoir_decline,
+                             reservoir_decline, reservoir_split,   reservoir_merge};
+
+// Metadata headroom over the data the caller asked to pre-touch: the base grew
+// ~10 MiB by 2.2 GiB of books (order_bench), so 1/64 leaves room to spare.
+size_t reservoir_size(size_t prefault_bytes) {
+  constexpr size_t step = size_t{2} << 20;
+  size_t headroom = std::max(size_t{8} << 20, prefault_bytes / 64);
+  return (prefault_bytes + headroom + step - 1) / step * step;
+}
+
+// Maps and populates the reservoir and points the hooks at it; false if it
+// could not be mapped (the arena then keeps jemalloc's own hooks).
+bool map_reservoir(mallctl_fn mallctl, size_t bytes) {
+  auto& r = books_reservoir;
+  if (r.begin != nullptr)
+    return false; // one per process: the hooks are global
+  extent_hooks* own = nullptr;
+  size_t size = sizeof own;
+  if (mallctl("arena.0.extent_hooks", &own, &size, nullptr, 0) != 0 || own == nullptr)
+    return false;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
+  if (p == MAP_FAILED)
+    return false;
+  r.fallback = own;
+  r.begin = r.next = static_cast<char*>(p);
+  r.end = r.begin + bytes;
+  return true;
+}
+
+// The largest of jemalloc's large size classes up to `bytes` (0 if none).
+size_t largest_size_class(mallctl_fn mallctl, size_t bytes) {
+  unsigned classes = 0;
+  size_t size = sizeof classes;
+  if (mallctl("arenas.nlextents", &classes, &size, nullptr, 0) != 0)
+    return 0;
+  size_t best = 0;
+  for (unsigned i = 0; i < classes; ++i) {
+    size_t bound = 0;
+    size = sizeof bound;
+    std::string name = "arenas.lextent." + std::to_string(i) + ".size";
+    if (mallctl(name.c_str(), &bound, &size, nullptr, 0) == 0 && bound <= bytes)
+      best = std::max(best, bound);
+  }
+  return best;
+}
+
+// Pre-touches `bytes` (a size class) in the calling thread's arena, and
+// leaves it there free, as one extent. Returns the bytes pre-touched.
+//
+// jemalloc pads a large allocation with a page and maps the next size class
+// up, so a whole `bytes` would map a class more; the largest class that fits
+// with its page makes the arena map exactly `bytes`, the rest of which it
+// keeps apart until used.
+// Then the same range once more in 2 MiB pieces: registering each piece makes
+// the nodes of jemalloc's page map (memory it maps itself, outside any arena)
+// for the whole range now rather than under an order. Freed, the pieces merge
+// back into one free extent; purging is off, so the arena keeps it for the
+// books to grow into.
+size_t pre_touch(mallctl_fn mallctl, size_t bytes) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t whole = largest_size_class(mallctl, bytes - page);
+  auto* p = static_cast<volatile char*>(whole ? std::malloc(whole) : nullptr);
+  if (p == nullptr)
+    return 0;
+  for (size_t at = 0; at < whole; at += page)
+    p[at] = 0; // populated already (reservoir, or locked memory); touched here if not
+  std::free(const_cast<char*>(p));
+  // Pieces are cut until one needs memory the arena does not have yet: from
+  // the reservoir, that shows as its use growing; without one, a piece takes
+  // its size and a page, and as no piece can straddle the two parts above,
+  // the room of one is left.
+  std::vector<void*> pieces;
+  const size_t taken = locked_grow_step + page;
+  const size_t reservoir_at_start = reservoir_used();
+  for (size_t done = 0; done + 2 * taken <= bytes || reservoir_at_start > 0; done += taken) {
+    auto* q = static_cast<volatile char*>(std::malloc(locked_grow_step));
+    if (q == nullptr)
+      break;
+    for (size_t at = 0; at < locked_grow_step; at += page)
+      q[at] = 0; // the part kept apart above is touched here if not yet
+    pieces.push_back(const_cast<char*>(q));
+    if (reservoir_at_start > 0 && reservoir_used() != reservoir_at_start)
+      break; // that piece grew the arena (into the reservoir's headroom): the range is covered
+  }
+  for (void* q : pieces)
+    std::free(q);
+  return bytes;
+}
+
 } // namespace
 
 books_arena prepare_books_arena(size_t prefault_bytes) {
@@ -121,8 +315,15 @@ books_arena prepare_books_arena(size_t prefault_bytes) {
     return result;
   unsigned index = 0;
   size_t size = sizeof index;
-  if (mallctl("arenas.create", &index, &size, nullptr, 0) != 0)
+  extent_hooks* hooks = &reservoir_hooks;
+  prefault_bytes = largest_size_class(mallctl, prefault_bytes);
+  bool reserved = prefault_bytes > 0 && map_reservoir(mallctl, reservoir_size(prefault_bytes));
+  if (mallctl("arenas.create", &index, &size, reserved ? &hooks : nullptr,
+              reserved ? sizeof hooks : 0)
+      != 0)
     return result;
+  if (reserved)
+    result.reserved = static_cast<size_t>(books_reservoir.end - books_reservoir.begin);
   limit_arena(mallctl, index, locked_grow_step);
   result.created = true;
   result.index = index;
@@ -131,22 +332,13 @@ books_arena prepare_books_arena(size_t prefault_bytes) {
   // when the last thread leaves it, which would undo the pre-touch (without
   // locked memory; with it the purge fails, madvise refusing locked pages).
   mallctl("thread.arena", nullptr, nullptr, &index, sizeof index);
-  if (prefault_bytes > 0) {
-    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    std::vector<void*> chunks;
-    for (size_t done = 0; done < prefault_bytes; done += locked_grow_step) {
-      auto* p = static_cast<volatile char*>(std::malloc(locked_grow_step));
-      if (!p)
-        break;
-      for (size_t at = 0; at < locked_grow_step; at += page)
-        p[at] = 0; // populated already when memory is locked; touched here when not
-      chunks.push_back(const_cast<char*>(p));
-    }
-    for (void* p : chunks)
-      std::free(p);
-    result.prefaulted = chunks.size() * locked_grow_step;
-  }
+  if (prefault_bytes > 0)
+    result.prefaulted = pre_touch(mallctl, prefault_bytes);
   return result;
+}
+
+size_t books_arena_fallback_maps() {
+  return books_reservoir.fallback_maps.load(std::memory_order_relaxed);
 }
 
 void join_books_arena() {

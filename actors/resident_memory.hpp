@@ -71,16 +71,27 @@ size_t allocator_grow_limit(unsigned arena);
 // costs ~8 us against ~0.5 us for a backed one (measured: mmap(MAP_POPULATE)
 // of 8 GiB, 8.8 then 0.5 us per page). The books grow by tens of MB/s under
 // load, and each 2 MiB step then stalled an actor ~4 ms late in a run.
+// With a pre-touch, the arena takes all its memory from one region mapped and
+// populated at start (the reservoir): the pre-touched bytes, plus headroom for
+// jemalloc's own bookkeeping, which it would otherwise map in growing blocks
+// on an actor's thread (12-20 ms stalls, see resident_memory.cpp). Past the
+// reservoir the arena maps memory as usual.
 struct books_arena {
   bool created = false;
   unsigned index = 0;
   size_t prefaulted = 0; // bytes
+  size_t reserved = 0;   // the reservoir's bytes (0: none, jemalloc maps as usual)
 };
 // Creates the arena (with the growth step and no purging, as above),
-// pre-touches `prefault_bytes` in it, and leaves the calling thread in it
+// pre-touches `prefault_bytes` in it, rounded down to one of jemalloc's size
+// classes (four per doubling: 3072 MiB stays, 2500 MiB becomes 2048), and
+// leaves the calling thread in it
 // (jemalloc purges an arena its last thread leaves). Call once, from the
 // main thread, before the actor system starts. Does nothing without jemalloc.
 books_arena prepare_books_arena(size_t prefault_bytes);
+// How often the books' arena needed memory beyond its reservoir (each time,
+// a mapping made on the allocating thread).
+size_t books_arena_fallback_maps();
 // Binds the calling thread to the books' arena, if there is one.
 void join_books_arena();
 // The arena the calling thread allocates in; -1 when not on jemalloc.

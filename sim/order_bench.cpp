@@ -510,6 +510,7 @@ struct timeline_row {
 
 struct run_result {
   std::vector<size_t> arena_resident; // allocator arenas' resident bytes once drained
+  size_t arena_fallback_maps = 0;     // the books' arena's mappings beyond its reservoir
   // config
   double target_rate = 0, seconds = 0, warmup = 0;
   int workers = 0;
@@ -901,6 +902,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     R.drain_ms = since(drain_start);
     R.arena_resident = broker::allocator_resident_by_arena();
+    R.arena_fallback_maps = broker::books_arena_fallback_maps();
     if (auto c = ask_commits(sys, persistence))
       R.commits_total = static_cast<int64_t>(*c);
     R.cpu_total_s = cpu_seconds_now() - cpu_before;
@@ -1201,7 +1203,7 @@ void print_run(const options& o, const run_result& R) {
     std::printf("  allocator arenas resident (MiB):");
     for (size_t b : R.arena_resident)
       std::printf(" %zu", b >> 20);
-    std::printf("\n");
+    std::printf("; mappings beyond the books' reservoir: %zu\n", R.arena_fallback_maps);
   }
   std::printf("  %-34s %14s\n", "metric", "value");
   std::printf("  %-34s %14s\n", "----------------------------------", "--------------");
@@ -1326,6 +1328,8 @@ int main(int argc, char** argv) {
     auto arena = broker::prepare_books_arena(o.prefault_mib << 20);
     if (arena.created)
       o.memory_lock += "; the actors allocate in arena " + std::to_string(arena.index)
+                       + (arena.reserved ? " (its reservoir " + std::to_string(arena.reserved >> 20)
+                                               + " MiB)" : std::string{})
                        + ", pre-touched " + std::to_string(arena.prefaulted >> 20) + " MiB in "
                        + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           steady::now() - start).count())

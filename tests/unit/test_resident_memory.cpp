@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -56,6 +57,23 @@ TEST_CASE("actor threads allocate in the pre-touched books arena", "[memory]") {
     CHECK(resident() == resident_after_prefault);
     std::free(p);
   }).join();
+
+  // The arena's memory, its bookkeeping too, comes from the reservoir mapped
+  // at start: growing into the pre-touched pages maps nothing, and only past
+  // the reservoir does the arena map memory again.
+  CHECK(arena.reserved > prefault);
+  CHECK(broker::books_arena_fallback_maps() == 0);
+  std::vector<void*> small;
+  for (size_t i = 0; i < (prefault / 2) / 256; ++i) // many slabs: bookkeeping grows
+    small.push_back(std::malloc(256));
+  CHECK(broker::books_arena_fallback_maps() == 0);
+  auto* past = static_cast<volatile char*>(std::malloc(2 * arena.reserved));
+  REQUIRE(past != nullptr);
+  past[0] = 1; // used: the compiler may not drop the allocation
+  CHECK(broker::books_arena_fallback_maps() > 0);
+  std::free(const_cast<char*>(past));
+  for (void* p : small)
+    std::free(p);
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
