@@ -15,6 +15,7 @@
 
 #include "actors/node.hpp"
 #include "actors/books_arena_hook.hpp"
+#include "actors/scheduler_settings.hpp"
 #include "actors/resident_memory.hpp"
 #include "edge/http_server.hpp"
 #include "edge/rest_api.hpp"
@@ -212,10 +213,7 @@ int main(int argc, char** argv) {
               << cfg.prefault_memory_mib << " MiB"
               << (arena.created ? "" : " (not on jemalloc: nothing to pre-touch)") << "\n";
   cfg.add_thread_hook<broker::books_arena_hook>();
-  // CAF defaults to max(4, cores) workers; on a small machine the extra
-  // threads only compete with the persistence and I/O threads.
-  if (!caf::get_if<size_t>(&cfg, "scheduler.max-threads"))
-    cfg.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
+  broker::apply_scheduler_defaults(cfg);
   auto fail_above = broker::parse_decimal(cfg.payment_fail_above, broker::money_scale);
   if (!fail_above || *fail_above < 0) {
     std::cerr << "brokerd: payment-fail-above must be a decimal amount\n";

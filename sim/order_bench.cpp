@@ -48,6 +48,7 @@
 
 #include "actors/account_book.hpp"
 #include "actors/books_arena_hook.hpp"
+#include "actors/scheduler_settings.hpp"
 #include "actors/node.hpp"
 #include "actors/resident_memory.hpp"
 #include "protocol/instruments.hpp"
@@ -110,10 +111,6 @@ struct options {
   double min_rate = 500;        // lowest rate tried when the start rate already fails
   bool seconds_given = false, warmup_given = false;
 };
-
-// brokerd's CAF worker sleep between polls (config/brokerd.ini), so the bench
-// runs the scheduler as it ships unless --caf says otherwise.
-constexpr const char* brokerd_worker_sleep = "250us";
 
 bool sets_caf(const options& o, const std::string& key) {
   return std::any_of(o.caf_settings.begin(), o.caf_settings.end(),
@@ -511,6 +508,7 @@ struct timeline_row {
 struct run_result {
   std::vector<size_t> arena_resident; // allocator arenas' resident bytes once drained
   size_t arena_fallback_maps = 0;     // the books' arena's mappings beyond its reservoir
+  int64_t worker_sleep_us = 0;        // CAF workers' sleep between polls
   // config
   double target_rate = 0, seconds = 0, warmup = 0;
   int workers = 0;
@@ -723,13 +721,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     {
       // Settings go in as an INI text, so CAF parses each value with its own type.
       std::map<std::string, std::vector<std::string>> sections;
-      // Same default as brokerd (one worker per core), so the bench measures
-      // what ships. Against CAF's max(4, cores) no clear difference was measured.
-      int workers = o.workers > 0 ? o.workers
-                                  : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
-      sections["scheduler"].push_back("max-threads=" + std::to_string(workers));
-      if (!sets_caf(o, "work-stealing.moderate-sleep-duration"))
-        sections["work-stealing"].push_back(std::string{"moderate-sleep-duration="} + brokerd_worker_sleep);
+      if (o.workers > 0)
+        sections["scheduler"].push_back("max-threads=" + std::to_string(o.workers));
       for (auto& kv : o.caf_settings) {
         auto eq = kv.find('=');
         auto dot = kv.rfind('.', eq);
@@ -745,6 +738,12 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       if (auto err = cfg.parse(caf::actor_system_config::string_list{}, in))
         throw std::runtime_error("CAF settings: " + caf::actor_system_config::render(err) + "\n" + ini);
     }
+    // What --workers and --caf left unset is as brokerd runs it, so the
+    // bench measures what ships.
+    broker::apply_scheduler_defaults(cfg);
+    R.worker_sleep_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          caf::get_or(cfg, "work-stealing.moderate-sleep-duration", caf::timespan{}))
+                          .count();
     cfg.add_thread_hook<broker::books_arena_hook>(); // as brokerd
     auto sys_owner = std::make_unique<caf::actor_system>(cfg);
     caf::actor_system& sys = *sys_owner;
@@ -1165,8 +1164,6 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
                 o.send_quantum_us);
   for (auto& kv : o.caf_settings)
     std::printf("  CAF setting %s\n", kv.c_str());
-  if (!sets_caf(o, "work-stealing.moderate-sleep-duration"))
-    std::printf("  CAF setting work-stealing.moderate-sleep-duration=%s (brokerd's)\n", brokerd_worker_sleep);
   std::printf("  %s\n", o.memory_lock.c_str());
   if (o.persistence_nice)
     std::printf("  persistence thread nice %d (brokerd's default: %d)\n", *o.persistence_nice,
@@ -1192,8 +1189,11 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
 }
 
 void print_run(const options& o, const run_result& R) {
-  std::printf("\n== run: target %.0f orders/s, window %.1f s after %.1f s warmup, %d CAF workers ==\n",
-              R.target_rate, R.seconds, R.warmup, R.workers);
+  std::printf("\n== run: target %.0f orders/s, window %.1f s after %.1f s warmup, %d CAF workers "
+              "(idle sleep %lld us%s) ==\n",
+              R.target_rate, R.seconds, R.warmup, R.workers,
+              static_cast<long long>(R.worker_sleep_us),
+              sets_caf(o, "work-stealing.moderate-sleep-duration") ? ", --caf" : ", brokerd's");
   std::printf("  data dir %s%s\n", R.data_dir.c_str(),
               R.data_dir_removed ? " (removed)" : " (kept)");
   std::printf("  setup: seed %zu users %.0f ms, node start %.0f ms; drain after last send %.0f ms; "
