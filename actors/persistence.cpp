@@ -48,7 +48,10 @@ caf::error try_commit(persistence_ptr self, const write_batch& batch) {
                               "the database is unavailable; the broker retries it with back-off",
                               {}});
   try {
+    auto started = std::chrono::steady_clock::now();
     st.db->commit(batch);
+    if (st.opts.timings)
+      st.opts.timings->record(std::chrono::steady_clock::now() - started);
     ++st.commits;
     if (st.failures > 0)
       std::fprintf(stderr, "persistence: the store is back after %d failed commit(s)\n",

@@ -13,6 +13,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/commit_timings.hpp"
 #include "storage/store.hpp"
 
 namespace broker {
@@ -42,6 +43,8 @@ struct persistence_options {
   // On the actor clock, so tests drive it with the test clock.
   std::chrono::milliseconds retry_backoff_min{100};
   std::chrono::milliseconds retry_backoff_max{5000};
+  // If set, each transaction's wall time is recorded there (order_bench).
+  std::shared_ptr<commit_timings> timings;
 };
 
 caf::actor spawn_persistence(caf::actor_system& sys, std::shared_ptr<store> db,

@@ -526,6 +526,7 @@ struct run_result {
   // persistence
   int64_t commits_total = -1, commits_window = -1;
   double orders_per_commit = 0, commits_per_s = 0;
+  broker::commit_timings::figures commit_time; // whole run
   // CPU
   double cpu_total_s = 0, cpu_window_s = 0, cores_busy = 0, cpu_us_per_order = 0;
   double machine_cores_busy = -1; // every process on the machine, during the window
@@ -759,6 +760,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     // runs). That is the simulator's cost, not the broker's under test.
     ex.expected_working_orders = std::max(
       ex.expected_working_orders, static_cast<size_t>(rate * (o.warmup + o.seconds) * 1.1));
+    auto commit_timings = std::make_shared<broker::commit_timings>();
     auto node_start = steady::now();
     auto n = std::make_unique<broker::node>(
       sys, db, instruments_all, calendar, utc,
@@ -770,6 +772,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
         broker::node_options no;
         no.users.cost = broker::password_cost::minimum();
         no.persistence.max_batch_rows = o.max_batch_rows;
+        no.persistence.timings = commit_timings;
         if (o.min_commit_interval_us >= 0)
           no.persistence.min_commit_interval =
             std::chrono::microseconds(static_cast<int64_t>(o.min_commit_interval_us));
@@ -904,6 +907,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     R.arena_fallback_maps = broker::books_arena_fallback_maps();
     if (auto c = ask_commits(sys, persistence))
       R.commits_total = static_cast<int64_t>(*c);
+    R.commit_time = commit_timings->read();
     R.cpu_total_s = cpu_seconds_now() - cpu_before;
 
     // Shutdown: the node's destructor sends exits to what it spawned and to
@@ -1228,6 +1232,16 @@ void print_run(const options& o, const run_result& R) {
   row("SQLite commits in window", R.commits_window < 0 ? "n/a" : fmt("%" PRId64, R.commits_window));
   row("commits/s in window", fmt("%.0f", R.commits_per_s));
   row("mean orders per commit", fmt("%.1f", R.orders_per_commit));
+  // Wall time of each transaction (the fsync in it): how much of a tail is the disk's.
+  row("commit time mean / max (ms)", fmt("%.2f / %.1f", R.commit_time.mean_ms, R.commit_time.max_ms));
+  {
+    std::string over, counts;
+    for (size_t i = 0; i < broker::commit_timings::slow_ms.size(); ++i) {
+      over += (i ? "/" : "") + std::to_string(broker::commit_timings::slow_ms[i]);
+      counts += (i ? " / " : "") + std::to_string(R.commit_time.slower_than[i]);
+    }
+    row(("commits over " + over + " ms").c_str(), counts);
+  }
   row("written per order (KiB, syscalls)", fmt("%.1f", R.write_kib_per_order));
   row("to the device per order (KiB)", fmt("%.1f", R.device_kib_per_order));
   row("write / read syscalls per order", fmt("%.1f / %.1f", R.writes_per_order, R.reads_per_order));
@@ -1282,6 +1296,8 @@ void print_run(const options& o, const run_result& R) {
 }
 
 std::string run_json(const run_result& R) {
+  constexpr size_t ten_ms = 1;
+  static_assert(broker::commit_timings::slow_ms[ten_ms] == 10);
   return fmt("{\"target_rate\":%.0f,\"send_rate\":%.1f,\"ack_rate\":%.1f,\"accepted\":%" PRIu64
              ",\"rejected\":%" PRIu64 ",\"rejected_in_window\":%" PRIu64 ",\"missing\":%" PRIu64
              ",\"p50_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"p999_ms\":%.4f,\"max_ms\":%.4f,"
@@ -1290,12 +1306,15 @@ std::string run_json(const run_result& R) {
              ",\"orders_per_commit\":%.2f,\"cpu_s\":%.3f,\"cpu_window_s\":%.3f,\"cores_busy\":%.3f,"
              "\"cpu_us_per_order\":%.2f,\"others_cores_busy\":%.3f,\"write_kib_per_order\":%.2f,"
              "\"device_kib_per_order\":%.2f,\"write_syscalls_per_order\":%.2f,\"read_syscalls_per_order\":%.2f,\"kept_up\":%s,\"p99_under_limit\":%s,"
+             "\"commit_mean_ms\":%.3f,\"commit_max_ms\":%.3f,\"commits_over_10ms\":%llu,"
              "\"first_rejection\":\"%s\"}",
              R.target_rate, R.send_rate, R.ack_rate, R.accepted, R.rejected, R.rejected_in_window, R.lost, R.p50, R.p90,
              R.p99, R.p999, R.max, R.mean, R.p99_first, R.p99_last, R.lag_p99, R.commits_total,
              R.commits_window, R.orders_per_commit, R.cpu_total_s, R.cpu_window_s, R.cores_busy,
              R.cpu_us_per_order, R.others_cores_busy, R.write_kib_per_order, R.device_kib_per_order,
              R.writes_per_order, R.reads_per_order, R.kept_up ? "true" : "false", R.under_p99_limit ? "true" : "false",
+             R.commit_time.mean_ms, R.commit_time.max_ms,
+             static_cast<unsigned long long>(R.commit_time.slower_than[ten_ms]),
              json_escape(R.first_rejection).c_str());
 }
 

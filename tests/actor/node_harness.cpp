@@ -28,6 +28,7 @@ node_harness::node_harness(std::filesystem::path d, options o) : dir(std::move(d
   opts.users.cost = password_cost::minimum();
   opts.users.detached = false;
   opts.persistence.detached = false;
+  opts.persistence.timings = commit_times;
   broker = std::make_unique<node>(*sys, db, instruments, calendar, clock, outside, opts);
   run();
 }

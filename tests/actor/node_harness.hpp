@@ -77,6 +77,7 @@ struct node_harness {
   caf::scheduler::test_coordinator* sched = nullptr;
   manual_clock clock{1'767'225'600'000'000'000}; // 2026-01-01T00:00:00Z
   std::shared_ptr<breakable_store> db;
+  std::shared_ptr<commit_timings> commit_times = std::make_shared<commit_timings>();
   std::shared_ptr<const instrument_table> instruments;
   std::unique_ptr<node> broker;
   caf::actor exchange; // the first exchange link (the connector opens later ones)

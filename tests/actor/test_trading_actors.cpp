@@ -74,9 +74,12 @@ TEST_CASE("a market buy fills against the simulated market and settles the books
   {
     node_harness h{dir};
     auto u = h.funded_user("fill@example.com", 10'000'000); // 1,00,000.00
+    auto commits_before = h.commit_times->read().commits;
     auto placed = ok(h.ask<order>([&](auto done) {
       h.broker->place_order(u, buy_market("RELIANCE", 10), "", done);
     }));
+    // The order's own transaction, then its reports': each one timed.
+    CHECK(h.commit_times->read().commits >= commits_before + 2);
     CHECK(placed.status == order_status::pending); // the answer comes at commit, before the exchange
     auto now = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, placed.id, done); }));
     CHECK(now.status == order_status::filled);
