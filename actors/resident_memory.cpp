@@ -13,8 +13,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <sstream>
+
+#include "actors/books_reservoir.hpp"
 
 namespace broker {
 namespace {
@@ -115,137 +116,6 @@ namespace {
 // The books' arena once created; only ever set before the actor system starts.
 std::atomic<int> books_arena_index{-1};
 
-// jemalloc's extent hooks (jemalloc.h's extent_hooks_t, stable since 5.0),
-// declared here so this file builds without jemalloc's header.
-struct extent_hooks {
-  void* (*alloc)(extent_hooks*, void* new_addr, size_t size, size_t alignment, bool* zero,
-                 bool* commit, unsigned arena);
-  bool (*dalloc)(extent_hooks*, void* addr, size_t size, bool committed, unsigned arena);
-  void (*destroy)(extent_hooks*, void* addr, size_t size, bool committed, unsigned arena);
-  bool (*commit)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
-                 unsigned arena);
-  bool (*decommit)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
-                   unsigned arena);
-  bool (*purge_lazy)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
-                     unsigned arena);
-  bool (*purge_forced)(extent_hooks*, void* addr, size_t size, size_t offset, size_t length,
-                       unsigned arena);
-  bool (*split)(extent_hooks*, void* addr, size_t size, size_t size_a, size_t size_b,
-                bool committed, unsigned arena);
-  bool (*merge)(extent_hooks*, void* addr_a, size_t size_a, void* addr_b, size_t size_b,
-                bool committed, unsigned arena);
-};
-
-// The books' arena takes all its memory, its metadata too, from one region
-// mapped and populated at start: the reservoir. Why the metadata: jemalloc
-// keeps an extent's bookkeeping in "base" blocks that it maps itself, growing
-// 2, 4, 6, 8, 10 MiB as the books grow; each mapping was populated on the
-// allocating actor's thread (locked memory) from pages the host had not backed,
-// a 12-20 ms stall at the same second of every order_bench run (mmap traced
-// with its stack: 4 MiB at 3 s, 6 at 12.6 s, 8 at 28.3 s).
-// Invariants: [begin, end) is mapped for the life of the process; memory
-// handed out is never given back (dalloc opts out, purges opt out), so a byte
-// of the reservoir is handed out at most once, at `next`, and is still zero then.
-struct reservoir {
-  std::mutex mutex;
-  char* begin = nullptr;
-  char* next = nullptr;
-  char* end = nullptr;
-  extent_hooks* fallback = nullptr; // jemalloc's own hooks, once the reservoir is spent
-  std::atomic<size_t> fallback_maps{0};
-};
-reservoir books_reservoir;
-
-// Bytes of the reservoir handed to the arena so far (0 without a reservoir).
-size_t reservoir_used() {
-  std::lock_guard<std::mutex> lock(books_reservoir.mutex);
-  return static_cast<size_t>(books_reservoir.next - books_reservoir.begin);
-}
-
-bool in_reservoir(const void* addr, size_t size) {
-  auto* p = static_cast<const char*>(addr);
-  return p >= books_reservoir.begin && p + size <= books_reservoir.end;
-}
-
-void* reservoir_alloc(extent_hooks*, void* new_addr, size_t size, size_t alignment, bool* zero,
-                      bool* commit, unsigned arena) {
-  auto& r = books_reservoir;
-  alignment = std::max<size_t>(alignment, 1);
-  {
-    std::lock_guard<std::mutex> lock(r.mutex);
-    auto at = reinterpret_cast<uintptr_t>(r.next);
-    at = (at + alignment - 1) & ~(uintptr_t{alignment} - 1);
-    auto* p = reinterpret_cast<char*>(at);
-    bool fits = p <= r.end && size <= static_cast<size_t>(r.end - p);
-    if (fits && (new_addr == nullptr || new_addr == p)) {
-      r.next = p + size;
-      *zero = true; // never handed out before: still as mapped
-      *commit = true;
-      return p;
-    }
-    if (new_addr != nullptr && in_reservoir(new_addr, 1))
-      return nullptr; // in place, but not at `next`: jemalloc copies instead
-  }
-  r.fallback_maps.fetch_add(1, std::memory_order_relaxed);
-  return r.fallback->alloc(r.fallback, new_addr, size, alignment, zero, commit, arena);
-}
-
-// Opting out (true) keeps the memory with jemalloc, retained for reuse.
-bool reservoir_keep(extent_hooks*, void*, size_t, bool, unsigned) { return true; }
-
-void reservoir_destroy(extent_hooks*, void* addr, size_t size, bool committed, unsigned arena) {
-  auto& r = books_reservoir;
-  if (!in_reservoir(addr, size))
-    r.fallback->destroy(r.fallback, addr, size, committed, arena);
-}
-
-// The memory is always committed (and locked): committing is a no-op, and
-// decommitting or purging is declined.
-bool reservoir_commit(extent_hooks*, void*, size_t, size_t, size_t, unsigned) { return false; }
-bool reservoir_decline(extent_hooks*, void*, size_t, size_t, size_t, unsigned) { return true; }
-
-// Splitting is bookkeeping only; merging too, unless it would join the
-// reservoir with a fallback mapping (destroy tells them apart).
-bool reservoir_split(extent_hooks*, void*, size_t, size_t, size_t, bool, unsigned) {
-  return false;
-}
-bool reservoir_merge(extent_hooks*, void* addr_a, size_t size_a, void* addr_b, size_t size_b,
-                     bool, unsigned) {
-  return in_reservoir(addr_a, size_a) != in_reservoir(addr_b, size_b);
-}
-
-extent_hooks reservoir_hooks{reservoir_alloc,   reservoir_keep,    reservoir_destroy,
-                             reservoir_commit,  reservoir_decline, reservoir_decline,
-                             reservoir_decline, reservoir_split,   reservoir_merge};
-
-// Metadata headroom over the data the caller asked to pre-touch: the base grew
-// ~10 MiB by 2.2 GiB of books (order_bench), so 1/64 leaves room to spare.
-size_t reservoir_size(size_t prefault_bytes) {
-  constexpr size_t step = size_t{2} << 20;
-  size_t headroom = std::max(size_t{8} << 20, prefault_bytes / 64);
-  return (prefault_bytes + headroom + step - 1) / step * step;
-}
-
-// Maps and populates the reservoir and points the hooks at it; false if it
-// could not be mapped (the arena then keeps jemalloc's own hooks).
-bool map_reservoir(mallctl_fn mallctl, size_t bytes) {
-  auto& r = books_reservoir;
-  if (r.begin != nullptr)
-    return false; // one per process: the hooks are global
-  extent_hooks* own = nullptr;
-  size_t size = sizeof own;
-  if (mallctl("arena.0.extent_hooks", &own, &size, nullptr, 0) != 0 || own == nullptr)
-    return false;
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
-  if (p == MAP_FAILED)
-    return false;
-  r.fallback = own;
-  r.begin = r.next = static_cast<char*>(p);
-  r.end = r.begin + bytes;
-  return true;
-}
-
 // The largest of jemalloc's large size classes up to `bytes` (0 if none).
 size_t largest_size_class(mallctl_fn mallctl, size_t bytes) {
   unsigned classes = 0;
@@ -290,7 +160,7 @@ size_t pre_touch(mallctl_fn mallctl, size_t bytes) {
   // the room of one is left.
   std::vector<void*> pieces;
   const size_t taken = locked_grow_step + page;
-  const size_t reservoir_at_start = reservoir_used();
+  const size_t reservoir_at_start = books_reservoir::used();
   for (size_t done = 0; done + 2 * taken <= bytes || reservoir_at_start > 0; done += taken) {
     auto* q = static_cast<volatile char*>(std::malloc(locked_grow_step));
     if (q == nullptr)
@@ -298,7 +168,7 @@ size_t pre_touch(mallctl_fn mallctl, size_t bytes) {
     for (size_t at = 0; at < locked_grow_step; at += page)
       q[at] = 0; // the part kept apart above is touched here if not yet
     pieces.push_back(const_cast<char*>(q));
-    if (reservoir_at_start > 0 && reservoir_used() != reservoir_at_start)
+    if (reservoir_at_start > 0 && books_reservoir::used() != reservoir_at_start)
       break; // that piece grew the arena (into the reservoir's headroom): the range is covered
   }
   for (void* q : pieces)
@@ -315,15 +185,18 @@ books_arena prepare_books_arena(size_t prefault_bytes) {
     return result;
   unsigned index = 0;
   size_t size = sizeof index;
-  extent_hooks* hooks = &reservoir_hooks;
   prefault_bytes = largest_size_class(mallctl, prefault_bytes);
-  bool reserved = prefault_bytes > 0 && map_reservoir(mallctl, reservoir_size(prefault_bytes));
-  if (mallctl("arenas.create", &index, &size, reserved ? &hooks : nullptr,
-              reserved ? sizeof hooks : 0)
+  void* hooks = nullptr; // a jemalloc extent_hooks_t*
+  if (prefault_bytes > 0) {
+    void* own = nullptr; // jemalloc's own hooks, for past the reservoir
+    size_t own_size = sizeof own;
+    if (mallctl("arena.0.extent_hooks", &own, &own_size, nullptr, 0) == 0 && own != nullptr)
+      hooks = books_reservoir::map(own, books_reservoir::size_for(prefault_bytes));
+  }
+  if (mallctl("arenas.create", &index, &size, hooks ? &hooks : nullptr, hooks ? sizeof hooks : 0)
       != 0)
     return result;
-  if (reserved)
-    result.reserved = static_cast<size_t>(books_reservoir.end - books_reservoir.begin);
+  result.reserved = hooks ? books_reservoir::size() : 0;
   limit_arena(mallctl, index, locked_grow_step);
   result.created = true;
   result.index = index;
@@ -337,9 +210,7 @@ books_arena prepare_books_arena(size_t prefault_bytes) {
   return result;
 }
 
-size_t books_arena_fallback_maps() {
-  return books_reservoir.fallback_maps.load(std::memory_order_relaxed);
-}
+size_t books_arena_fallback_maps() { return books_reservoir::fallback_maps(); }
 
 void join_books_arena() {
   int index = books_arena_index.load();
