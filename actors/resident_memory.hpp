@@ -74,7 +74,7 @@ size_t allocator_grow_limit(unsigned arena);
 // With a pre-touch, the arena takes all its memory from one region mapped and
 // populated at start (the reservoir): the pre-touched bytes, plus headroom for
 // jemalloc's own bookkeeping, which it would otherwise map in growing blocks
-// on an actor's thread (12-20 ms stalls, see resident_memory.cpp). Past the
+// on an actor's thread (12-20 ms stalls, see books_reservoir.hpp). Past the
 // reservoir the arena maps memory as usual.
 struct books_arena {
   bool created = false;
