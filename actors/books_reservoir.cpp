@@ -45,7 +45,6 @@ struct reservoir {
 };
 reservoir the_reservoir;
 
-
 bool in_reservoir(const void* addr, size_t size) {
   auto* p = static_cast<const char*>(addr);
   return p >= the_reservoir.begin && p + size <= the_reservoir.end;

@@ -154,22 +154,24 @@ size_t pre_touch(mallctl_fn mallctl, size_t bytes) {
   for (size_t at = 0; at < whole; at += page)
     p[at] = 0; // populated already (reservoir, or locked memory); touched here if not
   std::free(const_cast<char*>(p));
-  // Pieces are cut until one needs memory the arena does not have yet: from
-  // the reservoir, that shows as its use growing; without one, a piece takes
-  // its size and a page, and as no piece can straddle the two parts above,
-  // the room of one is left.
+  // A piece that needed new memory means the range is covered: with a
+  // reservoir that shows (its use or its fallbacks grow), and the loop stops
+  // there; without one, at `bytes`, a piece or two past what the two parts
+  // above hold (no piece can straddle them).
   std::vector<void*> pieces;
-  const size_t taken = locked_grow_step + page;
-  const size_t reservoir_at_start = books_reservoir::used();
-  for (size_t done = 0; done + 2 * taken <= bytes || reservoir_at_start > 0; done += taken) {
+  const size_t taken = locked_grow_step + page; // a piece and its page
+  const size_t used_at_start = books_reservoir::used();
+  const size_t fallbacks_at_start = books_reservoir::fallback_maps();
+  for (size_t done = 0; done < bytes; done += taken) {
     auto* q = static_cast<volatile char*>(std::malloc(locked_grow_step));
     if (q == nullptr)
       break;
     for (size_t at = 0; at < locked_grow_step; at += page)
       q[at] = 0; // the part kept apart above is touched here if not yet
     pieces.push_back(const_cast<char*>(q));
-    if (reservoir_at_start > 0 && books_reservoir::used() != reservoir_at_start)
-      break; // that piece grew the arena (into the reservoir's headroom): the range is covered
+    if (books_reservoir::used() != used_at_start
+        || books_reservoir::fallback_maps() != fallbacks_at_start)
+      break;
   }
   for (void* q : pieces)
     std::free(q);

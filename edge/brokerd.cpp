@@ -13,10 +13,10 @@
 
 #include <caf/all.hpp>
 
-#include "actors/node.hpp"
 #include "actors/books_arena_hook.hpp"
-#include "actors/scheduler_settings.hpp"
+#include "actors/node.hpp"
 #include "actors/resident_memory.hpp"
+#include "actors/scheduler_settings.hpp"
 #include "edge/http_server.hpp"
 #include "edge/rest_api.hpp"
 #include "edge/tokens.hpp"

@@ -48,9 +48,9 @@
 
 #include "actors/account_book.hpp"
 #include "actors/books_arena_hook.hpp"
-#include "actors/scheduler_settings.hpp"
 #include "actors/node.hpp"
 #include "actors/resident_memory.hpp"
+#include "actors/scheduler_settings.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
 #include "sim/exchange.hpp"
@@ -506,12 +506,13 @@ struct timeline_row {
 };
 
 struct run_result {
-  std::vector<size_t> arena_resident; // allocator arenas' resident bytes once drained
-  size_t arena_fallback_maps = 0;     // the books' arena's mappings beyond its reservoir
-  int64_t worker_sleep_us = 0;        // CAF workers' sleep between polls
   // config
   double target_rate = 0, seconds = 0, warmup = 0;
   int workers = 0;
+  int64_t worker_sleep_us = 0; // CAF workers' sleep between polls
+  // memory
+  std::vector<size_t> arena_resident; // allocator arenas' resident bytes once drained
+  size_t arena_fallback_maps = 0;     // the books' arena's mappings beyond its reservoir
   // counts
   uint64_t planned = 0, sent = 0, completed = 0, accepted = 0, rejected = 0, lost = 0;
   uint64_t window_orders = 0; // scheduled inside the measured window

@@ -12,11 +12,20 @@
 #include "actors/books_arena_hook.hpp"
 #include "actors/resident_memory.hpp"
 
-TEST_CASE("every jemalloc arena takes the growth limit", "[memory]") {
-  if (broker::sanitized_build()) {
+namespace {
+
+// Sanitizer builds bring their own allocator: nothing here applies to them.
+bool sanitizer_replaces_jemalloc() {
+  if (broker::sanitized_build())
     WARN("sanitizer build: the sanitizer's allocator replaces jemalloc, nothing to check");
+  return broker::sanitized_build();
+}
+
+} // namespace
+
+TEST_CASE("every jemalloc arena takes the growth limit", "[memory]") {
+  if (sanitizer_replaces_jemalloc())
     return;
-  }
   constexpr size_t step = size_t{4} << 20;
   auto growth = broker::limit_allocator_growth(step);
   REQUIRE(growth.on_jemalloc); // the test binary links jemalloc as brokerd does
@@ -33,10 +42,8 @@ TEST_CASE("every jemalloc arena takes the growth limit", "[memory]") {
 // The books' arena: the actor system's threads allocate in it (through the
 // thread hook), and what was pre-touched there serves their growth.
 TEST_CASE("actor threads allocate in the pre-touched books arena", "[memory]") {
-  if (broker::sanitized_build()) {
-    WARN("sanitizer build: the sanitizer's allocator replaces jemalloc, nothing to check");
+  if (sanitizer_replaces_jemalloc())
     return;
-  }
   constexpr size_t prefault = size_t{8} << 20;
   auto arena = broker::prepare_books_arena(prefault);
   REQUIRE(arena.created);
