@@ -30,6 +30,7 @@ struct persistence_state {
   std::chrono::steady_clock::time_point last_commit_start;
   caf::error stopping; // set once asked to exit
   uint64_t commits = 0;
+  uint64_t transactions = 0; // started, committed or not: the probe's numbering
   // Outage state: consecutive failed commits, and when the store may be tried again.
   int failures = 0;
   caf::actor_clock::time_point retry_at;
@@ -47,11 +48,17 @@ caf::error try_commit(persistence_ptr self, const write_batch& batch) {
     return to_error(rejection{reject_reason::storage_unavailable,
                               "the database is unavailable; the broker retries it with back-off",
                               {}});
+  auto transaction = st.transactions++;
+  if (st.opts.probe)
+    st.opts.probe->committing(transaction);
   try {
     auto started = std::chrono::steady_clock::now();
     st.db->commit(batch);
+    auto ended = std::chrono::steady_clock::now();
     if (st.opts.timings)
-      st.opts.timings->record(std::chrono::steady_clock::now() - started);
+      st.opts.timings->record(ended - started);
+    if (st.opts.probe)
+      st.opts.probe->committed(transaction, started, ended);
     ++st.commits;
     if (st.failures > 0)
       std::fprintf(stderr, "persistence: the store is back after %d failed commit(s)\n",
@@ -144,6 +151,9 @@ caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
   });
   return {
     [=](commit_atom, write_batch& batch) -> caf::result<caf::ok_atom> {
+      if (self->state.opts.probe && !batch.empty())
+        self->state.opts.probe->arrived(batch, self->state.transactions,
+                                        std::chrono::steady_clock::now());
       self->state.waiting.push_back(self->make_response_promise());
       enqueue(self, std::move(batch));
       return caf::delegated<caf::ok_atom>{};

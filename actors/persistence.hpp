@@ -18,6 +18,19 @@
 
 namespace broker {
 
+// Where an acknowledgement's time goes inside persistence: a batch arrives,
+// joins the next transaction to start (numbered from 0), which then runs from
+// `start` to `end`. For measurements only; implementations must be cheap.
+class persistence_probe {
+public:
+  virtual ~persistence_probe() = default;
+  virtual void arrived(const write_batch& batch, uint64_t transaction,
+                       std::chrono::steady_clock::time_point at) = 0;
+  virtual void committing(uint64_t transaction) = 0; // about to begin it
+  virtual void committed(uint64_t transaction, std::chrono::steady_clock::time_point start,
+                         std::chrono::steady_clock::time_point end) = 0;
+};
+
 struct persistence_options {
   size_t max_batch_rows = 4096; // flush early once a batch holds this many rows
   // Own thread in production. Tests on the deterministic scheduler turn it off:
@@ -45,6 +58,9 @@ struct persistence_options {
   std::chrono::milliseconds retry_backoff_max{5000};
   // If set, each transaction's wall time is recorded there (order_bench).
   std::shared_ptr<commit_timings> timings;
+  // If set, told of every batch's arrival and every transaction (order_bench's
+  // per-stage latency). Called on the persistence thread.
+  std::shared_ptr<persistence_probe> probe;
 };
 
 caf::actor spawn_persistence(caf::actor_system& sys, std::shared_ptr<store> db,

@@ -6,6 +6,7 @@
 // Rows are written as their latest state (upsert by key), except executions,
 // which are insert-once by exec_id: a replayed report cannot be stored twice.
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -71,6 +72,10 @@ struct write_batch {
   std::vector<notification> notifications;  // insert; a second one for an id is ignored
   std::vector<notification_read> notification_reads; // mark read, by id
   std::vector<watchlist> watchlists;        // upsert by (user, id)
+  // Not a row: when its writer handed it to persistence, on the steady clock,
+  // for queue-delay measurements (persistence_probe). Local only: not
+  // serialized, and append() keeps the first batch's.
+  std::chrono::steady_clock::time_point handed_over{};
 
   bool empty() const { return rows() == 0; }
   size_t rows() const {
