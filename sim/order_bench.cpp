@@ -54,6 +54,7 @@
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
 #include "sim/exchange.hpp"
+#include "sim/order_stages.hpp"
 #include "sim/outside_services.hpp"
 #include "storage/postgres_store.hpp"
 #include "storage/sqlite_store.hpp"
@@ -473,10 +474,11 @@ std::optional<fsync_probe_result> probe_fsync(const std::string& dir, int n) {
 
 // Written by the callbacks (CAF worker threads), read by the main thread.
 struct shared_results {
-  explicit shared_results(size_t n) : ack(n), sent(n, 0) {}
+  explicit shared_results(size_t n) : ack(n), sent(n, 0), order_id(n, 0) {}
   // ns since t0 at which order i was acked: > 0 accepted, < 0 rejected, 0 not yet.
   std::vector<std::atomic<int64_t>> ack;
   std::vector<int64_t> sent; // ns since t0 of the actual send (driver thread only)
+  std::vector<int64_t> order_id; // of accepted order i, written before its ack is counted
   std::atomic<uint64_t> completed{0};
   std::atomic<uint64_t> rejected{0};
   std::mutex first_rejection_mutex;
@@ -528,6 +530,7 @@ struct run_result {
   int64_t commits_total = -1, commits_window = -1;
   double orders_per_commit = 0, commits_per_s = 0;
   broker::commit_timings::figures commit_time; // whole run
+  broker::sim::stage_split stages;             // window
   // CPU
   double cpu_total_s = 0, cpu_window_s = 0, cores_busy = 0, cpu_us_per_order = 0;
   double machine_cores_busy = -1; // every process on the machine, during the window
@@ -716,6 +719,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   std::atomic<pid_t> driver_tid{0}, sampler_tid{0};
   std::atomic<bool> sampler_done{false};
   steady::time_point t0;
+  std::shared_ptr<broker::sim::order_stage_probe> stage_probe;
   double cpu_before = 0;
 
   {
@@ -762,6 +766,9 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     ex.expected_working_orders = std::max(
       ex.expected_working_orders, static_cast<size_t>(rate * (o.warmup + o.seconds) * 1.1));
     auto commit_timings = std::make_shared<broker::commit_timings>();
+    // Sized for every order placed (ids are node-wide, from 1) and, at worst,
+    // two transactions per order (its placement, the exchange's answer).
+    stage_probe = std::make_shared<broker::sim::order_stage_probe>(total + 1024, 2 * total + 1024);
     auto node_start = steady::now();
     auto n = std::make_unique<broker::node>(
       sys, db, instruments_all, calendar, utc,
@@ -774,6 +781,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
         no.users.cost = broker::password_cost::minimum();
         no.persistence.max_batch_rows = o.max_batch_rows;
         no.persistence.timings = commit_timings;
+        no.persistence.probe = stage_probe;
         if (o.min_commit_interval_us >= 0)
           no.persistence.min_commit_interval =
             std::chrono::microseconds(static_cast<int64_t>(o.min_commit_interval_us));
@@ -884,6 +892,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
                                                     + ": " + rej->message;
                            }
                            at = -at;
+                         } else {
+                           res->order_id[i] = std::get<broker::order>(v).id;
                          }
                          res->ack[i].store(at, std::memory_order_relaxed);
                          res->completed.fetch_add(1, std::memory_order_release);
@@ -1000,6 +1010,20 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   R.p99_last = ms(percentile(lat_last, 0.99));
   R.lag_p99 = ms(percentile(lag, 0.99));
   R.lag_max = lag.empty() ? 0 : ms(lag.back());
+
+  // Where the window's latency went, stage by stage.
+  {
+    std::vector<broker::sim::order_timeline> timelines;
+    timelines.reserve(lat.size());
+    for (uint64_t i = 0; i < total; ++i) {
+      int64_t s = sched_ns(i);
+      int64_t a = res.ack[i].load(std::memory_order_relaxed);
+      if (s < window_begin || s >= window_end || a <= 0)
+        continue;
+      timelines.push_back({s, res.sent[i], a, stage_probe->of(res.order_id[i], t0)});
+    }
+    R.stages = broker::sim::split_stages(timelines);
+  }
 
   // Commits and CPU over the window, from the sampler.
   auto find_sample = [&](double t) -> const sample* {
@@ -1275,6 +1299,9 @@ void print_run(const options& o, const run_result& R) {
     }
   }
 
+  if (R.stages.orders > 0)
+    std::printf("\n%s", broker::sim::format_stage_table(R.stages).c_str());
+
   if (o.timeline && !R.timeline.empty()) {
     std::printf("\n  per second (latency of accepted orders by scheduled second; durable acks by ack time;\n"
                 "  window = seconds %.0f..%.0f)\n",
@@ -1299,7 +1326,8 @@ void print_run(const options& o, const run_result& R) {
 std::string run_json(const run_result& R) {
   constexpr size_t ten_ms = 1;
   static_assert(broker::commit_timings::slow_ms[ten_ms] == 10);
-  return fmt("{\"target_rate\":%.0f,\"send_rate\":%.1f,\"ack_rate\":%.1f,\"accepted\":%" PRIu64
+  // fmt's buffer is 1 KiB: the stage split is added apart.
+  std::string json = fmt("{\"target_rate\":%.0f,\"send_rate\":%.1f,\"ack_rate\":%.1f,\"accepted\":%" PRIu64
              ",\"rejected\":%" PRIu64 ",\"rejected_in_window\":%" PRIu64 ",\"missing\":%" PRIu64
              ",\"p50_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"p999_ms\":%.4f,\"max_ms\":%.4f,"
              "\"mean_ms\":%.4f,\"p99_first_fifth_ms\":%.4f,\"p99_last_fifth_ms\":%.4f,"
@@ -1317,6 +1345,8 @@ std::string run_json(const run_result& R) {
              R.commit_time.mean_ms, R.commit_time.max_ms,
              static_cast<unsigned long long>(R.commit_time.slower_than[ten_ms]),
              json_escape(R.first_rejection).c_str());
+  json.pop_back(); // the closing brace
+  return json + ",\"stages\":" + broker::sim::stage_json(R.stages) + "}";
 }
 
 std::string config_json(const options& o) {

@@ -29,6 +29,7 @@ node_harness::node_harness(std::filesystem::path d, options o) : dir(std::move(d
   opts.users.detached = false;
   opts.persistence.detached = false;
   opts.persistence.timings = commit_times;
+  opts.persistence.probe = probe;
   broker = std::make_unique<node>(*sys, db, instruments, calendar, clock, outside, opts);
   run();
 }

@@ -42,6 +42,31 @@ private:
   std::shared_ptr<store> inner_;
 };
 
+// Keeps what the persistence actor tells its probe, in the order it was told.
+struct recording_probe final : persistence_probe {
+  struct arrival {
+    uint64_t transaction = 0;
+    std::vector<order_id> pending_orders; // placements in the batch
+    bool handed_over_set = false, handed_before_arrival = false;
+  };
+  std::vector<arrival> arrivals;
+  std::vector<uint64_t> begun, committed_ones;
+  bool spans_ordered = true; // every committed span had start <= end
+  void arrived(const write_batch& b, uint64_t t, std::chrono::steady_clock::time_point at) override {
+    arrival a{t, {}, b.handed_over.time_since_epoch().count() != 0, b.handed_over <= at};
+    for (auto& o : b.orders)
+      if (o.status == order_status::pending)
+        a.pending_orders.push_back(o.id);
+    arrivals.push_back(std::move(a));
+  }
+  void committing(uint64_t t) override { begun.push_back(t); }
+  void committed(uint64_t t, std::chrono::steady_clock::time_point start,
+                 std::chrono::steady_clock::time_point end) override {
+    committed_ones.push_back(t);
+    spans_ordered = spans_ordered && start <= end;
+  }
+};
+
 struct node_harness {
   struct options {
     std::chrono::milliseconds kyc_delay{0};
@@ -78,6 +103,7 @@ struct node_harness {
   manual_clock clock{1'767'225'600'000'000'000}; // 2026-01-01T00:00:00Z
   std::shared_ptr<breakable_store> db;
   std::shared_ptr<commit_timings> commit_times = std::make_shared<commit_timings>();
+  std::shared_ptr<recording_probe> probe = std::make_shared<recording_probe>();
   std::shared_ptr<const instrument_table> instruments;
   std::unique_ptr<node> broker;
   caf::actor exchange; // the first exchange link (the connector opens later ones)

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include "actors/messages.hpp"
@@ -95,6 +97,40 @@ TEST_CASE("a market buy fills against the simulated market and settles the books
       if (e.report.client_order_id == placed.id)
         stored_fill_qty += e.report.last_quantity;
     CHECK(stored_fill_qty == 10);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("persistence tells its probe which transaction took each batch", "[actors]") {
+  auto dir = fresh_dir("probe");
+  {
+    node_harness h{dir, {std::chrono::milliseconds{0}, false, true}}; // nothing fills
+    auto u = h.funded_user("probe@example.com", 100'000'000);
+    h.probe->arrivals.clear();
+    std::vector<order_id> placed;
+    for (int i = 0; i < 4; ++i)
+      h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "",
+                            [&](std::variant<order, rejection> r) { placed.push_back(ok(r).id); });
+    h.run();
+    REQUIRE(placed.size() == 4);
+    // Each transaction is announced before it runs, and numbered in order.
+    REQUIRE(h.probe->begun == h.probe->committed_ones);
+    for (size_t i = 1; i < h.probe->begun.size(); ++i)
+      CHECK(h.probe->begun[i] == h.probe->begun[i - 1] + 1);
+    CHECK(h.probe->spans_ordered);
+    // Every placement arrived once, stamped by the account when handed over,
+    // and went into a transaction that then committed.
+    std::vector<order_id> arrived;
+    for (auto& a : h.probe->arrivals) {
+      CHECK(a.handed_over_set);
+      CHECK(a.handed_before_arrival);
+      auto& done = h.probe->committed_ones;
+      CHECK(std::find(done.begin(), done.end(), a.transaction) != done.end());
+      arrived.insert(arrived.end(), a.pending_orders.begin(), a.pending_orders.end());
+    }
+    std::sort(arrived.begin(), arrived.end());
+    std::sort(placed.begin(), placed.end());
+    CHECK(arrived == placed);
   }
   std::filesystem::remove_all(dir);
 }
