@@ -15,7 +15,7 @@ order_stage_probe::order_stage_probe(size_t max_order_id, size_t max_transaction
     transaction_(max_order_id, 0),
     start_ns_(max_transactions, 0),
     end_ns_(max_transactions, 0),
-    cpu_ns_(max_transactions, 0),
+    cpu_ns_(max_transactions, -1),
     runq_ns_(max_transactions, 0) {}
 
 order_stage_probe::~order_stage_probe() {
@@ -97,7 +97,8 @@ order_stage_probe::stages order_stage_probe::of(int64_t order_id,
   s.arrived_ns = arrived_ns_[i] - ns_of(t0);
   s.start_ns = start_ns_[t] - ns_of(t0);
   s.end_ns = end_ns_[t] - ns_of(t0);
-  s.commit_cpu_ns = cpu_ns_[t];
+  s.split = cpu_ns_[t] >= 0;
+  s.commit_cpu_ns = std::max<int64_t>(0, cpu_ns_[t]);
   s.commit_runq_ns = runq_ns_[t];
   return s;
 }
@@ -127,9 +128,10 @@ int64_t nearest_rank(std::vector<int64_t>& v, double p) {
 std::array<int64_t, stage_split::count> stages_of(const order_timeline& o) {
   auto& p = o.persistence;
   int64_t commit = p.end_ns - p.start_ns;
-  int64_t blocked = std::max<int64_t>(0, commit - p.commit_cpu_ns - p.commit_runq_ns);
+  int64_t runq = p.split ? p.commit_runq_ns : 0;
+  int64_t blocked = p.split ? std::max<int64_t>(0, commit - p.commit_cpu_ns - runq) : 0;
   return {o.sent - o.scheduled,      p.handed_ns - o.sent, p.arrived_ns - p.handed_ns,
-          p.start_ns - p.arrived_ns, commit - p.commit_runq_ns - blocked, p.commit_runq_ns,
+          p.start_ns - p.arrived_ns, commit - runq - blocked, runq,
           blocked,                   o.acked - p.end_ns};
 }
 
@@ -155,6 +157,8 @@ stage_split split_stages(const std::vector<order_timeline>& orders) {
   std::array<size_t, stage_split::count> largest{};
   for (size_t k = 0; k < known.size(); ++k) {
     auto st = stages_of(*known[k]);
+    if (!known[k]->persistence.split)
+      ++s.unsplit_commits;
     for (int j = 0; j < stage_split::count; ++j)
       each[j].push_back(st[j]);
     if (latency[k] < threshold)
@@ -188,6 +192,12 @@ std::string format_stage_table(const stage_split& s) {
   std::snprintf(line, sizeof line, "  %-37s %7s %10s %11s %15s\n", "stage", "p50 ms",
                 "slow: p50", "slow: mean", "slow: largest");
   out += line;
+  if (s.unsplit_commits > 0) {
+    std::snprintf(line, sizeof line,
+                  "  (%zu orders' commits had no schedstat reading: counted whole as on a CPU)\n",
+                  s.unsplit_commits);
+    out += line;
+  }
   for (int j = 0; j < stage_split::count; ++j) {
     std::snprintf(line, sizeof line, "  %-37s %7.3f %10.3f %11.3f %14.0f%%\n", stage_split::names[j],
                   s.p50_ms[j], s.slow_p50_ms[j], s.slow_mean_ms[j], 100 * s.slow_share[j]);

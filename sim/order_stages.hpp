@@ -37,6 +37,8 @@ public:
     int64_t handed_ns = 0, arrived_ns = 0, start_ns = 0, end_ns = 0; // since t0
     // The transaction's time split by the persistence thread's own schedstat:
     // on a CPU, runnable but waiting for one; the rest it was blocked (I/O).
+    // Without schedstat (split false) the whole commit counts as on a CPU.
+    bool split = false;
     int64_t commit_cpu_ns = 0, commit_runq_ns = 0;
   };
   stages of(int64_t order_id, std::chrono::steady_clock::time_point t0) const;
@@ -47,7 +49,7 @@ private:
   std::vector<int64_t> arrived_ns_;    // by order id: persistence took it from its mailbox
   std::vector<uint32_t> transaction_;  // by order id
   std::vector<int64_t> start_ns_, end_ns_; // by transaction; end 0: not committed
-  std::vector<int64_t> cpu_ns_, runq_ns_;  // by transaction
+  std::vector<int64_t> cpu_ns_, runq_ns_;  // by transaction; cpu -1: not read
   // The persistence thread's /proc/thread-self/schedstat, opened on its first
   // transaction; its readings at the last committing().
   int schedstat_fd_ = -1;
@@ -68,6 +70,7 @@ struct stage_split {
   // waiting for one, blocked), back
   static const char* const names[count];
   size_t orders = 0, slow_orders = 0;
+  size_t unsplit_commits = 0; // orders whose commit had no schedstat split
   double slow_threshold_ms = 0;
   double p50_ms[count]{};   // each stage's own median over all orders
   double slow_p50_ms[count]{};  // each stage's median over the slow orders

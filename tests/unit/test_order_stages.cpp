@@ -18,6 +18,7 @@ order_timeline order_with(int64_t at, std::array<int64_t, stage_split::count> ns
   int64_t t = at + ns[0];
   o.sent = t;
   o.persistence.known = true;
+  o.persistence.split = true;
   o.persistence.handed_ns = t += ns[1];
   o.persistence.arrived_ns = t += ns[2];
   o.persistence.start_ns = t += ns[3];
@@ -57,6 +58,17 @@ TEST_CASE("the stage split finds the stage that made orders slow", "[bench]") {
   double total = std::accumulate(std::begin(s.slow_mean_ms), std::end(s.slow_mean_ms), 0.0);
   double slow_mean = (1.65 + 0.0989 + 10 * (1.65 - 0.3 + 20.0)) / 11;
   CHECK(total == Approx(slow_mean).epsilon(1e-6));
+  CHECK(s.unsplit_commits == 0);
+}
+
+TEST_CASE("a commit without a CPU split counts as on a CPU, and is counted", "[bench]") {
+  auto o = order_with(0, {0, 0, 0, 0, 100'000, 200'000, 300'000, 0});
+  o.persistence.split = false;
+  auto s = split_stages({o});
+  CHECK(s.unsplit_commits == 1);
+  CHECK(s.p50_ms[4] == Approx(0.6)); // the whole commit
+  CHECK(s.p50_ms[5] == Approx(0.0).margin(1e-9));
+  CHECK(s.p50_ms[6] == Approx(0.0).margin(1e-9));
 }
 
 TEST_CASE("the stage split of no known order is empty", "[bench]") {
