@@ -49,7 +49,8 @@ void commit(account_ptr self, write_batch batch, Done done) {
   auto p = std::make_shared<pending>(
     pending{std::move(done), self->state.watchers.empty() ? std::vector<notification>{}
                                                            : batch.notifications});
-  batch.handed_over = std::chrono::steady_clock::now();
+  if (self->state.env->stamp_handover)
+    batch.handed_over = std::chrono::steady_clock::now();
   self->request(self->state.env->persistence, caf::infinite, commit_atom::value, std::move(batch))
     .then(
       [self, p](caf::ok_atom) {

@@ -26,6 +26,9 @@ struct account_env {
   id_sources ids; // node-wide order, journal entry and notification ids
   std::shared_ptr<const symbol_actors> symbols;
   std::shared_ptr<const book_rules> rules; // fees, settlement, cost basis (null: defaults)
+  // Stamp each batch with the time it is handed to persistence: only when a
+  // persistence_probe is there to read it (measurements, not production).
+  bool stamp_handover = false;
 };
 
 } // namespace broker

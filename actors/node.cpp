@@ -52,6 +52,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   env->kyc_provider = outside_.kyc_provider;
   env->payment_gateway = outside_.payment_gateway;
   env->instruments = instruments_;
+  env->stamp_handover = opts.persistence.probe != nullptr;
   auto rules = std::make_shared<book_rules>();
   rules->fees = opts.fees;
   rules->settlement_days = opts.settlement_days;

@@ -73,8 +73,8 @@ struct write_batch {
   std::vector<notification_read> notification_reads; // mark read, by id
   std::vector<watchlist> watchlists;        // upsert by (user, id)
   // Not a row: when its writer handed it to persistence, on the steady clock,
-  // for queue-delay measurements (persistence_probe). Local only: not
-  // serialized, and append() keeps the first batch's.
+  // for queue-delay measurements (persistence_probe; set only when one is).
+  // Local only: not serialized, and append() keeps the first batch's.
   std::chrono::steady_clock::time_point handed_over{};
 
   bool empty() const { return rows() == 0; }
