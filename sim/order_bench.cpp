@@ -288,14 +288,7 @@ double cpu_seconds_now() {
          + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// Nearest-rank percentile of a sorted vector; p in [0, 1].
-int64_t percentile(const std::vector<int64_t>& sorted, double p) {
-  if (sorted.empty())
-    return 0;
-  auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
-}
+using broker::sim::percentile; // nearest rank, of a sorted vector
 
 double ms(int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
@@ -318,12 +311,16 @@ std::string json_escape(const std::string& s) {
 
 std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
 std::string fmt(const char* f, ...) {
-  char buf[1024];
-  va_list ap;
+  va_list ap, again;
   va_start(ap, f);
-  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_copy(again, ap);
+  int n = std::vsnprintf(nullptr, 0, f, ap); // sized first: the JSON line is long
   va_end(ap);
-  return buf;
+  std::string out(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  if (n > 0)
+    std::vsnprintf(out.data(), out.size() + 1, f, again);
+  va_end(again);
+  return out;
 }
 
 // ---- per-thread CPU from /proc -------------------------------------------------
@@ -946,6 +943,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   R.accepted = R.completed - R.rejected;
 
   std::vector<int64_t> lat, lat_first, lat_last, lag;
+  std::vector<broker::sim::order_timeline> timelines;
   double lat_sum = 0;
   uint64_t sent_in_window = 0, acked_in_window = 0;
   const int64_t fifth = (window_end - window_begin) / 5;
@@ -980,6 +978,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       auto& worst = slot_max[std::min<size_t>(static_cast<size_t>(s / slot_ns), slot_max.size() - 1)];
       worst = std::max(worst, l);
       if (s >= window_begin && s < window_end) {
+        timelines.push_back({s, sent, at, stage_probe->of(res.order_id[i], t0)});
         lat.push_back(l);
         lat_sum += static_cast<double>(l);
         if (s < window_begin + fifth)
@@ -1011,19 +1010,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   R.lag_p99 = ms(percentile(lag, 0.99));
   R.lag_max = lag.empty() ? 0 : ms(lag.back());
 
-  // Where the window's latency went, stage by stage.
-  {
-    std::vector<broker::sim::order_timeline> timelines;
-    timelines.reserve(lat.size());
-    for (uint64_t i = 0; i < total; ++i) {
-      int64_t s = sched_ns(i);
-      int64_t a = res.ack[i].load(std::memory_order_relaxed);
-      if (s < window_begin || s >= window_end || a <= 0)
-        continue;
-      timelines.push_back({s, res.sent[i], a, stage_probe->of(res.order_id[i], t0)});
-    }
-    R.stages = broker::sim::split_stages(timelines);
-  }
+  R.stages = broker::sim::split_stages(timelines); // where the window's latency went
 
   // Commits and CPU over the window, from the sampler.
   auto find_sample = [&](double t) -> const sample* {
@@ -1326,7 +1313,6 @@ void print_run(const options& o, const run_result& R) {
 std::string run_json(const run_result& R) {
   constexpr size_t ten_ms = 1;
   static_assert(broker::commit_timings::slow_ms[ten_ms] == 10);
-  // fmt's buffer is 1 KiB: the stage split is added apart.
   std::string json = fmt("{\"target_rate\":%.0f,\"send_rate\":%.1f,\"ack_rate\":%.1f,\"accepted\":%" PRIu64
              ",\"rejected\":%" PRIu64 ",\"rejected_in_window\":%" PRIu64 ",\"missing\":%" PRIu64
              ",\"p50_ms\":%.4f,\"p90_ms\":%.4f,\"p99_ms\":%.4f,\"p999_ms\":%.4f,\"max_ms\":%.4f,"
@@ -1345,7 +1331,7 @@ std::string run_json(const run_result& R) {
              R.commit_time.mean_ms, R.commit_time.max_ms,
              static_cast<unsigned long long>(R.commit_time.slower_than[ten_ms]),
              json_escape(R.first_rejection).c_str());
-  json.pop_back(); // the closing brace
+  json.pop_back(); // the closing brace: the stage split goes inside
   return json + ",\"stages\":" + broker::sim::stage_json(R.stages) + "}";
 }
 

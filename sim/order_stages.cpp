@@ -114,14 +114,18 @@ const char* const stage_split::names[stage_split::count] = {
   "back (commit end -> ack)",
 };
 
+int64_t percentile(const std::vector<int64_t>& sorted, double p) {
+  if (sorted.empty())
+    return 0;
+  auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
 namespace {
 
 int64_t nearest_rank(std::vector<int64_t>& v, double p) {
-  if (v.empty())
-    return 0;
   std::sort(v.begin(), v.end());
-  auto rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+  return percentile(v, p);
 }
 
 // The stages of one order; they add up to its latency.

@@ -57,6 +57,9 @@ private:
   bool read_schedstat(int64_t& cpu, int64_t& runq);
 };
 
+// Nearest-rank percentile of a sorted vector; p in [0, 1]; 0 if empty.
+int64_t percentile(const std::vector<int64_t>& sorted, double p);
+
 // One order's timestamps, ns since t0.
 struct order_timeline {
   int64_t scheduled = 0, sent = 0, acked = 0;
