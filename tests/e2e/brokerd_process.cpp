@@ -209,7 +209,7 @@ brokerd_process::brokerd_process(std::string data_dir, std::vector<std::string> 
       std::string line = buffered.substr(0, nl);
       buffered.erase(0, nl + 1);
       if (line.rfind(prefix, 0) == 0) {
-        // brokerd listening on http://127.0.0.1:PORT (data in DIR)
+        // brokerd listening on http://HOST:PORT (data in DIR)
         auto data_at = line.find(data_marker);
         if (data_at == std::string::npos || line.back() != ')')
           fail("printed an unexpected listening line: " + line);
@@ -217,7 +217,7 @@ brokerd_process::brokerd_process(std::string data_dir, std::vector<std::string> 
         std::string dir = line.substr(data_at + data_marker.size(),
                                       line.size() - data_at - data_marker.size() - 1);
         auto colon = host_port.rfind(':');
-        if (colon == std::string::npos || host_port.substr(0, colon) != "127.0.0.1")
+        if (colon == std::string::npos || colon == 0)
           fail("listens somewhere unexpected: " + line);
         std::string port_text = host_port.substr(colon + 1);
         long port = 0;
@@ -234,6 +234,7 @@ brokerd_process::brokerd_process(std::string data_dir, std::vector<std::string> 
         if (dir != data_dir_)
           fail("reports data dir '" + dir + "', expected '" + data_dir_ + "'");
         port_ = static_cast<uint16_t>(port);
+        host_ = host_port.substr(0, colon);
         listening_line_ = line;
         stdout_tail_ = buffered;
         return;
@@ -385,6 +386,80 @@ std::string brokerd_process::stderr_text() const {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+} // namespace broker::e2e
+
+// --- run_brokerd ---------------------------------------------------------------
+
+namespace broker::e2e {
+
+command_output run_brokerd(const std::vector<std::string>& args, std::chrono::milliseconds deadline) {
+  std::vector<std::string> all{BROKERD_PATH};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0)
+    throw std::runtime_error(errno_text("pipe2"));
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    throw std::runtime_error(errno_text("pipe2"));
+  }
+  pid_t pid = ::fork();
+  if (pid < 0)
+    throw std::runtime_error(errno_text("fork"));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0)
+      ::_exit(125);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  command_output result;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* into[2] = {&result.out, &result.err};
+  auto until = clock_type::now() + deadline;
+  int open_pipes = 2;
+  while (open_pipes > 0) {
+    int wait_ms = remaining_ms(until);
+    if (wait_ms == 0) {
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    int r = ::poll(fds, 2, wait_ms);
+    if (r < 0 && errno != EINTR)
+      break;
+    for (int i = 0; i < 2 && r > 0; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0)
+        continue;
+      char chunk[4096];
+      ssize_t n = ::read(fds[i].fd, chunk, sizeof chunk);
+      if (n > 0) {
+        into[i]->append(chunk, static_cast<size_t>(n));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_pipes;
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0)
+      ::close(f.fd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit = decode(status);
+  return result;
 }
 
 } // namespace broker::e2e

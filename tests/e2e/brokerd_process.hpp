@@ -55,6 +55,7 @@ public:
   brokerd_process& operator=(const brokerd_process&) = delete;
 
   uint16_t port() const { return port_; }
+  const std::string& host() const { return host_; } // as the listening line gave it
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   const std::string& data_dir() const { return data_dir_; }
@@ -84,9 +85,21 @@ private:
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   uint16_t port_ = 0;
+  std::string host_;
   std::string listening_line_;
   std::string stdout_tail_;
   exit_info last_exit_;
 };
+
+// A brokerd run to its end with exactly `args` (no --port or --data-dir
+// added): for --help, --print-config and refused options. Past `deadline`
+// it is killed.
+struct command_output {
+  exit_info exit;
+  std::string out;
+  std::string err;
+};
+command_output run_brokerd(const std::vector<std::string>& args,
+                           std::chrono::milliseconds deadline = std::chrono::seconds(30));
 
 } // namespace broker::e2e
