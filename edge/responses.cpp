@@ -1,5 +1,6 @@
 #include "edge/responses.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <tuple>
 
@@ -81,18 +82,30 @@ void write_paging(json_writer& w, int64_t page, int64_t limit, int64_t total) {
 
 bool read_paging(const http_request& req, int64_t& page, int64_t& limit, int64_t max_limit,
                  respond_fn& respond) {
-  for (auto [name, target, max] : {std::tuple{"page", &page, int64_t{1'000'000}},
-                                   std::tuple{"limit", &limit, max_limit}}) {
-    if (auto v = req.query_param(name)) {
-      auto n = positive_integer(*v);
-      if (!n || *n > max) {
-        respond(error(400, "invalid_field",
-                      std::string{name} + " must be a whole number from 1 to " + std::to_string(max),
-                      name));
-        return false;
-      }
-      *target = *n;
+  constexpr int64_t max_page = 1'000'000;
+  if (auto v = req.query_param("page")) {
+    auto n = positive_integer(*v);
+    if (!n || *n > max_page) {
+      respond(error(400, "invalid_field", "page must be a whole number from 1 to " + std::to_string(max_page),
+                    "page"));
+      return false;
     }
+    page = *n;
+  }
+  if (auto v = req.query_param("limit")) {
+    // Over the maximum is clamped to it, and the answer's limit says so (as
+    // Kite and Alpaca do): a client asking for "all" gets the most there is
+    // per page, not an error it may read as "nothing". Digits too many for
+    // an int64 are over the maximum all the same.
+    bool digits = !v->empty() && std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool zero = digits && v->find_first_not_of('0') == std::string::npos;
+    if (!digits || zero) {
+      respond(error(400, "invalid_field", "limit must be a whole number from 1 (at most " + std::to_string(max_limit)
+                                            + " are returned)", "limit"));
+      return false;
+    }
+    auto n = positive_integer(*v);
+    limit = n && *n <= max_limit ? *n : max_limit;
   }
   return true;
 }

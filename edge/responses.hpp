@@ -39,7 +39,8 @@ reply<T> answer(respond_fn respond, int status, View view) {
 // Parses a whole positive decimal integer, nothing else.
 std::optional<int64_t> positive_integer(std::string_view s);
 
-// ?page=&limit=: whole numbers from 1; false (and a 400 sent) when not.
+// ?page=&limit=: whole numbers from 1; false (and a 400 sent) when not. A
+// limit over `max_limit` becomes `max_limit`; the answer's `limit` shows it.
 bool read_paging(const http_request& req, int64_t& page, int64_t& limit, int64_t max_limit,
                  respond_fn& respond);
 

@@ -69,7 +69,7 @@ void rest_api::on_stocks(const http_request& req, respond_fn respond) {
     if (!read_paging(req, page, limit, 100, respond))
       return;
     json_writer w;
-    w.begin_object().field("query", *q).key("results").begin_array();
+    w.begin_object().field("query", *q).field("limit", limit).key("results").begin_array();
     for (auto* i : node_.instruments().search(*q, static_cast<size_t>(limit)))
       write_instrument(w, *i);
     w.end_array().end_object();
@@ -184,8 +184,9 @@ void rest_api::on_market(const http_request& req, respond_fn respond) {
     return;
   node_.get_movers(kind == "gainers", limit,
                    answer<std::vector<quote>>(std::move(respond), 200,
-                                              [kind](json_writer& w, const std::vector<quote>& qs) {
-                                                w.begin_object().field("type", kind).key("movers").begin_array();
+                                              [kind, limit](json_writer& w, const std::vector<quote>& qs) {
+                                                w.begin_object().field("type", kind).field("limit", limit);
+                                                w.key("movers").begin_array();
                                                 for (auto& q : qs)
                                                   write_quote(w, q, quote_mode::quote);
                                                 w.end_array().end_object();

@@ -1063,7 +1063,12 @@ TEST_CASE("brokerd: sell what you bought, holdings limits, resting orders cancel
   CHECK(p4.total == 7);
   require_error(t->get("/v1/orders?status=BOGUS"), 400, "invalid_field", "status");
   require_error(t->get("/v1/orders?limit=0"), 400, "invalid_field", "limit");
-  require_error(t->get("/v1/orders?limit=501"), 400, "invalid_field", "limit");
+  require_error(t->get("/v1/orders?limit=abc"), 400, "invalid_field", "limit");
+  // Over the maximum: the maximum, and the answer says so.
+  auto clamped = list_orders(*t, "?limit=501");
+  CHECK(clamped.limit == 500);
+  CHECK(clamped.orders.size() == 7);
+  CHECK(list_orders(*t, "?limit=99999999999999999999999").limit == 500);
   require_error(t->get("/v1/orders?page=-1"), 400, "invalid_field", "page");
 
   // Cash adds up: deposit - bought + sold.
@@ -2301,6 +2306,10 @@ TEST_CASE("brokerd: instruments, search and quotes over REST", "[e2e][market]") 
   CHECK(get("/v1/stocks?limit=15&page=4", 200)["stocks"].items.empty());
   CHECK(get("/v1/stocks?limit=0", 400)["error"]["field"].str() == "limit");
   CHECK(get("/v1/stocks?page=x", 400)["error"]["field"].str() == "page");
+  auto every = get("/v1/stocks?limit=100000", 200);
+  CHECK(every["limit"].str() == "500");
+  CHECK(every["stocks"].items.size() == 40);
+  CHECK(get("/v1/stocks/search?q=t&limit=1000", 200)["limit"].str() == "100");
 
   auto tata = get("/v1/stocks/search?q=tata", 200)["results"].items;
   std::vector<std::string> found;
@@ -2449,7 +2458,10 @@ TEST_CASE("brokerd: movers and indices over REST", "[e2e][market]") {
   auto bad = c.request("GET", "/v1/market/movers?type=sideways");
   CHECK(bad.status == 400);
   CHECK(parse_json(bad.body)["error"]["field"].str() == "type");
-  CHECK(c.request("GET", "/v1/market/movers?limit=51").status == 400);
+  auto most = c.request("GET", "/v1/market/movers?limit=51");
+  REQUIRE(most.status == 200);
+  CHECK(parse_json(most.body)["limit"].str() == "50");
+  CHECK(c.request("GET", "/v1/market/movers?limit=-1").status == 400);
 }
 
 TEST_CASE("brokerd: price alerts fire once, on the alerts channel, and survive a restart", "[e2e][alerts]") {
