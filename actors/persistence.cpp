@@ -1,14 +1,8 @@
 #include "actors/persistence.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <thread>
-
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <caf/all.hpp>
 
@@ -125,24 +119,14 @@ void enqueue(persistence_ptr self, write_batch&& batch) {
   }
 }
 
-// Runs on the persistence actor's own (detached) thread.
-void set_thread_nice(int nice) {
-  auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-  if (::setpriority(PRIO_PROCESS, tid, nice) != 0)
-    std::fprintf(stderr,
-                 "persistence: could not set the commit thread's nice to %d (%s); it keeps the "
-                 "default priority, so under CPU load acknowledgements wait longer\n",
-                 nice, std::strerror(errno));
-}
-
 } // namespace
 
 caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
                                 persistence_options opts) {
   self->state.db = std::move(db);
   self->state.opts = opts;
-  if (opts.detached && opts.thread_nice != 0)
-    set_thread_nice(opts.thread_nice);
+  if (opts.on_thread_start)
+    opts.on_thread_start();
   // Asked to stop: finish what is queued first. The exit may overtake commits
   // already in the mailbox, so the last flush is queued behind them.
   self->set_exit_handler([=](const caf::exit_msg& em) {

@@ -9,6 +9,7 @@
 // has committed, or with an error if it failed (nothing of it was written,
 // and the requester decides: undo and answer 503, or retry later).
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -42,12 +43,9 @@ struct persistence_options {
   // spell starts at once. Needs `detached` (the wait blocks the actor's own
   // thread); 0 turns it off. Pacing on the steady clock, not business time.
   std::chrono::microseconds min_commit_interval{1000};
-  // Nice value for the persistence thread (needs `detached`; 0 leaves it alone).
-  // Every acknowledgement waits for this thread, so under load it should not
-  // queue for a CPU behind the actor workers: with 2 cores and 3+ busy threads
-  // the kernel's time slices put several ms on the p99. A negative value needs
-  // CAP_SYS_NICE (or root); without it the thread keeps nice 0 and says so.
-  int thread_nice = -5;
+  // Run first thing on the persistence actor's thread (with `detached`, its
+  // own): a benchmark's thread priority, say. Empty: nothing.
+  std::function<void()> on_thread_start;
   // After a failed commit the store is not tried again until a back-off has
   // passed (doubling from retry_backoff_min to retry_backoff_max): meanwhile
   // every batch is refused at once (storage_unavailable, 503) instead of

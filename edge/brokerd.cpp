@@ -15,17 +15,18 @@
 
 #include <caf/all.hpp>
 
-#include "actors/books_arena_hook.hpp"
 #include "actors/node.hpp"
-#include "actors/resident_memory.hpp"
 #include "actors/scheduler_settings.hpp"
 #include "edge/brokerd_options.hpp"
 #include "edge/http_server.hpp"
 #include "edge/rest_api.hpp"
 #include "edge/tokens.hpp"
+#include "sim/books_arena_hook.hpp"
 #include "sim/exchange.hpp"
 #include "sim/feed.hpp"
 #include "sim/outside_services.hpp"
+#include "sim/resident_memory.hpp"
+#include "sim/thread_priority.hpp"
 #include "storage/postgres_store.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -119,18 +120,22 @@ int main(int argc, char** argv) {
     std::cout << broker::edge::brokerd_config_text(cfg);
     return 0;
   }
+  // Memory and priority tuning for benchmarks on a small VM, off by default
+  // (sim/resident_memory.hpp, sim/thread_priority.hpp say what each buys).
   if (cfg.lock_memory) {
     auto locked = broker::lock_resident_memory();
     if (!locked.locked)
       std::cerr << "brokerd: " << locked.detail << "\n";
   }
-  // Every actor thread allocates in one arena, pre-touched here if asked.
-  auto arena = broker::prepare_books_arena(cfg.prefault_memory_mib << 20);
-  if (cfg.prefault_memory_mib > 0 && arena.prefaulted < (cfg.prefault_memory_mib << 20))
-    std::cerr << "brokerd: pre-touched " << (arena.prefaulted >> 20) << " of "
-              << cfg.prefault_memory_mib << " MiB"
-              << (arena.created ? "" : " (not on jemalloc: nothing to pre-touch)") << "\n";
-  caf_cfg.add_thread_hook<broker::books_arena_hook>();
+  if (cfg.prefault_memory_mib > 0) {
+    // Every actor thread (and the I/O threads below) allocates in one arena,
+    // pre-touched here.
+    auto arena = broker::prepare_books_arena(cfg.prefault_memory_mib << 20);
+    if (arena.prefaulted < (cfg.prefault_memory_mib << 20))
+      std::cerr << "brokerd: pre-touched " << (arena.prefaulted >> 20) << " of " << cfg.prefault_memory_mib
+                << " MiB" << (arena.created ? "" : " (not on jemalloc: nothing to pre-touch)") << "\n";
+    caf_cfg.add_thread_hook<broker::books_arena_hook>();
+  }
   broker::apply_scheduler_defaults(caf_cfg);
   try {
     std::filesystem::create_directories(cfg.data_dir);
@@ -166,7 +171,10 @@ int main(int argc, char** argv) {
     broker::node_options opts;
     opts.indices = std::move(indices);
     opts.symbols.conflation_interval = std::chrono::milliseconds{cfg.conflation_ms};
-    opts.persistence.thread_nice = cfg.persistence_nice;
+    if (cfg.persistence_nice != 0)
+      opts.persistence.on_thread_start = [nice = cfg.persistence_nice] {
+        broker::sim::set_this_thread_nice(nice, "brokerd: persistence");
+      };
     opts.persistence.retry_backoff_min = std::chrono::milliseconds{cfg.store_retry_min_ms};
     opts.persistence.retry_backoff_max = std::chrono::milliseconds{cfg.store_retry_max_ms};
     opts.fees = cfg.fees;
@@ -190,6 +198,10 @@ int main(int argc, char** argv) {
       http.address = cfg.address;
       http.port = cfg.port;
       http.io_threads = cfg.io_threads;
+      // What an I/O thread allocates (requests, messages to actors) is freed
+      // and reused by actor threads, so it comes from the pre-touched arena too.
+      if (cfg.prefault_memory_mib > 0)
+        http.on_io_thread_start = [] { broker::join_books_arena(); };
       broker::edge::http_server server{api, http};
       server.start();
       std::cout << "brokerd listening on http://" << cfg.address << ":" << server.port()

@@ -53,8 +53,8 @@ struct brokerd_settings {
   size_t database_wait_seconds = 30;
   size_t store_retry_min_ms = 100;
   size_t store_retry_max_ms = 5000;
-  int persistence_nice = -5;
-  bool lock_memory = true;
+  int persistence_nice = 0;
+  bool lock_memory = false;
   size_t prefault_memory_mib = 0;
   uint64_t seed = 42;
   size_t quote_interval_ms = 250;

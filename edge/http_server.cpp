@@ -41,7 +41,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "actors/resident_memory.hpp"
 
 namespace broker::edge {
 
@@ -1049,10 +1048,8 @@ struct http_server::impl {
 
   void io_thread() {
     tls_io_server = this;
-    // What this thread allocates (requests, messages to actors) is freed and
-    // reused by actor threads, so it must come from the pre-touched books' arena
-    // too: an arena of its own grows on this thread, in mmaps that stall it.
-    join_books_arena();
+    if (core_->opts.on_io_thread_start)
+      core_->opts.on_io_thread_start();
     for (;;) {
       try {
         ioc_->run();

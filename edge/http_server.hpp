@@ -126,6 +126,9 @@ struct server_options {
   // stderr. Expected ones (eof, operation aborted, closed, timeouts) are not
   // reported.
   std::function<void(const std::string&)> on_error;
+  // Run first thing on each io thread (brokerd: join the books' allocator
+  // arena when memory is pre-touched). Empty: nothing.
+  std::function<void()> on_io_thread_start;
 };
 
 class http_server {

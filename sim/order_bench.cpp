@@ -47,15 +47,16 @@
 #include <caf/all.hpp>
 
 #include "actors/account_book.hpp"
-#include "actors/books_arena_hook.hpp"
 #include "actors/node.hpp"
-#include "actors/resident_memory.hpp"
 #include "actors/scheduler_settings.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
+#include "sim/books_arena_hook.hpp"
 #include "sim/exchange.hpp"
 #include "sim/order_stages.hpp"
 #include "sim/outside_services.hpp"
+#include "sim/resident_memory.hpp"
+#include "sim/thread_priority.hpp"
 #include "storage/postgres_store.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -88,7 +89,7 @@ struct options {
   size_t max_batch_rows = broker::persistence_options{}.max_batch_rows;
   double min_commit_interval_us = -1; // -1: the node's default
   bool spin = false;            // spin instead of sleeping between sends
-  bool lock_memory = true;      // mlockall, as brokerd does by default
+  bool lock_memory = false;     // mlockall (brokerd's lock-memory, off by default)
   size_t prefault_mib = 0;      // in the actors' arena, at start (brokerd's prefault-memory-mib)
   int checkpoint_pages = -1;    // SQLite background checkpoint threshold (-1: the store's default)
   std::string memory_lock;      // what lock_resident_memory said
@@ -107,7 +108,7 @@ struct options {
   double start_rate = 5000;
   double max_rate = 320000;
   int refine = 2;               // bisection steps between the last pass and the first fail
-  std::optional<int> persistence_nice; // else the node's default
+  std::optional<int> persistence_nice; // else left alone, as brokerd
   int retries = 1;              // a failing step is run again this many times
   double min_rate = 500;        // lowest rate tried when the start rate already fails
   bool seconds_given = false, warmup_given = false;
@@ -137,15 +138,15 @@ bool sets_caf(const options& o, const std::string& key) {
     "  --workers N         CAF scheduler threads (default: one per core, as brokerd runs)\n"
     "  --caf S.K=V         any CAF setting, e.g. work-stealing.moderate-sleep-duration=1ms\n"
     "  --max-batch-rows N  persistence flushes early at this many rows (default %zu)\n"
-    "  --persistence-nice N  nice value of the persistence thread (default: brokerd's, -5;\n"
-    "                      negative needs root or CAP_SYS_NICE)\n"
+    "  --persistence-nice N  nice value of the persistence thread (default: left alone, as\n"
+    "                      brokerd; negative needs root or CAP_SYS_NICE)\n"
     "  --spin              busy-wait between sends instead of sleeping (costs a core)\n"
     "  --checkpoint-pages N  SQLite: checkpoint in the background once the WAL holds N\n"
     "                      pages (default: the store's, 1000)\n"
     "  --prefault-mib N    pre-touch N MiB in the actors' allocator arena at start (brokerd's\n"
-    "                      prefault-memory-mib; see actors/resident_memory.hpp)\n"
-    "  --no-lock-memory    leave memory unlocked (brokerd's lock-memory=false): fresh\n"
-    "                      pages then fault in one by one as the books grow\n"
+    "                      prefault-memory-mib; see sim/resident_memory.hpp)\n"
+    "  --lock-memory       mlockall, as brokerd --lock-memory: pages are populated as they\n"
+    "                      are mapped instead of faulting in one by one as the books grow\n"
     "  --min-commit-interval-us N  persistence starts a commit at most every N us under\n"
     "                      load (default: brokerd's default)\n"
     "  --send-quantum-us Q wake at most every Q us and send every order due by then, as an\n"
@@ -254,6 +255,7 @@ options parse_args(int argc, char** argv) {
       o.caf_settings.push_back(kv);
     } else if (a == "--no-idempotency") o.idempotency_keys = false;
     else if (a == "--spin") o.spin = true;
+    else if (a == "--lock-memory") o.lock_memory = true;
     else if (a == "--no-lock-memory") o.lock_memory = false;
     else if (a == "--prefault-mib") o.prefault_mib = static_cast<size_t>(num(a));
     else if (a == "--checkpoint-pages") o.checkpoint_pages = static_cast<int>(num(a));
@@ -747,7 +749,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     R.worker_sleep_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           caf::get_or(cfg, "work-stealing.moderate-sleep-duration", caf::timespan{}))
                           .count();
-    cfg.add_thread_hook<broker::books_arena_hook>(); // as brokerd
+    if (o.prefault_mib > 0)
+      cfg.add_thread_hook<broker::books_arena_hook>(); // as brokerd
     auto sys_owner = std::make_unique<caf::actor_system>(cfg);
     caf::actor_system& sys = *sys_owner;
     R.workers = static_cast<int>(sys.scheduler().num_workers());
@@ -783,7 +786,9 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
           no.persistence.min_commit_interval =
             std::chrono::microseconds(static_cast<int64_t>(o.min_commit_interval_us));
         if (o.persistence_nice)
-          no.persistence.thread_nice = *o.persistence_nice;
+          no.persistence.on_thread_start = [nice = *o.persistence_nice] {
+            broker::sim::set_this_thread_nice(nice, "order_bench: persistence");
+          };
         return no;
       }());
     R.node_start_ms = since(node_start);
@@ -839,7 +844,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     const auto side = broker::side::buy;
     std::thread driver([&, res] {
       pthread_setname_np(pthread_self(), "bench-driver");
-      broker::join_books_arena(); // as brokerd's I/O threads (edge/http_server.cpp)
+      if (o.prefault_mib > 0)
+        broker::join_books_arena(); // as brokerd's I/O threads
       driver_tid = current_tid();
       prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); // wake up on time, not up to 50 us late
       for (uint64_t i = 0; i < total; ++i) {
@@ -1182,8 +1188,7 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
     std::printf("  CAF setting %s\n", kv.c_str());
   std::printf("  %s\n", o.memory_lock.c_str());
   if (o.persistence_nice)
-    std::printf("  persistence thread nice %d (brokerd's default: %d)\n", *o.persistence_nice,
-                broker::persistence_options{}.thread_nice);
+    std::printf("  persistence thread nice %d (brokerd's default: left alone)\n", *o.persistence_nice);
   std::printf("  machine: %u hardware threads, load average at start %s\n",
               std::thread::hardware_concurrency(), [] {
                 static char buf[64] = "?";
@@ -1358,8 +1363,8 @@ std::string config_json(const options& o) {
 int main(int argc, char** argv) {
   options o = parse_args(argc, argv);
   o.memory_lock = o.lock_memory ? broker::lock_resident_memory().detail
-                                : "not locked: --no-lock-memory";
-  {
+                                : "not locked (--lock-memory locks it)";
+  if (o.prefault_mib > 0) {
     auto start = steady::now();
     auto arena = broker::prepare_books_arena(o.prefault_mib << 20);
     if (arena.created)

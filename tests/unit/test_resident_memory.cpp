@@ -9,8 +9,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/books_arena_hook.hpp"
-#include "actors/resident_memory.hpp"
+#include "sim/books_arena_hook.hpp"
+#include "sim/resident_memory.hpp"
 
 namespace {
 

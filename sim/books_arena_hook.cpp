@@ -1,6 +1,6 @@
-#include "actors/books_arena_hook.hpp"
+#include "sim/books_arena_hook.hpp"
 
-#include "actors/resident_memory.hpp"
+#include "sim/resident_memory.hpp"
 
 namespace broker {
 

@@ -1,4 +1,4 @@
-#include "actors/books_reservoir.hpp"
+#include "sim/books_reservoir.hpp"
 
 #include <sys/mman.h>
 

@@ -1,4 +1,4 @@
-#include "actors/resident_memory.hpp"
+#include "sim/resident_memory.hpp"
 
 #include <dlfcn.h>
 #include <sys/mman.h>
@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "actors/books_reservoir.hpp"
+#include "sim/books_reservoir.hpp"
 
 namespace broker {
 namespace {
