@@ -12,7 +12,11 @@
 // No HTTP: users are written straight into the store (KYC verified, ample
 // cash) before the node is built, and orders enter through node::place_order.
 //
-//   order_bench [--rate N] [--seconds S] [--warmup S] [--users U] [--symbols K]
+// Closed loop (--clients C): C clients, each placing its next order when its
+// last one is acknowledged, as pgbench's clients do; latency from the send.
+// That is the "equal concurrency" sim/compare sets against the per-order design.
+//
+//   order_bench [--rate N | --clients C] [--seconds S] [--warmup S] [--users U] [--symbols K]
 //               [--order-type limit|market] [--sync full|normal] [--data-dir D]
 //               [--find-max] ...      (--help lists every flag)
 #include <sys/prctl.h>
@@ -75,6 +79,7 @@ namespace fs = std::filesystem;
 
 struct options {
   double rate = 20000;       // orders per second
+  int clients = 0;           // > 0: closed loop, this many clients with one order in flight each
   double seconds = 10;       // measured window
   double warmup = 2;         // before the window; its orders are sent but not measured
   int64_t users = 1000;
@@ -128,6 +133,8 @@ bool sets_caf(const options& o, const std::string& key) {
     "  --warmup S          unmeasured lead-in (default 2; --find-max: 1)\n"
     "  --users U           users, round robin (default 1000)\n"
     "  --symbols K         instruments, round robin (default 40)\n"
+    "  --clients C         closed loop instead of a rate: C clients, each sending its next\n"
+    "                      order when its last is acknowledged (latency from the send)\n"
     "  --order-type T      limit (BUY at the lower price band: rests, holds cash) | market\n"
     "  --quantity Q        shares per order (default 1)\n"
     "  --sync full|normal  SQLite synchronous (default full)\n"
@@ -216,6 +223,7 @@ options parse_args(int argc, char** argv) {
     const std::string a = args[i];
     if (a == "--help" || a == "-h") usage(0);
     else if (a == "--rate") o.rate = num(a);
+    else if (a == "--clients") o.clients = static_cast<int>(num(a));
     else if (a == "--seconds") o.seconds = num(a), o.seconds_given = true;
     else if (a == "--warmup") o.warmup = num(a), o.warmup_given = true;
     else if (a == "--users") o.users = static_cast<int64_t>(num(a));
@@ -266,6 +274,10 @@ options parse_args(int argc, char** argv) {
       std::fprintf(stderr, "order_bench: unknown argument %s\n", a.c_str());
       usage(2);
     }
+  }
+  if (o.find_max && o.clients > 0) {
+    std::fprintf(stderr, "order_bench: --find-max steps a rate; a closed loop (--clients) has none\n");
+    usage(2);
   }
   if (o.find_max) {
     if (!o.seconds_given) o.seconds = 4;
@@ -479,6 +491,7 @@ struct shared_results {
   std::vector<int64_t> sent; // ns since t0 of the actual send (driver thread only)
   std::vector<int64_t> order_id; // of accepted order i, written before its ack is counted
   std::atomic<uint64_t> completed{0};
+  std::atomic<uint64_t> next{0}; // closed loop: the next order's index (= orders sent)
   std::atomic<uint64_t> rejected{0};
   std::mutex first_rejection_mutex;
   std::string first_rejection;
@@ -681,8 +694,15 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   }
 
   static broker::system_utc_clock utc;
-  const uint64_t total = static_cast<uint64_t>(std::llround(rate * (o.warmup + o.seconds)));
-  R.planned = total;
+  // Open loop: exactly this many orders. Closed loop: room for them at
+  // closed_loop_capacity orders/s; a client past it stops early (and says so).
+  const bool closed = o.clients > 0;
+  constexpr double closed_loop_capacity = 150'000;
+  const uint64_t total = static_cast<uint64_t>(
+    std::llround((closed ? closed_loop_capacity : rate) * (o.warmup + o.seconds)));
+  R.planned = closed ? 0 : total;
+  if (closed)
+    R.target_rate = 0; // none: the clients set the pace
   const double period_ns = 1e9 / rate;
   auto sched_ns = [period_ns](uint64_t i) {
     return static_cast<int64_t>(static_cast<double>(i) * period_ns);
@@ -720,6 +740,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   steady::time_point t0;
   std::shared_ptr<broker::sim::order_stage_probe> stage_probe;
   double cpu_before = 0;
+  uint64_t count = total; // orders sent
 
   {
     caf::actor_system_config cfg;
@@ -839,16 +860,68 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
       sampler_done = true;
     });
 
-    // Driver: open loop, order i due at t0 + i/rate.
+    // Order i: its send time is recorded, then it goes to the node. In a
+    // closed loop its acknowledgement sends that client's next order, until
+    // the window ends.
     shared_results* res = results.get();
     const auto side = broker::side::buy;
+    const auto closed_until = t0 + std::chrono::nanoseconds(window_end);
+    broker::node* node_ptr = n.get();
+    std::function<void(uint64_t, steady::time_point)> send_order;
+    send_order = [&, res](uint64_t i, steady::time_point now) {
+      res->sent[i] = (now - t0).count();
+      size_t s = i % symbols.size();
+      broker::place_order_request r;
+      r.symbol = symbols[s];
+      r.side = side;
+      r.type = o.type;
+      r.validity = broker::validity::day;
+      r.quantity = o.quantity;
+      r.price = prices[s];
+      broker::user_id user = 1 + static_cast<broker::user_id>(i % static_cast<uint64_t>(o.users));
+      std::string key = o.idempotency_keys ? "bench-" + std::to_string(i) : std::string{};
+      node_ptr->place_order(user, std::move(r), std::move(key),
+                            [&, res, i](std::variant<broker::order, broker::rejection> v) {
+                              auto now = steady::now();
+                              int64_t at = (now - t0).count();
+                              if (at <= 0)
+                                at = 1;
+                              if (auto rej = std::get_if<broker::rejection>(&v)) {
+                                if (res->rejected.fetch_add(1) == 0) {
+                                  std::lock_guard<std::mutex> lock(res->first_rejection_mutex);
+                                  res->first_rejection = std::string(broker::code_of(rej->reason))
+                                                         + ": " + rej->message;
+                                }
+                                at = -at;
+                              } else {
+                                res->order_id[i] = std::get<broker::order>(v).id;
+                              }
+                              // The next order is counted sent before this one
+                              // completes, so the drain never sees a gap.
+                              if (closed && now < closed_until) {
+                                uint64_t next = res->next.fetch_add(1);
+                                if (next < res->sent.size())
+                                  send_order(next, now);
+                                else
+                                  res->next.fetch_sub(1);
+                              }
+                              res->ack[i].store(at, std::memory_order_relaxed);
+                              res->completed.fetch_add(1, std::memory_order_release);
+                            });
+    };
     std::thread driver([&, res] {
       pthread_setname_np(pthread_self(), "bench-driver");
       if (o.prefault_mib > 0)
         broker::join_books_arena(); // as brokerd's I/O threads
       driver_tid = current_tid();
       prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); // wake up on time, not up to 50 us late
-      for (uint64_t i = 0; i < total; ++i) {
+      if (closed) {
+        std::this_thread::sleep_until(t0);
+        res->next = static_cast<uint64_t>(o.clients);
+        for (uint64_t c = 0; c < res->next; ++c)
+          send_order(c, steady::now());
+      }
+      for (uint64_t i = 0; !closed && i < total; ++i) {
         auto due = t0 + std::chrono::nanoseconds(sched_ns(i));
         auto now = steady::now();
         if (now < due) {
@@ -872,35 +945,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
             now = steady::now();
           }
         }
-        res->sent[i] = (now - t0).count();
-        size_t s = i % symbols.size();
-        broker::place_order_request r;
-        r.symbol = symbols[s];
-        r.side = side;
-        r.type = o.type;
-        r.validity = broker::validity::day;
-        r.quantity = o.quantity;
-        r.price = prices[s];
-        broker::user_id user = 1 + static_cast<broker::user_id>(i % static_cast<uint64_t>(o.users));
-        std::string key = o.idempotency_keys ? "bench-" + std::to_string(i) : std::string{};
-        n->place_order(user, std::move(r), std::move(key),
-                       [res, i, t0](std::variant<broker::order, broker::rejection> v) {
-                         int64_t at = (steady::now() - t0).count();
-                         if (at <= 0)
-                           at = 1;
-                         if (auto rej = std::get_if<broker::rejection>(&v)) {
-                           if (res->rejected.fetch_add(1) == 0) {
-                             std::lock_guard<std::mutex> lock(res->first_rejection_mutex);
-                             res->first_rejection = std::string(broker::code_of(rej->reason))
-                                                    + ": " + rej->message;
-                           }
-                           at = -at;
-                         } else {
-                           res->order_id[i] = std::get<broker::order>(v).id;
-                         }
-                         res->ack[i].store(at, std::memory_order_relaxed);
-                         res->completed.fetch_add(1, std::memory_order_release);
-                       });
+        send_order(i, now);
       }
       // Stay alive until the last thread sample, so the driver shows up in it.
       while (!sampler_done.load())
@@ -908,12 +953,16 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     });
     driver.join();
     sampler.join();
-    R.sent = total;
+    count = closed ? res->next.load() : total;
+    R.sent = count;
+    if (closed && count >= total)
+      std::fprintf(stderr, "order_bench: the clients reached the closed loop's room for %" PRIu64
+                           " orders and stopped early\n", total);
 
     // Drain: bounded wait for every ack.
     auto drain_start = steady::now();
     auto drain_deadline = drain_start + std::chrono::duration<double>(o.drain_seconds);
-    while (results->completed.load(std::memory_order_acquire) < total
+    while (results->completed.load(std::memory_order_acquire) < count
            && steady::now() < drain_deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     R.drain_ms = since(drain_start);
@@ -945,7 +994,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   R.completed = res.completed.load();
   R.rejected = res.rejected.load();
   R.first_rejection = res.first_rejection;
-  R.lost = total - std::min<uint64_t>(total, R.completed);
+  R.lost = count - std::min<uint64_t>(count, R.completed);
   R.accepted = R.completed - R.rejected;
 
   std::vector<int64_t> lat, lat_first, lat_last, lag;
@@ -959,8 +1008,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     bucket_acked(static_cast<size_t>(buckets) + 1);
   constexpr int64_t slot_ns = 10'000'000;
   std::vector<int64_t> slot_max(static_cast<size_t>(buckets) * 100 + 1, 0);
-  for (uint64_t i = 0; i < total; ++i) {
-    int64_t s = sched_ns(i);
+  for (uint64_t i = 0; i < count; ++i) {
+    int64_t s = closed ? res.sent[i] : sched_ns(i); // closed loop: an order is due when sent
     int64_t a = res.ack[i].load(std::memory_order_relaxed);
     int64_t sent = res.sent[i];
     if (sent >= window_begin && sent < window_end)
@@ -1133,7 +1182,8 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
   }
 
   // Verdict.
-  R.throughput_ok = std::abs(R.ack_rate - rate) <= o.tolerance * rate;
+  // A closed loop sets its own rate: it keeps up by construction.
+  R.throughput_ok = closed || std::abs(R.ack_rate - rate) <= o.tolerance * rate;
   // Bounded: the tail at the end of the window is not running away from the
   // tail at its start (a backlog that grows shows up as a rising p99).
   R.latency_bounded = R.lost == 0 && !lat.empty()
@@ -1205,14 +1255,20 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
                 "p50 %.3f ms, p99 %.3f ms, max %.3f ms  => at most ~%.0f fsyncs/s\n",
                 probe->n, probe->p50_ms, probe->p99_ms, probe->max_ms,
                 probe->mean_ms > 0 ? 1000.0 / probe->mean_ms : 0.0);
-  std::printf("  Latency is measured from each order's SCHEDULED send time (t0 + i/rate), not the\n"
-              "  actual send, so driver stalls and queueing count (no coordinated omission).\n");
+  if (o.clients > 0)
+    std::printf("  Closed loop: %d clients, each sending its next order when its last is acknowledged;\n"
+                "  latency from the send.\n", o.clients);
+  else
+    std::printf("  Latency is measured from each order's SCHEDULED send time (t0 + i/rate), not the\n"
+                "  actual send, so driver stalls and queueing count (no coordinated omission).\n");
 }
 
 void print_run(const options& o, const run_result& R) {
-  std::printf("\n== run: target %.0f orders/s, window %.1f s after %.1f s warmup, %d CAF workers "
+  std::printf("\n== run: %s, window %.1f s after %.1f s warmup, %d CAF workers "
               "(idle sleep %lld us%s) ==\n",
-              R.target_rate, R.seconds, R.warmup, R.workers,
+              o.clients > 0 ? fmt("closed loop, %d clients", o.clients).c_str()
+                            : fmt("target %.0f orders/s", R.target_rate).c_str(),
+              R.seconds, R.warmup, R.workers,
               static_cast<long long>(R.worker_sleep_us),
               sets_caf(o, "work-stealing.moderate-sleep-duration") ? ", --caf" : ", brokerd's");
   std::printf("  data dir %s%s\n", R.data_dir.c_str(),
@@ -1229,10 +1285,12 @@ void print_run(const options& o, const run_result& R) {
   std::printf("  %-34s %14s\n", "metric", "value");
   std::printf("  %-34s %14s\n", "----------------------------------", "--------------");
   auto row = [](const char* name, const std::string& v) { std::printf("  %-34s %14s\n", name, v.c_str()); };
-  row("target rate (orders/s)", fmt("%.0f", R.target_rate));
+  if (o.clients == 0)
+    row("target rate (orders/s)", fmt("%.0f", R.target_rate));
   row("achieved send rate (orders/s)", fmt("%.0f", R.send_rate));
   row("durable acks (acks/s)", fmt("%.0f", R.ack_rate));
-  row("acks / target", fmt("%.2f %%", 100.0 * R.ack_rate / R.target_rate));
+  if (o.clients == 0)
+    row("acks / target", fmt("%.2f %%", 100.0 * R.ack_rate / R.target_rate));
   row("orders planned / completed", fmt("%" PRIu64 " / %" PRIu64, R.planned, R.completed));
   row("accepted / rejected / missing", fmt("%" PRIu64 " / %" PRIu64 " / %" PRIu64, R.accepted, R.rejected, R.lost));
   std::printf("  -- latency of accepted orders scheduled in the window: scheduled send -> durable ack\n");
@@ -1337,6 +1395,10 @@ std::string run_json(const run_result& R) {
              static_cast<unsigned long long>(R.commit_time.slower_than[ten_ms]),
              json_escape(R.first_rejection).c_str());
   json.pop_back(); // the closing brace: the stage split goes inside
+  // The window on CLOCK_MONOTONIC, so that another process's CPU (the
+  // database's, in sim/compare) can be read over the same interval.
+  json += fmt(",\"window_monotonic_s\":[%.6f,%.6f]", R.t0_monotonic_s + R.warmup,
+              R.t0_monotonic_s + R.warmup + R.seconds);
   return json + ",\"stages\":" + broker::sim::stage_json(R.stages) + "}";
 }
 
@@ -1352,7 +1414,8 @@ std::string config_json(const options& o) {
              o.type == broker::order_type::limit ? "limit" : "market", o.sync_full ? "full" : "normal",
              o.idempotency_keys ? "true" : "false", o.max_batch_rows, o.workers,
              std::thread::hardware_concurrency())
-         + ",\"caf\":" + caf + ",\"rate\":" + fmt("%.0f", o.rate)
+         + ",\"caf\":" + caf + ",\"rate\":" + fmt("%.0f", o.clients > 0 ? 0 : o.rate)
+         + ",\"clients\":" + std::to_string(o.clients)
          + ",\"send_quantum_us\":" + fmt("%.0f", o.send_quantum_us) + ",\"persistence_nice\":"
          + (o.persistence_nice ? std::to_string(*o.persistence_nice) : std::string("null"))
          + ",\"memory_locked\":" + (o.memory_lock.rfind("memory locked", 0) == 0 ? "true" : "false");

@@ -10,8 +10,11 @@
 #                             [--seconds S] [--users U]
 #
 # Without --url it starts a throwaway cluster (tests/support/pg_cluster.sh) on
-# port 55433 and removes it afterwards. Prints throughput and latency
-# percentiles from pgbench's per-transaction log, and one JSON line.
+# port 25433 and removes it afterwards. Prints throughput and latency
+# percentiles from pgbench's per-transaction log, and one JSON line with
+# pgbench's own CPU (the application's side of this design) and the window
+# its transactions ran in (Unix seconds), for reading the database's CPU
+# over the same interval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,8 +43,8 @@ cleanup() {
 trap cleanup EXIT
 if [ -z "$url" ]; then
   cluster="$work/cluster"
-  bash tests/support/pg_cluster.sh start "$cluster" 55433 >/dev/null
-  url="postgresql://postgres@127.0.0.1:55433"
+  bash tests/support/pg_cluster.sh start "$cluster" 25433 >/dev/null
+  url="postgresql://postgres@127.0.0.1:25433"
 fi
 db="per_order_$$"
 psql_admin() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$url/postgres" "$@"; }
@@ -90,12 +93,18 @@ COMMIT;
 SQL
 
 threads=$(( clients < 2 ? clients : 2 ))
-(cd "$work" && "$pgbin/pgbench" -n -c "$clients" -j "$threads" -T "$seconds" \
-   -f place_order.sql -l --log-prefix=tx "$url/$db" > pgbench.out 2>&1) || {
+TIMEFORMAT="%3U %3S" # bash's time: pgbench's user and system CPU seconds
+{ time (cd "$work" && "$pgbin/pgbench" -n -c "$clients" -j "$threads" -T "$seconds" \
+   -f place_order.sql -l --log-prefix=tx "$url/$db" > pgbench.out 2>&1) ; } 2> "$work/cpu" || {
   cat "$work/pgbench.out" >&2; exit 1; }
+app_cpu=$(awk '{printf "%.3f", $1 + $2}' "$work/cpu")
 
-# Per-transaction log: client_id tx_no time_us script_no epoch epoch_us.
+# Per-transaction log: client_id tx_no time_us script_no epoch epoch_us
+# (the epoch columns: when the transaction ended).
 cat "$work"/tx.* | awk '{print $3}' | sort -n > "$work/lat"
+window=$(cat "$work"/tx.* | awk 'BEGIN {b = 1e18; e = 0}
+  { end_s = $5 + $6 / 1e6; start_s = end_s - $3 / 1e6; if (start_s < b) b = start_s; if (end_s > e) e = end_s }
+  END {printf "[%.6f,%.6f]", b, e}')
 n=$(wc -l < "$work/lat")
 pct() { awk -v n="$n" -v p="$1" 'NR == int((n - 1) * p) + 1 {printf "%.3f", $1 / 1000; exit}' "$work/lat"; }
 tps=$(grep -Eo 'tps = [0-9.]+' "$work/pgbench.out" | head -1 | awk '{print $3}')
@@ -103,5 +112,5 @@ orders=$("$pgbin/psql" -X -qtA "$url/$db" -c "SELECT count(*) FROM orders")
 p50=$(pct 0.50); p99=$(pct 0.99); p999=$(pct 0.999); max=$(tail -1 "$work/lat" | awk '{printf "%.3f", $1 / 1000}')
 echo "per-order PostgreSQL design (seed 002): $clients clients, $seconds s, $users users"
 echo "  transactions $n, orders inserted $orders, $tps tx/s"
-echo "  latency p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, max $max ms"
-echo "{\"bench\":\"per_order_pg\",\"clients\":$clients,\"seconds\":$seconds,\"users\":$users,\"tps\":$tps,\"transactions\":$n,\"orders\":$orders,\"p50_ms\":$p50,\"p99_ms\":$p99,\"p999_ms\":$p999,\"max_ms\":$max}"
+echo "  latency p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, max $max ms; pgbench CPU $app_cpu s"
+echo "{\"bench\":\"per_order_pg\",\"clients\":$clients,\"seconds\":$seconds,\"users\":$users,\"tps\":$tps,\"transactions\":$n,\"orders\":$orders,\"p50_ms\":$p50,\"p99_ms\":$p99,\"p999_ms\":$p999,\"max_ms\":$max,\"app_cpu_s\":$app_cpu,\"window_unix_s\":$window}"
