@@ -9,7 +9,8 @@ class actor_system_config;
 namespace broker {
 
 // scheduler.max-threads: one worker per core, at least two.
-// work-stealing.moderate-sleep-duration: 250us (see the .cpp for why).
+// work-stealing.moderate-sleep-duration: 250us, and
+// work-stealing.moderate-poll-attempts: 1 (see the .cpp for why).
 void apply_scheduler_defaults(caf::actor_system_config& cfg);
 
 } // namespace broker
