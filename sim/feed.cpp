@@ -11,7 +11,11 @@ namespace broker::sim {
 
 namespace {
 
-constexpr auto batch_every = std::chrono::milliseconds{1};
+// As the Node peer's feed in ../shared/peers/ws-ticker (rate/100 ticks every
+// 10 ms), so that fan-out comparisons feed both servers alike; an exchange's
+// market data arrives in packets, not tick by tick, too. Quotes are conflated
+// to 100 ms anyway.
+constexpr auto batch_every = std::chrono::milliseconds{10};
 
 struct feed_state {
   std::shared_ptr<const instrument_table> instruments;
