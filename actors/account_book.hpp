@@ -110,6 +110,10 @@ public:
   // unknown symbol.
   place_outcome place(const place_order_request& r, const std::string& idempotency_key,
                       const instrument* inst, bool market_open, timestamp now, write_batch& out);
+  // Whether `key` placed an order here before (an empty key never did).
+  bool knows_idempotency_key(const std::string& key) const {
+    return !key.empty() && idempotency_.count(key) > 0;
+  }
   // The batch that recorded a new order failed to commit: forget the order,
   // its notification and its hold, as if it had never been placed.
   void abandon(order_id id, write_batch& out);

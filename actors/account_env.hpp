@@ -1,6 +1,7 @@
 #pragma once
 // What every account actor needs to reach: the node's shared, read-only
 // context. Built once by the node and shared by pointer.
+#include <atomic>
 #include <memory>
 
 #include <caf/actor.hpp>
@@ -18,6 +19,10 @@ struct account_env {
   caf::actor persistence;
   caf::actor store_reader; // the directory reloads a crashed account's books through it
   caf::actor connector;
+  // True while the exchange link is up (the connector keeps it): a new order
+  // is refused with exchange_unavailable otherwise, never queued unseen.
+  // Null: always up (tests that build an account alone).
+  std::shared_ptr<const std::atomic<bool>> exchange_up;
   caf::actor kyc_provider;
   caf::actor payment_gateway;
   std::shared_ptr<const instrument_table> instruments;

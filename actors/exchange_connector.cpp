@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -24,21 +25,29 @@ struct connector_state {
   std::unordered_map<user_id, caf::actor> accounts;
   std::unordered_map<user_id, std::vector<execution_report>> looking_up;
   caf::actor exchange;
-  std::vector<caf::message> waiting; // sent while no exchange was attached
+  std::vector<caf::message> waiting; // new orders accepted while no link was up
   // Orders not known to be final, by id; `on_link` when sent on the current
   // link (a queued one is not: reconciling it before it is sent would cancel it).
   // Only what a reconcile needs (a FIX order status request: the client order
-  // id, account, symbol, side; and how much has filled), not the whole order.
+  // id, account, symbol, side; how much it was for and has filled; whether
+  // the exchange ever acknowledged it), not the whole order.
   struct tracked {
     user_id user = 0;
     std::string symbol;
     broker::side side = side::buy;
+    int64_t quantity = 0;
     int64_t filled = 0;
+    bool acknowledged = false;
     bool on_link = false;
+    bool cancel_requested = false; // sent again on every new link until final
   };
   std::map<order_id, tracked> working; // a map: no rehash stall as it grows
   exchange_factory reopen;
+  // Up once the link has answered the reconcile, down when it dies: what
+  // accounts read before placing an order (exchange_unavailable while down).
+  std::shared_ptr<std::atomic<bool>> link_up;
   std::chrono::milliseconds backoff{min_backoff};
+  std::mt19937_64 jitter{0x6a17}; // seeded: a simulation run replays its back-offs
   caf::actor_clock::time_point attached_at;
   static constexpr std::chrono::milliseconds min_backoff{100};
   static constexpr std::chrono::milliseconds max_backoff{5000};
@@ -56,6 +65,8 @@ void track(connector_ptr self, const execution_report& r) {
   if (it == working.end())
     return;
   it->second.filled = r.cum_quantity;
+  if (r.kind == exec_kind::accepted || r.kind == exec_kind::trade)
+    it->second.acknowledged = true;
   bool final = r.kind == exec_kind::cancelled || r.kind == exec_kind::rejected
                || r.kind == exec_kind::expired
                || (r.kind == exec_kind::trade && r.leaves_quantity == 0);
@@ -64,7 +75,9 @@ void track(connector_ptr self, const execution_report& r) {
 }
 
 // Attaches `exchange`: reconciles the orders sent on the previous link (all
-// of `working` that is on_link), then sends what waited, in order.
+// of `working` that is on_link); once the link has answered, it is up and
+// what waited (cancels, and orders accepted just before the last link went
+// down) goes out, in order.
 void attach(connector_ptr self, caf::actor exchange) {
   auto& st = self->state;
   st.exchange = exchange;
@@ -78,16 +91,32 @@ void attach(connector_ptr self, caf::actor exchange) {
       o.user = t.user;
       o.symbol = t.symbol;
       o.side = t.side;
+      o.quantity = t.quantity;
       o.filled_quantity = t.filled;
+      o.status = t.acknowledged ? order_status::open : order_status::pending;
       sent.push_back(std::move(o));
     }
   std::sort(sent.begin(), sent.end(), [](const order& a, const order& b) { return a.id < b.id; });
-  self->send(exchange, reconcile_atom::value, std::move(sent));
-  for (auto& w : st.waiting)
-    self->send(exchange, std::move(w));
-  st.waiting.clear();
-  for (auto& [_, t] : st.working)
-    t.on_link = true;
+  self->request(exchange, caf::infinite, reconcile_atom::value, std::move(sent))
+    .then(
+      [=](caf::ok_atom) {
+        auto& st = self->state;
+        if (st.exchange != exchange)
+          return; // a link that has died since
+        for (auto& w : st.waiting)
+          self->send(exchange, std::move(w));
+        st.waiting.clear();
+        for (auto& [id, t] : st.working) {
+          t.on_link = true;
+          // Every cancel not yet answered, again: one sent on the last link
+          // may have died with it (a second one is answered cancel-rejected).
+          if (t.cancel_requested)
+            self->send(exchange, cancel_order_atom::value, id, t.symbol, t.user);
+        }
+        st.link_up->store(true);
+        std::fprintf(stderr, "exchange_connector: the %s link is up\n", st.link.c_str());
+      },
+      [](caf::error&) {}); // the link died first: the down handler reopens it
 }
 
 void route_report(connector_ptr self, const execution_report& r) {
@@ -127,22 +156,27 @@ void route_report(connector_ptr self, const execution_report& r) {
 
 caf::behavior exchange_connector(connector_ptr self, std::string link,
                                  std::shared_ptr<const symbol_actors> symbols,
-                                 exchange_factory reopen) {
+                                 exchange_factory reopen, std::shared_ptr<std::atomic<bool>> link_up) {
   self->state.link = std::move(link);
+  self->state.link_up = link_up ? std::move(link_up) : std::make_shared<std::atomic<bool>>(false);
   self->state.symbols = std::move(symbols);
   self->state.reopen = std::move(reopen);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.exchange.address()) {
-      st.exchange = nullptr; // orders wait until a link is attached again
+      st.exchange = nullptr; // cancels wait until a link is attached again
+      st.link_up->store(false);
       if (!st.reopen)
         return;
       if (self->clock().now() - st.attached_at >= connector_state::stable_after)
         st.backoff = connector_state::min_backoff;
+      // Up to half again at random, so brokers that lost the same exchange
+      // do not all knock at once.
+      auto wait = st.backoff + std::chrono::milliseconds{static_cast<int64_t>(
+                                 st.jitter() % static_cast<uint64_t>(st.backoff.count() / 2 + 1))};
       std::fprintf(stderr, "exchange_connector: the %s link went down (%s); reopening in %lld ms\n",
-                   st.link.c_str(), caf::to_string(dm.reason).c_str(),
-                   static_cast<long long>(st.backoff.count()));
-      self->delayed_send(self, st.backoff, reattach_atom::value);
+                   st.link.c_str(), caf::to_string(dm.reason).c_str(), static_cast<long long>(wait.count()));
+      self->delayed_send(self, wait, reattach_atom::value);
       st.backoff = std::min(st.backoff * 2, connector_state::max_backoff);
       return;
     }
@@ -153,8 +187,10 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
       }
   });
   // True when sent now, false when it waits for a link.
+  // Only to a link that has answered its reconcile: one still logging on may
+  // die first, and what it held would be lost with it.
   auto forward = [=](caf::message msg) {
-    if (self->state.exchange) {
+    if (self->state.exchange && self->state.link_up->load()) {
       self->send(self->state.exchange, std::move(msg));
       return true;
     }
@@ -168,7 +204,9 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
     [=](attach_atom, caf::actor exchange, std::vector<order>& working) {
       for (auto& o : working) // the books' working orders at start: sent before it
         self->state.working[o.id] =
-          connector_state::tracked{o.user, o.symbol, o.side, o.filled_quantity, true};
+          connector_state::tracked{o.user,          o.symbol, o.side, o.quantity, o.filled_quantity,
+                                   o.status != order_status::pending, true,
+                                   o.status == order_status::pending_cancel};
       attach(self, std::move(exchange));
     },
     [=](reattach_atom) {
@@ -185,10 +223,18 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
     },
     [=](new_order_atom, const order& o) {
       bool sent = forward(caf::make_message(new_order_atom::value, o));
-      self->state.working[o.id] = connector_state::tracked{o.user, o.symbol, o.side, 0, sent};
+      self->state.working[o.id] =
+        connector_state::tracked{o.user, o.symbol, o.side, o.quantity, 0, false, sent, false};
     },
     [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
-      forward(caf::make_message(cancel_order_atom::value, id, symbol, account));
+      auto& st = self->state;
+      auto it = st.working.find(id);
+      if (it != st.working.end())
+        it->second.cancel_requested = true; // remembered: sent on every link until answered
+      if (st.exchange && st.link_up->load())
+        self->send(st.exchange, cancel_order_atom::value, id, symbol, account);
+      else if (it == st.working.end())
+        st.waiting.push_back(caf::make_message(cancel_order_atom::value, id, symbol, account));
     },
     [=](const execution_report& r) {
       track(self, r);
@@ -210,8 +256,9 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
 
 caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link,
                                     std::shared_ptr<const symbol_actors> symbols,
-                                    exchange_factory reopen) {
-  return sys.spawn(exchange_connector, std::move(link), std::move(symbols), std::move(reopen));
+                                    exchange_factory reopen, std::shared_ptr<std::atomic<bool>> link_up) {
+  return sys.spawn(exchange_connector, std::move(link), std::move(symbols), std::move(reopen),
+                   std::move(link_up));
 }
 
 } // namespace broker

@@ -58,6 +58,9 @@ using cancel_order_atom = caf::atom_constant<caf::atom("cxlorder")>;
 using reconcile_atom = caf::atom_constant<caf::atom("reconcile")>;
 using attach_atom = caf::atom_constant<caf::atom("attach")>;
 using reattach_atom = caf::atom_constant<caf::atom("reattach")>; // connector: replace a dead exchange link
+using order_status_atom = caf::atom_constant<caf::atom("ordstatus")>; // ask the exchange about one order
+using logon_atom = caf::atom_constant<caf::atom("logon")>;   // a FIX session logged on
+using logout_atom = caf::atom_constant<caf::atom("logout")>; // a FIX session ended
 using load_atom = caf::atom_constant<caf::atom("load")>; // store reader: one account's books
 // Outside services (sim/): KYC provider, payment gateway.
 using verify_atom = caf::atom_constant<caf::atom("verify")>;

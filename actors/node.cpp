@@ -43,12 +43,14 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
                            symbol_opts);
   for (size_t i = 0; i < std::max<size_t>(1, opts.quote_fanouts); ++i)
     fanouts_.push_back(spawn_quote_fanout(sys, opts.symbols.conflation_interval));
-  connector_ = spawn_exchange_connector(sys, "in-process", symbols_, outside_.reopen_exchange);
+  auto exchange_up = std::make_shared<std::atomic<bool>>(false);
+  connector_ = spawn_exchange_connector(sys, outside_.exchange_link, symbols_, outside_.reopen_exchange, exchange_up);
   board_ = spawn_market_board(sys, quotes_, opts.indices);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
   env->store_reader = reader_;
   env->connector = connector_;
+  env->exchange_up = std::move(exchange_up);
   env->kyc_provider = outside_.kyc_provider;
   env->payment_gateway = outside_.payment_gateway;
   env->instruments = instruments_;

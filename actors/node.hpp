@@ -43,6 +43,7 @@ struct outside_services {
   // Opens a new exchange link when the current one dies (may be empty: then
   // orders wait for good). See exchange_connector.hpp.
   std::function<caf::actor()> reopen_exchange;
+  std::string exchange_link = "in-process"; // what kind of link, for logs and operators
 };
 
 struct node_options {

@@ -232,7 +232,8 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
       on_quote_timer(self);
       self->delayed_send(self, self->state.opts.quote_interval, caf::tick_atom::value);
     },
-    [=](reconcile_atom, const std::vector<order>& working) {
+    // Answered once the connector may count on the link (at once, in process).
+    [=](reconcile_atom, const std::vector<order>& working) -> caf::ok_atom {
       auto& st = self->state;
       st.connector = caf::actor_cast<caf::actor>(self->current_sender());
       for (auto& o : working) {
@@ -250,6 +251,7 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
         r.time = st.clock->now();
         report(self, std::move(r));
       }
+      return caf::ok_atom::value;
     },
     [=](new_order_atom, const order& o) {
       auto& st = self->state;

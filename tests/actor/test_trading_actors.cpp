@@ -279,21 +279,30 @@ TEST_CASE("a dead exchange link is reopened after a back-off and its orders reco
 
     caf::anon_send_exit(h.exchange, caf::exit_reason::kill); // the link dies
     h.run();
-    // Orders placed meanwhile are durable and wait in the connector.
-    auto queued = ok(h.ask<order>([&](auto done) {
+    // Meanwhile a new order is refused at once, holding nothing: never
+    // queued where the client cannot see it.
+    auto refused = h.ask<order>([&](auto done) {
       h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "", done);
-    }));
-    CHECK(queued.status == order_status::pending);
+    });
+    REQUIRE(std::holds_alternative<rejection>(refused));
+    CHECK(std::get<rejection>(refused).reason == reject_reason::exchange_unavailable);
+    // A cancel is taken and remembered for the next link.
+    auto cancelling = ok(h.ask<order>([&](auto done) { h.broker->cancel_order(u, resting.id, done); }));
+    CHECK(cancelling.status == order_status::pending_cancel);
     h.advance(std::chrono::milliseconds{99});
-    CHECK(h.exchanges_opened == 1); // the back-off has not passed
-    h.advance(std::chrono::milliseconds{1});
+    CHECK(h.exchanges_opened == 1); // the back-off (100 ms, plus up to half again) has not passed
+    h.advance(std::chrono::milliseconds{51});
     CHECK(h.exchanges_opened == 2);
-    // The new link never knew the resting order: it is cancelled and its hold
-    // released. The queued one was sent after the reconcile, so it lives.
+    // The new link never knew the resting order: it ends cancelled and its
+    // hold is released; new orders are taken again.
     auto after = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); }));
     CHECK(after.status == order_status::cancelled);
-    auto sent = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, queued.id, done); }));
-    CHECK(sent.status == order_status::open);
+    auto sent = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("INFY", side::buy, 1, 150000), "", done);
+    }));
+    h.run();
+    CHECK(ok(h.ask<order>([&](auto done) { h.broker->get_order(u, sent.id, done); })).status
+          == order_status::open);
     auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
     CHECK(bal.held == 150000);
     CHECK(bal.available + bal.held == 10'000'000);
