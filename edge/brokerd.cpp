@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/fix_link.hpp"
 #include "actors/node.hpp"
 #include "actors/scheduler_settings.hpp"
 #include "edge/brokerd_options.hpp"
@@ -159,15 +160,30 @@ int main(int argc, char** argv) {
     broker::sim::exchange_options ex;
     ex.seed = cfg.seed;
     ex.quote_interval = std::chrono::milliseconds{cfg.quote_interval_ms};
-    // The simulated exchange restarts empty if it dies; the connector
-    // reconciles (cancels) what the broker had working on it.
-    auto open_exchange = [&sys, instruments, calendar, ex] {
-      return broker::sim::spawn_exchange(sys, instruments, calendar, &clock, ex);
-    };
+    // In process, the simulated exchange restarts empty if it dies; the
+    // connector reconciles (cancels) what the broker had working on it. Over
+    // FIX, each link is one session connection, reopened after a back-off.
+    std::function<caf::actor()> open_exchange;
+    std::string link_name = "in-process";
+    if (cfg.exchange_is_fix) {
+      broker::fix_link_options fix;
+      fix.host = cfg.fix_host;
+      fix.port = cfg.fix_port;
+      fix.sender_comp_id = cfg.fix_sender_comp_id;
+      fix.target_comp_id = cfg.fix_target_comp_id;
+      fix.store_dir = cfg.data_dir + "/fix";
+      fix.clock = &clock;
+      open_exchange = [&sys, fix] { return broker::spawn_fix_link(sys, fix); };
+      link_name = "FIX 4.4 to " + cfg.fix_host + ":" + std::to_string(cfg.fix_port);
+    } else {
+      open_exchange = [&sys, instruments, calendar, ex] {
+        return broker::sim::spawn_exchange(sys, instruments, calendar, &clock, ex);
+      };
+    }
     broker::outside_services outside{
       open_exchange(),
       broker::sim::spawn_kyc_provider(sys, {std::chrono::milliseconds{cfg.kyc_delay_ms}}),
-      broker::sim::spawn_payment_gateway(sys, {cfg.payment_fail_above}), open_exchange};
+      broker::sim::spawn_payment_gateway(sys, {cfg.payment_fail_above}), open_exchange, link_name};
     broker::node_options opts;
     opts.indices = std::move(indices);
     opts.symbols.conflation_interval = std::chrono::milliseconds{cfg.conflation_ms};
@@ -206,6 +222,8 @@ int main(int argc, char** argv) {
       server.start();
       std::cout << "brokerd listening on http://" << cfg.address << ":" << server.port()
                 << " (data in " << cfg.data_dir << ")" << std::endl;
+      if (cfg.exchange_is_fix)
+        std::cerr << "brokerd: the exchange is " << link_name << ", as " << cfg.fix_sender_comp_id << std::endl;
 
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);

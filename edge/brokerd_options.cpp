@@ -229,6 +229,33 @@ const std::vector<option>& option_table() {
     whole<size_t>("feed-ticks-per-second", "N",
                   "load testing: a synthetic feed of N trades/s over every instrument (0: off)",
                   &s::feed_ticks_per_second),
+    {"exchange", "L", "the exchange link: sim (in-process simulated exchange) or fix://HOST:PORT (FIX 4.4)",
+     "sim or fix://HOST:PORT, PORT from 1 to 65535",
+     [](brokerd_settings& st, std::string_view v) {
+       if (v == "sim") {
+         st.exchange_is_fix = false;
+         return true;
+       }
+       constexpr std::string_view scheme = "fix://";
+       if (v.substr(0, scheme.size()) != scheme)
+         return false;
+       auto rest = v.substr(scheme.size());
+       auto colon = rest.rfind(':');
+       if (colon == std::string_view::npos || colon == 0)
+         return false;
+       auto port = parse_whole<uint16_t>(rest.substr(colon + 1));
+       if (!port || *port == 0)
+         return false;
+       st.exchange_is_fix = true;
+       st.fix_host = std::string{rest.substr(0, colon)};
+       st.fix_port = *port;
+       return true;
+     },
+     [](const brokerd_settings& st) {
+       return quoted(st.exchange_is_fix ? "fix://" + st.fix_host + ":" + std::to_string(st.fix_port) : "sim");
+     }},
+    text("fix-sender-comp-id", "ID", "the broker's SenderCompID on a FIX link", &s::fix_sender_comp_id),
+    text("fix-target-comp-id", "ID", "the exchange's CompID (TargetCompID) on a FIX link", &s::fix_target_comp_id),
     percent("brokerage-percent", "brokerage per order, percent of its traded value", &fee_schedule::brokerage_rate),
     rupees("brokerage-max", "brokerage cap per order, rupees (0: no cap)",
            [](auto& st) -> auto& { return st.fees.brokerage_max; }),

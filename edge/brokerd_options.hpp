@@ -62,6 +62,13 @@ struct brokerd_settings {
   size_t ws_max_symbols = 3000;
   size_t ws_max_connections_per_user = 10;
   size_t feed_ticks_per_second = 0;
+  // The exchange link: the in-process simulated exchange, or FIX 4.4 to
+  // sim-exchange (or any acceptor) at fix_host:fix_port.
+  bool exchange_is_fix = false;
+  std::string fix_host;
+  uint16_t fix_port = 0;
+  std::string fix_sender_comp_id = "BROKER";
+  std::string fix_target_comp_id = "SIMEX";
   fee_schedule fees = nse_equity_delivery_fees();
   size_t settlement_days = 1;
   cost_basis_method cost_basis = cost_basis_method::fifo;

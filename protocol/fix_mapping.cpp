@@ -36,6 +36,9 @@ constexpr int tag_stop_px = 99;
 constexpr int tag_ord_rej_reason = 103;
 constexpr int tag_exec_type = 150;
 constexpr int tag_leaves_qty = 151;
+constexpr int tag_ref_seq_num = 45;
+constexpr int tag_ref_msg_type = 372;
+constexpr int tag_business_reject_reason = 380;
 constexpr int tag_cxl_rej_response_to = 434;
 
 constexpr char ord_rej_unknown_order = '5';
@@ -438,6 +441,16 @@ FIX::Message unknown_order_message(const status_request& q, const std::string& e
   set_int(m, tag_leaves_qty, 0);
   m.setField(tag_avg_px, "0");
   m.setField(tag_text, "unknown order");
+  return m;
+}
+
+FIX::Message business_reject(const std::string& ref_seq_num, const std::string& ref_msg_type,
+                             const std::string& why) {
+  auto m = with_type("j");
+  m.setField(tag_ref_seq_num, ref_seq_num);
+  m.setField(tag_ref_msg_type, ref_msg_type);
+  set_char(m, tag_business_reject_reason, '0'); // other: the text says what
+  m.setField(tag_text, why);
   return m;
 }
 

@@ -89,6 +89,11 @@ FIX::Message report_message(const execution_report& r, const order_facts& f, boo
 // rejected, OrdRejReason 5 (unknown order).
 FIX::Message unknown_order_message(const status_request& q, const std::string& exec_id);
 
+// BusinessMessageReject (35=j) of a message the application could not take:
+// the sequence number and type it refers to, and why.
+FIX::Message business_reject(const std::string& ref_seq_num, const std::string& ref_msg_type,
+                             const std::string& why);
+
 // "20261203-09:15:00.000", FIX's UTCTimestamp with milliseconds.
 std::string utc_timestamp(timestamp t);
 
