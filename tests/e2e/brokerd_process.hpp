@@ -1,8 +1,8 @@
 #pragma once
 // Runs the real brokerd binary as a child process for end-to-end tests.
 //
-//  * temp_dir: a fresh directory from mkdtemp, removed (recursively) when the
-//    object goes away.
+//  * temp_dir (tests/e2e/child_process.hpp): a fresh directory from mkdtemp,
+//    removed (recursively) when the object goes away.
 //  * brokerd_process: starts `brokerd --port 0 --data-dir <dir> --password-cost
 //    min <extra...>`, reads its stdout (poll() with a deadline, no sleeps) until
 //    "brokerd listening on http://127.0.0.1:<PORT> (data in <dir>)" and
@@ -16,33 +16,13 @@
 //    on both backends (ctest runs it twice).
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include <sys/types.h>
+#include "tests/e2e/child_process.hpp"
 
 namespace broker::e2e {
-
-class temp_dir {
-public:
-  explicit temp_dir(const std::string& prefix = "brokerd-e2e");
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::string& path() const { return path_; }
-
-private:
-  std::string path_;
-};
-
-// How a child process ended.
-struct exit_info {
-  bool exited = false;   // WIFEXITED
-  int code = -1;         // WEXITSTATUS when exited
-  bool signaled = false; // WIFSIGNALED
-  int signal = 0;        // WTERMSIG when signaled
-  std::string describe() const;
-};
 
 class brokerd_process {
 public:
@@ -56,49 +36,37 @@ public:
 
   uint16_t port() const { return port_; }
   const std::string& host() const { return host_; } // as the listening line gave it
-  pid_t pid() const { return pid_; }
-  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return child_->pid(); }
+  bool running() const { return child_->running(); }
   const std::string& data_dir() const { return data_dir_; }
   // The --database-url it was given (see BROKER_E2E_DATABASE_URL); empty on SQLite.
   const std::string& database_url() const { return database_url_; }
-  const std::string& listening_line() const { return listening_line_; }
+  const std::string& listening_line() const { return child_->ready_line(); }
 
   // SIGTERM, then waits (bounded by `deadline`; after that SIGKILL) for the
   // child to end. Returns how it ended. No-op returning the last result if the
   // child was already reaped.
-  exit_info stop(std::chrono::milliseconds deadline = std::chrono::seconds(30));
+  exit_info stop(std::chrono::milliseconds deadline = std::chrono::seconds(30)) { return child_->stop(deadline); }
   // SIGKILL and waitpid.
-  exit_info kill9();
+  exit_info kill9() { return child_->kill9(); }
 
   // Everything the child wrote to stdout after the listening line (read when
   // it is stopped), and its stderr file so far.
-  const std::string& stdout_tail() const { return stdout_tail_; }
-  std::string stderr_text() const;
+  const std::string& stdout_tail() const { return child_->stdout_tail(); }
+  std::string stderr_text() const { return child_->stderr_text(); }
   std::string stderr_path() const { return data_dir_ + "/brokerd.stderr"; }
 
 private:
-  exit_info reap(std::chrono::milliseconds deadline);
-  void drain_stdout();
-
   std::string data_dir_;
   std::string database_url_;
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
   uint16_t port_ = 0;
   std::string host_;
-  std::string listening_line_;
-  std::string stdout_tail_;
-  exit_info last_exit_;
+  std::unique_ptr<child_process> child_;
 };
 
 // A brokerd run to its end with exactly `args` (no --port or --data-dir
 // added): for --help, --print-config and refused options. Past `deadline`
 // it is killed.
-struct command_output {
-  exit_info exit;
-  std::string out;
-  std::string err;
-};
 command_output run_brokerd(const std::vector<std::string>& args,
                            std::chrono::milliseconds deadline = std::chrono::seconds(30));
 

@@ -12,6 +12,12 @@
 #include <catch2/catch.hpp>
 
 #include <pqxx/pqxx>
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -32,6 +38,7 @@
 #include <vector>
 
 #include "protocol/fees.hpp"
+#include "protocol/types.hpp"
 #include "tests/e2e/brokerd_process.hpp"
 #include "tests/support/test_client.hpp"
 
@@ -2541,4 +2548,195 @@ TEST_CASE("brokerd: price alerts fire once, on the alerts channel, and survive a
   auto cancelled = asha->del("/v1/alerts/" + never_id);
   CHECK(cancelled.status == 200);
   CHECK(body_of(cancelled)["status"].str() == "CANCELLED");
+}
+
+// -----------------------------------------------------------------------------------
+// The exchange as another process: brokerd --exchange fix://... to sim-exchange.
+// -----------------------------------------------------------------------------------
+
+namespace {
+
+// A port nobody listens on now (the kernel's pick, released at once).
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// sim-exchange on a port and data dir of its own; restartable on the same
+// dir (its ledger and FIX store survive), killable with SIGKILL.
+struct sim_exchange {
+  temp_dir dir{"sim-exchange-e2e"};
+  uint16_t port = free_port();
+  std::unique_ptr<broker::e2e::child_process> proc;
+  sim_exchange() { start(); }
+  ~sim_exchange() {
+    if (proc)
+      proc->stop();
+  }
+  void start() {
+    proc = std::make_unique<broker::e2e::child_process>(
+      std::vector<std::string>{SIM_EXCHANGE_PATH, "--port", std::to_string(port), "--data-dir", dir.path()},
+      dir.path() + "/sim-exchange.stderr", "sim-exchange listening", 30s);
+  }
+  std::vector<std::string> brokerd_flags() const { return {"--exchange", "fix://127.0.0.1:" + std::to_string(port)}; }
+  // The exchange's own record of an order: cum quantity and status code
+  // (protocol order_status), or nullopt if it never received it.
+  std::optional<std::pair<int64_t, int>> record_of(const std::string& order_id) const {
+    SQLite::Database db{dir.path() + "/exchange.db", SQLite::OPEN_READONLY};
+    SQLite::Statement q{db, "SELECT cum_quantity, status FROM orders WHERE cl_ord_id = ?"};
+    q.bind(1, static_cast<int64_t>(std::stoll(order_id)));
+    if (!q.executeStep())
+      return std::nullopt;
+    return std::make_pair(q.getColumn(0).getInt64(), q.getColumn(1).getInt());
+  }
+  int64_t trade_executions_of(const std::string& order_id) const {
+    SQLite::Database db{dir.path() + "/exchange.db", SQLite::OPEN_READONLY};
+    SQLite::Statement q{db, "SELECT count(*), coalesce(sum(last_quantity), 0) FROM executions WHERE cl_ord_id = ? "
+                            "AND kind = ?"};
+    q.bind(1, static_cast<int64_t>(std::stoll(order_id)));
+    q.bind(2, static_cast<int>(broker::exec_kind::trade));
+    q.executeStep();
+    return q.getColumn(1).getInt64();
+  }
+};
+
+constexpr int exchange_open = static_cast<int>(broker::order_status::open);
+constexpr int exchange_filled = static_cast<int>(broker::order_status::filled);
+constexpr int exchange_cancelled = static_cast<int>(broker::order_status::cancelled);
+
+// Places an order, retrying while the FIX link is still logging on (503
+// exchange_unavailable), bounded.
+jvalue place_when_linked(trader& t, const std::string& body) {
+  client_response r;
+  bool placed = poll_until([&] {
+    r = t.post("/v1/orders", body);
+    return r.status != 503;
+  });
+  INFO("place " << body << ": " << r.status << " " << r.body);
+  REQUIRE(placed);
+  REQUIRE(r.status == 201);
+  return body_of(r);
+}
+
+// Waits (bounded) for an order to reach `status`; returns it as GET shows it.
+jvalue wait_for_status(trader& t, const std::string& id, const std::string& status) {
+  jvalue last;
+  bool reached = poll_until([&] {
+    last = get_order(t, id);
+    return last["status"].str() == status;
+  }, 200);
+  INFO("order " << id << " is " << last["status"].str() << ", waited for " << status);
+  REQUIRE(reached);
+  return last;
+}
+
+} // namespace
+
+TEST_CASE("brokerd over FIX: a first trade through sim-exchange, the books equal the exchange's", "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{ex.brokerd_flags()};
+  auto t = new_trader(b.port(), "fix-first@example.com", 10'000'000);
+  auto bought = place_when_linked(*t, order_json("RELIANCE", "BUY", "MARKET", "10"));
+  auto id = bought["orderId"].str();
+  auto filled = wait_for_status(*t, id, "FILLED");
+  CHECK(integer(filled["filledQuantity"]) == 10);
+  CHECK(integer(filled["pendingQuantity"]) == 0);
+  CHECK_FALSE(filled["exchangeOrderId"].str().empty());
+  // The exchange's record: the same order, filled, each fill once.
+  auto record = ex.record_of(id);
+  REQUIRE(record);
+  CHECK(record->first == 10);
+  CHECK(record->second == exchange_filled);
+  CHECK(ex.trade_executions_of(id) == 10);
+  // Money: what the deposit was, less what the fill and its charges cost.
+  auto trades = body_of(t->get("/v1/trades"))["trades"].items;
+  int64_t spent = 0;
+  for (auto& tr : trades)
+    spent += paise(tr["value"]) + paise(tr["charges"]["total"]);
+  auto bal = get_balance(*t);
+  CHECK(bal.total == 10'000'000 - spent);
+  CHECK(bal.held == 0);
+}
+
+TEST_CASE("brokerd over FIX: sim-exchange killed with a resting order; new orders 503, a cancel waits and lands",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{ex.brokerd_flags()};
+  auto t = new_trader(b.port(), "fix-crash@example.com", 10'000'000);
+  auto resting = place_when_linked(*t, order_json("TCS", "BUY", "LIMIT", "2", "3100.00"));
+  auto id = resting["orderId"].str();
+  wait_for_status(*t, id, "OPEN");
+  auto held = get_balance(*t).held;
+  CHECK(held > 0);
+  REQUIRE(ex.record_of(id));
+  CHECK(ex.record_of(id)->second == exchange_open);
+
+  ex.proc->kill9();
+  // Until the broker notices, an order may still be taken: the exchange never
+  // sees it, and reconciliation rejects it. Once it notices, a new order is
+  // refused and holds nothing.
+  client_response refused;
+  std::vector<std::string> in_the_gap;
+  REQUIRE(poll_until([&] {
+    refused = t->post("/v1/orders", order_json("TCS", "BUY", "LIMIT", "1", "3100.00"));
+    if (refused.status == 201)
+      in_the_gap.push_back(body_of(refused)["orderId"].str());
+    return refused.status == 503;
+  }));
+  require_error(refused, 503, "exchange_unavailable");
+  auto held_when_refused = get_balance(*t).held;
+  CHECK(get_balance(*t).held == held_when_refused); // a refusal held nothing more
+  // ...and a cancel is taken, remembered, and sent when the exchange is back.
+  auto cancel = t->del("/v1/orders/" + id);
+  REQUIRE(cancel.status == 202);
+  CHECK(body_of(cancel)["status"].str() == "PENDING_CANCEL");
+
+  ex.start(); // the same ledger and FIX store: the order is back in its books
+  wait_for_status(*t, id, "CANCELLED");
+  for (auto& gap : in_the_gap) {
+    auto o = wait_for_status(*t, gap, "REJECTED");
+    CHECK(o["statusMessage"].str().find("never received") != std::string::npos);
+    CHECK_FALSE(ex.record_of(gap));
+  }
+  auto bal = get_balance(*t);
+  CHECK(bal.held == 0);
+  CHECK(bal.total == 10'000'000);
+  auto record = ex.record_of(id);
+  REQUIRE(record);
+  CHECK(record->first == 0);
+  CHECK(record->second == exchange_cancelled);
+}
+
+TEST_CASE("brokerd over FIX: kill -9 of brokerd with a resting order; reconciled with the exchange at restart",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{ex.brokerd_flags()};
+  auto t = new_trader(b.port(), "fix-restart@example.com", 10'000'000);
+  auto resting = place_when_linked(*t, order_json("INFY", "BUY", "LIMIT", "3", "1300.00"));
+  auto id = resting["orderId"].str();
+  wait_for_status(*t, id, "OPEN");
+  ex.proc->kill9(); // and the exchange too, so both restart from their stores
+  b.proc->kill9();
+  ex.start();
+  b.restart();
+  t = std::make_unique<trader>(b.port(), t->email, t->password);
+  login(*t);
+  // The exchange still has it working: the broker keeps it OPEN, and it can be cancelled.
+  CHECK(get_order(*t, id)["status"].str() == "OPEN");
+  client_response cancel;
+  REQUIRE(poll_until([&] {
+    cancel = t->del("/v1/orders/" + id);
+    return cancel.status == 202;
+  }));
+  wait_for_status(*t, id, "CANCELLED");
+  CHECK(get_balance(*t).held == 0);
+  CHECK(get_balance(*t).total == 10'000'000);
+  CHECK(ex.record_of(id)->second == exchange_cancelled);
 }
