@@ -246,7 +246,7 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
                                   "the broker is busy: the order was not placed, try again", {}});
       // The exchange is away: refused here, before anything is held or
       // written, unless this is a retry of an order already placed.
-      if (st.env->exchange_up && !st.env->exchange_up->load() && !st.book->knows_idempotency_key(key))
+      if (st.env->exchange_status && !st.env->exchange_status->up.load() && !st.book->knows_idempotency_key(key))
         return to_error(rejection{reject_reason::exchange_unavailable,
                                   "the exchange is not reachable: the order was not placed, try again", {}});
       write_batch batch;

@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/account_book.hpp"
+#include "actors/exchange_connector.hpp"
 #include "actors/order_ids.hpp"
 #include "actors/symbol.hpp"
 #include "protocol/clock.hpp"
@@ -19,10 +20,10 @@ struct account_env {
   caf::actor persistence;
   caf::actor store_reader; // the directory reloads a crashed account's books through it
   caf::actor connector;
-  // True while the exchange link is up (the connector keeps it): a new order
-  // is refused with exchange_unavailable otherwise, never queued unseen.
+  // The exchange link (the connector keeps it): while it is not up a new
+  // order is refused with exchange_unavailable, never queued unseen.
   // Null: always up (tests that build an account alone).
-  std::shared_ptr<const std::atomic<bool>> exchange_up;
+  std::shared_ptr<const exchange_link_status> exchange_status;
   caf::actor kyc_provider;
   caf::actor payment_gateway;
   std::shared_ptr<const instrument_table> instruments;

@@ -14,8 +14,10 @@ namespace broker {
 
 namespace {
 
+using check_stuck_atom = caf::atom_constant<caf::atom("stuck")>;
+
 struct connector_state {
-  std::string link; // what kind of link this is, for the operator
+  connector_options opts;
   caf::actor directory;
   // Reports go straight to the account once its handle is known: one hop
   // fewer per report than through the directory. Invariant (a user's reports
@@ -40,12 +42,14 @@ struct connector_state {
     bool acknowledged = false;
     bool on_link = false;
     bool cancel_requested = false; // sent again on every new link until final
+    // When it was last sent, asked about, or asked to cancel: a PENDING or
+    // PENDING_CANCEL order this old is asked about again.
+    caf::actor_clock::time_point since{};
   };
   std::map<order_id, tracked> working; // a map: no rehash stall as it grows
-  exchange_factory reopen;
   // Up once the link has answered the reconcile, down when it dies: what
   // accounts read before placing an order (exchange_unavailable while down).
-  std::shared_ptr<std::atomic<bool>> link_up;
+  std::shared_ptr<exchange_link_status> status;
   std::chrono::milliseconds backoff{min_backoff};
   std::mt19937_64 jitter{0x6a17}; // seeded: a simulation run replays its back-offs
   caf::actor_clock::time_point attached_at;
@@ -106,15 +110,18 @@ void attach(connector_ptr self, caf::actor exchange) {
         for (auto& w : st.waiting)
           self->send(exchange, std::move(w));
         st.waiting.clear();
+        auto now = self->clock().now();
         for (auto& [id, t] : st.working) {
           t.on_link = true;
+          t.since = now;
           // Every cancel not yet answered, again: one sent on the last link
           // may have died with it (a second one is answered cancel-rejected).
           if (t.cancel_requested)
             self->send(exchange, cancel_order_atom::value, id, t.symbol, t.user);
         }
-        st.link_up->store(true);
-        std::fprintf(stderr, "exchange_connector: the %s link is up\n", st.link.c_str());
+        st.status->up.store(true);
+        st.status->connects.fetch_add(1);
+        std::fprintf(stderr, "exchange_connector: the %s link is up\n", st.opts.link.c_str());
       },
       [](caf::error&) {}); // the link died first: the down handler reopens it
 }
@@ -154,19 +161,47 @@ void route_report(connector_ptr self, const execution_report& r) {
 
 } // namespace
 
-caf::behavior exchange_connector(connector_ptr self, std::string link,
-                                 std::shared_ptr<const symbol_actors> symbols,
-                                 exchange_factory reopen, std::shared_ptr<std::atomic<bool>> link_up) {
-  self->state.link = std::move(link);
-  self->state.link_up = link_up ? std::move(link_up) : std::make_shared<std::atomic<bool>>(false);
+// Orders sent but never acknowledged, or asked to cancel, for stuck_after:
+// the exchange is asked about each again (its answer repairs the books).
+void check_stuck(connector_ptr self) {
+  auto& st = self->state;
+  if (!st.exchange || !st.status->up.load())
+    return; // the next link reconciles them all
+  auto now = self->clock().now();
+  for (auto& [id, t] : st.working) {
+    if (!t.on_link || (t.acknowledged && !t.cancel_requested) || now - t.since < st.opts.stuck_after)
+      continue;
+    order o;
+    o.id = id;
+    o.user = t.user;
+    o.symbol = t.symbol;
+    o.side = t.side;
+    o.quantity = t.quantity;
+    o.filled_quantity = t.filled;
+    o.status = t.cancel_requested ? order_status::pending_cancel
+               : t.acknowledged   ? order_status::open
+                                  : order_status::pending;
+    t.since = now;
+    st.status->status_checks.fetch_add(1);
+    std::fprintf(stderr, "exchange_connector: order %lld is still %s after %lld ms: asking the exchange\n",
+                 static_cast<long long>(id), std::string{to_string(o.status)}.c_str(),
+                 static_cast<long long>(st.opts.stuck_after.count()));
+    self->send(st.exchange, order_status_atom::value, std::move(o));
+  }
+}
+
+caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbol_actors> symbols,
+                                 connector_options opts) {
+  self->state.status = opts.status ? opts.status : std::make_shared<exchange_link_status>();
+  self->state.opts = std::move(opts);
   self->state.symbols = std::move(symbols);
-  self->state.reopen = std::move(reopen);
+  self->delayed_send(self, self->state.opts.check_every, check_stuck_atom::value);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.exchange.address()) {
       st.exchange = nullptr; // cancels wait until a link is attached again
-      st.link_up->store(false);
-      if (!st.reopen)
+      st.status->up.store(false);
+      if (!st.opts.reopen)
         return;
       if (self->clock().now() - st.attached_at >= connector_state::stable_after)
         st.backoff = connector_state::min_backoff;
@@ -175,7 +210,7 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
       auto wait = st.backoff + std::chrono::milliseconds{static_cast<int64_t>(
                                  st.jitter() % static_cast<uint64_t>(st.backoff.count() / 2 + 1))};
       std::fprintf(stderr, "exchange_connector: the %s link went down (%s); reopening in %lld ms\n",
-                   st.link.c_str(), caf::to_string(dm.reason).c_str(), static_cast<long long>(wait.count()));
+                   st.opts.link.c_str(), caf::to_string(dm.reason).c_str(), static_cast<long long>(wait.count()));
       self->delayed_send(self, wait, reattach_atom::value);
       st.backoff = std::min(st.backoff * 2, connector_state::max_backoff);
       return;
@@ -190,7 +225,7 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
   // Only to a link that has answered its reconcile: one still logging on may
   // die first, and what it held would be lost with it.
   auto forward = [=](caf::message msg) {
-    if (self->state.exchange && self->state.link_up->load()) {
+    if (self->state.exchange && self->state.status->up.load()) {
       self->send(self->state.exchange, std::move(msg));
       return true;
     }
@@ -203,17 +238,16 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
     // The exchange link is up; `working` are the broker's non-final orders to reconcile.
     [=](attach_atom, caf::actor exchange, std::vector<order>& working) {
       for (auto& o : working) // the books' working orders at start: sent before it
-        self->state.working[o.id] =
-          connector_state::tracked{o.user,          o.symbol, o.side, o.quantity, o.filled_quantity,
-                                   o.status != order_status::pending, true,
-                                   o.status == order_status::pending_cancel};
+        self->state.working[o.id] = connector_state::tracked{
+          o.user, o.symbol, o.side, o.quantity, o.filled_quantity, o.status != order_status::pending, true,
+          o.status == order_status::pending_cancel, self->clock().now()};
       attach(self, std::move(exchange));
     },
     [=](reattach_atom) {
       auto& st = self->state;
-      if (st.exchange || !st.reopen)
+      if (st.exchange || !st.opts.reopen)
         return;
-      auto exchange = st.reopen();
+      auto exchange = st.opts.reopen();
       // A link it opened is the connector's to close: the node stops only
       // the one it was given.
       self->attach_functor([exchange](const caf::error&) {
@@ -223,22 +257,34 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
     },
     [=](new_order_atom, const order& o) {
       bool sent = forward(caf::make_message(new_order_atom::value, o));
-      self->state.working[o.id] =
-        connector_state::tracked{o.user, o.symbol, o.side, o.quantity, 0, false, sent, false};
+      self->state.working[o.id] = connector_state::tracked{
+        o.user, o.symbol, o.side, o.quantity, 0, false, sent, false, self->clock().now()};
     },
     [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
       auto& st = self->state;
       auto it = st.working.find(id);
-      if (it != st.working.end())
+      if (it != st.working.end()) {
         it->second.cancel_requested = true; // remembered: sent on every link until answered
-      if (st.exchange && st.link_up->load())
+        it->second.since = self->clock().now();
+      }
+      if (st.exchange && st.status->up.load())
         self->send(st.exchange, cancel_order_atom::value, id, symbol, account);
       else if (it == st.working.end())
         st.waiting.push_back(caf::make_message(cancel_order_atom::value, id, symbol, account));
     },
     [=](const execution_report& r) {
+      if (r.repair) {
+        self->state.status->repairs.fetch_add(1);
+        std::fprintf(stderr, "exchange_connector: reconciliation repairs order %lld: %s (%s)\n",
+                     static_cast<long long>(r.client_order_id), std::string{to_string(r.kind)}.c_str(),
+                     r.text.c_str());
+      }
       track(self, r);
       route_report(self, r);
+    },
+    [=](check_stuck_atom) {
+      check_stuck(self);
+      self->delayed_send(self, self->state.opts.check_every, check_stuck_atom::value);
     },
     [=](ticks_atom, std::vector<tick>& ticks) {
       // One message per symbol per batch, never one per tick.
@@ -254,11 +300,9 @@ caf::behavior exchange_connector(connector_ptr self, std::string link,
   };
 }
 
-caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link,
-                                    std::shared_ptr<const symbol_actors> symbols,
-                                    exchange_factory reopen, std::shared_ptr<std::atomic<bool>> link_up) {
-  return sys.spawn(exchange_connector, std::move(link), std::move(symbols), std::move(reopen),
-                   std::move(link_up));
+caf::actor spawn_exchange_connector(caf::actor_system& sys, std::shared_ptr<const symbol_actors> symbols,
+                                    connector_options opts) {
+  return sys.spawn(exchange_connector, std::move(symbols), std::move(opts));
 }
 
 } // namespace broker

@@ -7,12 +7,15 @@
 //
 // The exchange side speaks: (new_order_atom, order), (cancel_order_atom,
 // order_id, symbol, account), (reconcile_atom, vector<order>) -> ok_atom
-// (answered when the link can take orders), and sends back
+// (answered when the link can take orders), (order_status_atom, order) (an
+// order the broker holds as working: what does the exchange say?), and sends back
 // execution_report messages to the connector, each carrying the account the
 // order was placed for (FIX tag 1), which is how reports find their account.
 // Its market data feed, (ticks_atom, vector<tick>) batches, goes on to the
 // symbol actors, one batch per symbol.
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,16 +31,31 @@ namespace broker {
 // Opens a new exchange link (spawns the simulated exchange, or connects).
 using exchange_factory = std::function<caf::actor()>;
 
+// The link as the rest of the node sees it: accounts read `up` before placing
+// an order; the counters go to /v1/metrics. Written by the connector only.
+struct exchange_link_status {
+  std::atomic<bool> up{false};
+  std::atomic<uint64_t> connects{0};      // links that came up (the first included)
+  std::atomic<uint64_t> repairs{0};       // reports made by reconciliation, each applied to the books
+  std::atomic<uint64_t> status_checks{0}; // orders asked about again because they were stuck
+};
+
+struct connector_options {
+  std::string link = "in-process"; // what kind of link, for logs and operators
+  // Opens a new link when the current one dies; empty: a dead link is not
+  // replaced (cancels wait). Reopened after a back-off doubling from 100 ms
+  // to 5 s, plus up to half again at random (seeded).
+  exchange_factory reopen;
+  std::shared_ptr<exchange_link_status> status; // null: the connector keeps its own
+  // How often the connector looks for orders stuck in PENDING (sent, never
+  // acknowledged) or PENDING_CANCEL for `stuck_after`, and asks the exchange
+  // about each again (order_status_atom). On the actor clock.
+  std::chrono::milliseconds check_every{5000};
+  std::chrono::milliseconds stuck_after{10000};
+};
+
 // Send it (account_atom, directory) before the first report can arrive.
-// `link` names the kind of exchange link ("in-process simulated exchange").
-// `reopen` may be empty: a dead link is then not replaced (cancels wait).
-// `link_up`, if given, is kept true while a link is attached and has answered
-// its reconcile: accounts refuse new orders (exchange_unavailable) otherwise.
-// A dead link is reopened after a back-off doubling from 100 ms to 5 s, plus
-// up to half again at random (seeded).
-caf::actor spawn_exchange_connector(caf::actor_system& sys, std::string link,
-                                    std::shared_ptr<const symbol_actors> symbols,
-                                    exchange_factory reopen = {},
-                                    std::shared_ptr<std::atomic<bool>> link_up = nullptr);
+caf::actor spawn_exchange_connector(caf::actor_system& sys, std::shared_ptr<const symbol_actors> symbols,
+                                    connector_options opts);
 
 } // namespace broker

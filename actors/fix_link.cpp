@@ -166,12 +166,14 @@ std::optional<execution_report> repair_from(link_ptr self, const fix::order_repo
       r.exec_id = "UNKNOWN-" + id;
       r.text = "rejected: the exchange never received the order";
     }
+    r.repair = true;
     return r;
   }
   if (!is_final(a.status) || a.status == order_status::filled)
     return std::nullopt; // working there too; or filled, by the fills it replayed
   r.exec_id = "STATUS-" + id + "-" + std::string{to_string(a.status)};
   r.leaves_quantity = 0;
+  r.repair = true;
   return r;
 }
 
@@ -233,6 +235,12 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
       st.orders[o.id] = link_state::known_order{o.user, o.symbol, o.side, o.quantity, false};
       send_fix(self, fix::new_order_single(o, st.opts.clock->now()));
     },
+    [=](order_status_atom, const order& o) {
+      auto& st = self->state;
+      auto& known = st.orders[o.id];
+      known = link_state::known_order{o.user, o.symbol, o.side, o.quantity, o.status != order_status::pending};
+      send_fix(self, fix::order_status_request(o.id, o.symbol, o.user, o.side));
+    },
     [=](cancel_order_atom, order_id id, const std::string& symbol, user_id account) {
       auto& st = self->state;
       order o;
@@ -257,11 +265,7 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
         r.time = st.opts.clock->now();
       std::optional<execution_report> out;
       if (a.status_answer) {
-        out = repair_from(self, a);
-        if (out)
-          std::fprintf(stderr, "fix_link: reconciled order %lld: %s (%s)\n",
-                       static_cast<long long>(r.client_order_id), std::string{to_string(out->kind)}.c_str(),
-                       out->text.c_str());
+        out = repair_from(self, a); // the connector logs and counts it
       } else {
         if (known != st.orders.end() && (r.kind == exec_kind::accepted || r.kind == exec_kind::trade))
           known->second.acknowledged = true;

@@ -140,7 +140,7 @@ template <class F> typename F::result_type inspect(F& f, order& x) {
 template <class F> typename F::result_type inspect(F& f, execution_report& x) {
   return f(caf::meta::type_name("execution_report"), x.exec_id, x.client_order_id, x.account,
            x.exchange_order_id, x.kind, x.last_quantity, x.last_price, x.cum_quantity,
-           x.leaves_quantity, x.text, x.time);
+           x.leaves_quantity, x.text, x.time, x.repair);
 }
 template <class F> typename F::result_type inspect(F& f, place_order_request& x) {
   return f(caf::meta::type_name("place_order_request"), x.symbol, x.side, x.type, x.validity,

@@ -43,14 +43,18 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
                            symbol_opts);
   for (size_t i = 0; i < std::max<size_t>(1, opts.quote_fanouts); ++i)
     fanouts_.push_back(spawn_quote_fanout(sys, opts.symbols.conflation_interval));
-  auto exchange_up = std::make_shared<std::atomic<bool>>(false);
-  connector_ = spawn_exchange_connector(sys, outside_.exchange_link, symbols_, outside_.reopen_exchange, exchange_up);
+  exchange_status_ = std::make_shared<exchange_link_status>();
+  connector_options co = opts.connector;
+  co.link = outside_.exchange_link;
+  co.reopen = outside_.reopen_exchange;
+  co.status = exchange_status_;
+  connector_ = spawn_exchange_connector(sys, symbols_, co);
   board_ = spawn_market_board(sys, quotes_, opts.indices);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
   env->store_reader = reader_;
   env->connector = connector_;
-  env->exchange_up = std::move(exchange_up);
+  env->exchange_status = exchange_status_;
   env->kyc_provider = outside_.kyc_provider;
   env->payment_gateway = outside_.payment_gateway;
   env->instruments = instruments_;

@@ -18,6 +18,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/exchange_connector.hpp"
 #include "actors/gateway.hpp"
 #include "actors/market_board.hpp"
 #include "actors/messages.hpp"
@@ -61,6 +62,9 @@ struct node_options {
   int settlement_days = 1;
   cost_basis_method cost_basis = cost_basis_method::fifo;
   tax_rules tax; // long-term threshold, tax year start
+  // The exchange connector's checks for stuck orders (its link, reopen and
+  // status are the node's own).
+  connector_options connector;
 };
 
 template <class T>
@@ -139,6 +143,7 @@ public:
   caf::actor users() const { return users_; }
   const symbol_actors& symbols() const { return *symbols_; }
   const market_counters& counters() const { return *counters_; }
+  const exchange_link_status& exchange_status() const { return *exchange_status_; }
 
 private:
   template <class T, class... Ts>
@@ -161,6 +166,7 @@ private:
   std::shared_ptr<const market_calendar> calendar_;
   std::shared_ptr<connection_count> connections_;
   std::shared_ptr<market_counters> counters_;
+  std::shared_ptr<exchange_link_status> exchange_status_;
   // Account handles, so a call is one hop to the account, not two. Read from
   // edge threads and bridge actors alike, hence the mutex.
   std::mutex accounts_mutex_;

@@ -194,6 +194,8 @@ int main(int argc, char** argv) {
     opts.persistence.retry_backoff_min = std::chrono::milliseconds{cfg.store_retry_min_ms};
     opts.persistence.retry_backoff_max = std::chrono::milliseconds{cfg.store_retry_max_ms};
     opts.fees = cfg.fees;
+    opts.connector.check_every = std::chrono::milliseconds{cfg.stuck_order_check_ms};
+    opts.connector.stuck_after = std::chrono::milliseconds{cfg.stuck_order_after_ms};
     opts.settlement_days = static_cast<int>(cfg.settlement_days);
     opts.cost_basis = cfg.cost_basis;
     opts.tax.long_term_after_days = static_cast<int>(cfg.long_term_after_days);

@@ -69,6 +69,8 @@ struct brokerd_settings {
   uint16_t fix_port = 0;
   std::string fix_sender_comp_id = "BROKER";
   std::string fix_target_comp_id = "SIMEX";
+  size_t stuck_order_check_ms = 5000;
+  size_t stuck_order_after_ms = 10000;
   fee_schedule fees = nse_equity_delivery_fees();
   size_t settlement_days = 1;
   cost_basis_method cost_basis = cost_basis_method::fifo;

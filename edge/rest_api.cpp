@@ -210,6 +210,14 @@ void rest_api::on_request(http_request req, respond_fn respond) {
              + std::to_string(c.ticks_ingested.load(std::memory_order_relaxed))
              + "\n# TYPE broker_quote_pushes_total counter\nbroker_quote_pushes_total "
              + std::to_string(c.quote_pushes.load(std::memory_order_relaxed)) + "\n";
+    auto& x = node_.exchange_status();
+    r.body += "# TYPE broker_exchange_link_up gauge\nbroker_exchange_link_up " + std::to_string(x.up.load() ? 1 : 0)
+              + "\n# TYPE broker_exchange_connects_total counter\nbroker_exchange_connects_total "
+              + std::to_string(x.connects.load())
+              + "\n# TYPE broker_reconciliation_repairs_total counter\nbroker_reconciliation_repairs_total "
+              + std::to_string(x.repairs.load())
+              + "\n# TYPE broker_exchange_status_checks_total counter\nbroker_exchange_status_checks_total "
+              + std::to_string(x.status_checks.load()) + "\n";
     respond(std::move(r));
     return;
   }

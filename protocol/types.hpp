@@ -117,6 +117,9 @@ struct execution_report {
   int64_t leaves_quantity = 0;
   std::string text; // reject / cancel reason
   timestamp time = 0;
+  // Made by reconciliation (the exchange's answer to "what of this order?"),
+  // not an event the exchange reported: counted and logged as a repair.
+  bool repair = false;
 };
 
 struct holding {

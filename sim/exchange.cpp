@@ -201,6 +201,30 @@ void on_quote_timer(exchange_ptr self) {
   flush_ticks(self);
 }
 
+// What the exchange says of an order the broker holds as working: nothing
+// while it is working here (its reports flow as usual); if it never got here
+// (a restart emptied the books), it is rejected when the exchange never
+// acknowledged it and cancelled when it did, under an ExecID of its own so a
+// second answer dedupes.
+void answer_status(exchange_ptr self, const order& o) {
+  auto& st = self->state;
+  if (st.exchange_of.count(o.id))
+    return;
+  execution_report r;
+  bool acknowledged = o.status != order_status::pending;
+  r.exec_id = (acknowledged ? "LOST-" : "UNKNOWN-") + std::to_string(o.id);
+  r.client_order_id = o.id;
+  r.account = o.user;
+  r.kind = acknowledged ? exec_kind::cancelled : exec_kind::rejected;
+  r.cum_quantity = o.filled_quantity;
+  r.leaves_quantity = 0;
+  r.text = acknowledged ? "cancelled: unknown to the exchange after a restart"
+                        : "rejected: the exchange never received the order";
+  r.time = st.clock->now();
+  r.repair = true;
+  report(self, std::move(r));
+}
+
 } // namespace
 
 caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument_table> instruments,
@@ -236,23 +260,11 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
     [=](reconcile_atom, const std::vector<order>& working) -> caf::ok_atom {
       auto& st = self->state;
       st.connector = caf::actor_cast<caf::actor>(self->current_sender());
-      for (auto& o : working) {
-        if (st.exchange_of.count(o.id))
-          continue; // still working here: reports keep flowing as usual
-        execution_report r;
-        // Deterministic id: a second reconcile of the same order dedupes.
-        r.exec_id = "RECONCILE-" + std::to_string(o.id);
-        r.client_order_id = o.id;
-        r.account = o.user;
-        r.kind = exec_kind::cancelled;
-        r.cum_quantity = o.filled_quantity;
-        r.leaves_quantity = 0;
-        r.text = "cancelled: unknown to the exchange after a restart";
-        r.time = st.clock->now();
-        report(self, std::move(r));
-      }
+      for (auto& o : working)
+        answer_status(self, o);
       return caf::ok_atom::value;
     },
+    [=](order_status_atom, const order& o) { answer_status(self, o); },
     [=](new_order_atom, const order& o) {
       auto& st = self->state;
       if (!st.connector)

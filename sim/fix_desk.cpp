@@ -1,8 +1,11 @@
 #include "sim/fix_desk.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <caf/all.hpp>
@@ -30,6 +33,20 @@ namespace broker::sim {
 
 namespace {
 
+using fault_atom = caf::atom_constant<caf::atom("fault")>;
+using release_atom = caf::atom_constant<caf::atom("release")>; // a delayed report is due
+using unhold_atom = caf::atom_constant<caf::atom("unhold")>;   // a held report waited long enough
+
+// Faults switched on over the admin port (fix_desk.hpp lists the commands).
+struct fault_settings {
+  int reject_next = 0;    // new orders rejected on arrival
+  int duplicate_next = 0; // reports sent twice
+  int reorder_next = 0;   // reports held back and sent after the one that follows
+  std::chrono::milliseconds delay{0}; // every report waits this long
+  bool silent = false;    // requests are read and ignored: not recorded, not answered
+  uint64_t rejected = 0, duplicated = 0, reordered = 0, delayed = 0, ignored = 0, dropped = 0;
+};
+
 struct desk_state {
   caf::actor exchange;
   std::shared_ptr<exchange_ledger> ledger;
@@ -46,12 +63,15 @@ struct desk_state {
   std::map<order_id, std::string> cancel_ids; // the cancel request being answered
   std::string exec_prefix;                    // unique per start, for status answers
   uint64_t next_status = 1;
+  fault_settings faults;
+  std::deque<FIX::Message> delayed; // oldest first; each has a release timer running
+  std::optional<FIX::Message> held; // a report held back for reordering
   static inline const char* name = "fix_desk";
 };
 
 using desk_ptr = caf::stateful_actor<desk_state>*;
 
-void send(desk_ptr self, FIX::Message m) {
+void to_wire(desk_ptr self, FIX::Message m) {
   try {
     // Persisted by QuickFIX even while the broker is away; resent when it
     // asks after its next logon.
@@ -59,6 +79,104 @@ void send(desk_ptr self, FIX::Message m) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fix_desk: could not send %s: %s\n", m.toString().c_str(), e.what());
   }
+}
+
+// After any delay: reordering, then duplication, then the wire.
+void after_delay(desk_ptr self, FIX::Message m) {
+  auto& f = self->state.faults;
+  auto& held = self->state.held;
+  if (held) { // this one overtakes the held one
+    auto first = std::move(*held);
+    held.reset();
+    after_delay(self, std::move(m));
+    ++f.reordered;
+    m = std::move(first);
+  } else if (f.reorder_next > 0) {
+    --f.reorder_next;
+    held = std::move(m);
+    self->delayed_send(self, std::chrono::milliseconds{500}, unhold_atom::value);
+    return;
+  }
+  if (f.duplicate_next > 0) {
+    --f.duplicate_next;
+    ++f.duplicated;
+    to_wire(self, m); // the same report twice: same ExecID, a new sequence number
+  }
+  to_wire(self, std::move(m));
+}
+
+void send(desk_ptr self, FIX::Message m) {
+  auto& st = self->state;
+  if (st.faults.delay.count() > 0 || !st.delayed.empty()) {
+    ++st.faults.delayed;
+    st.delayed.push_back(std::move(m));
+    self->delayed_send(self, std::max(st.faults.delay, std::chrono::milliseconds{0}), release_atom::value);
+    return;
+  }
+  after_delay(self, std::move(m));
+}
+
+std::string fault_status(const fault_settings& f) {
+  return "ok reject_next=" + std::to_string(f.reject_next) + " duplicate_next=" + std::to_string(f.duplicate_next)
+         + " reorder_next=" + std::to_string(f.reorder_next) + " delay_ms=" + std::to_string(f.delay.count())
+         + " silent=" + (f.silent ? "on" : "off") + " rejected=" + std::to_string(f.rejected)
+         + " duplicated=" + std::to_string(f.duplicated) + " reordered=" + std::to_string(f.reordered)
+         + " delayed=" + std::to_string(f.delayed) + " ignored=" + std::to_string(f.ignored)
+         + " dropped=" + std::to_string(f.dropped);
+}
+
+// One admin command (fix_desk.hpp); the answer starts "ok" or "error".
+std::string apply_fault(desk_ptr self, const std::string& line) {
+  auto& f = self->state.faults;
+  std::istringstream in{line};
+  std::string verb, arg;
+  in >> verb >> arg;
+  auto count = [&](int& into) -> std::string {
+    char* end = nullptr;
+    long n = std::strtol(arg.c_str(), &end, 10);
+    if (arg.empty() || *end != '\0' || n < 0 || n > 1'000'000)
+      return "error " + verb + " takes a count from 0 to 1000000";
+    into = static_cast<int>(n);
+    return fault_status(f);
+  };
+  if (verb == "reject")
+    return count(f.reject_next);
+  if (verb == "duplicate")
+    return count(f.duplicate_next);
+  if (verb == "reorder")
+    return count(f.reorder_next);
+  if (verb == "delay") {
+    int ms = 0;
+    auto answer = count(ms);
+    if (answer.rfind("ok", 0) == 0)
+      f.delay = std::chrono::milliseconds{ms};
+    return fault_status(f);
+  }
+  if (verb == "silent") {
+    if (arg != "on" && arg != "off")
+      return "error silent takes on or off";
+    f.silent = arg == "on";
+    return fault_status(f);
+  }
+  if (verb == "drop") {
+    if (auto* session = FIX::Session::lookupSession(self->state.session); session && session->isLoggedOn()) {
+      ++f.dropped;
+      session->disconnect();
+      return "ok dropped the session";
+    }
+    return "error no session is logged on";
+  }
+  if (verb == "status")
+    return fault_status(f);
+  if (verb == "clear") {
+    auto counts = f;
+    f = fault_settings{};
+    f.rejected = counts.rejected, f.duplicated = counts.duplicated, f.reordered = counts.reordered;
+    f.delayed = counts.delayed, f.ignored = counts.ignored, f.dropped = counts.dropped;
+    return fault_status(f);
+  }
+  return "error unknown command \"" + verb + "\": reject N, delay MS, duplicate N, reorder N, silent on|off, "
+         "drop, crash, clear, status";
 }
 
 fix::order_facts facts_of(const ledger_order& o, const std::string& cancel_id = {}) {
@@ -129,6 +247,10 @@ void on_report(desk_ptr self, execution_report r) {
 
 void on_new_order(desk_ptr self, order o) {
   auto& st = self->state;
+  if (st.faults.silent) {
+    ++st.faults.ignored;
+    return;
+  }
   if (st.ledger->find(o.id)) {
     std::fprintf(stderr, "fix_desk: order %lld received again (a resend): already taken\n",
                  static_cast<long long>(o.id));
@@ -140,11 +262,28 @@ void on_new_order(desk_ptr self, order o) {
   entry.status = order_status::pending;
   st.ledger->record(entry, nullptr); // received: a status request now knows it
   st.working.emplace(o.id, entry);
+  if (st.faults.reject_next > 0) { // refused on arrival, as an exchange's risk check would
+    --st.faults.reject_next;
+    ++st.faults.rejected;
+    execution_report r;
+    r.exec_id = st.exec_prefix + "-R" + std::to_string(o.id);
+    r.client_order_id = o.id;
+    r.account = o.user;
+    r.kind = exec_kind::rejected;
+    r.text = "rejected by the exchange (injected fault)";
+    r.time = st.clock->now();
+    on_report(self, std::move(r));
+    return;
+  }
   self->send(st.exchange, new_order_atom::value, std::move(o));
 }
 
 void on_status_request(desk_ptr self, const fix::status_request& q) {
   auto& st = self->state;
+  if (st.faults.silent) {
+    ++st.faults.ignored;
+    return;
+  }
   auto o = st.ledger->find(q.id);
   std::string exec_id = st.exec_prefix + "-S" + std::to_string(st.next_status++);
   if (!o) {
@@ -202,6 +341,10 @@ caf::behavior desk_actor(desk_ptr self, caf::actor exchange, std::shared_ptr<exc
     [=](new_order_atom, order& o) { on_new_order(self, std::move(o)); },
     [=](cancel_order_atom, const fix::cancel_request& c) {
       auto& st = self->state;
+      if (st.faults.silent) {
+        ++st.faults.ignored;
+        return;
+      }
       st.cancel_ids[c.id] = c.cancel_id;
       user_id account = c.account;
       if (auto it = st.working.find(c.id); it != st.working.end())
@@ -210,6 +353,23 @@ caf::behavior desk_actor(desk_ptr self, caf::actor exchange, std::shared_ptr<exc
     },
     [=](order_status_atom, const fix::status_request& q) { on_status_request(self, q); },
     [=](const execution_report& r) { on_report(self, r); },
+    [=](fault_atom, const std::string& command) { return apply_fault(self, command); },
+    [=](release_atom) {
+      auto& st = self->state;
+      if (st.delayed.empty())
+        return;
+      auto m = std::move(st.delayed.front());
+      st.delayed.pop_front();
+      after_delay(self, std::move(m));
+    },
+    [=](unhold_atom) {
+      auto& st = self->state;
+      if (st.held) { // nothing came to overtake it
+        auto m = std::move(*st.held);
+        st.held.reset();
+        to_wire(self, std::move(m));
+      }
+    },
     [=](ticks_atom, const std::vector<tick>&) {
       // Market data over FIX is not served yet: brokerd's quotes come from
       // its own feed (or stand still) on a FIX link.
@@ -318,5 +478,20 @@ fix_desk::~fix_desk() {
 }
 
 caf::actor fix_desk::actor() const { return impl_->desk; }
+
+std::string fix_desk::fault(const std::string& command) {
+  std::istringstream in{command};
+  std::string verb;
+  in >> verb;
+  if (verb == "crash") {
+    std::fprintf(stderr, "fix_desk: crashing, as asked (nothing flushed)\n");
+    std::_Exit(137);
+  }
+  caf::scoped_actor self{impl_->desk->home_system(), true};
+  std::string answer = "error the desk did not answer";
+  self->request(impl_->desk, caf::duration{std::chrono::seconds{5}}, fault_atom::value, command)
+    .receive([&](std::string& a) { answer = std::move(a); }, [](caf::error&) {});
+  return answer;
+}
 
 } // namespace broker::sim

@@ -14,6 +14,10 @@
 //
 // On start, the orders the ledger holds as working go back into the books
 // with what was left of them, so a restart loses no resting order.
+//
+// Faults can be injected while it runs (fault(), from sim-exchange's admin
+// port): rejects, delays, duplicated and reordered reports, a dropped
+// session, silence, a crash.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +47,17 @@ public:
   fix_desk& operator=(const fix_desk&) = delete;
 
   caf::actor actor() const;
+
+  // A fault to inject, from the admin port; answers "ok ..." or "error ...".
+  //   reject N        the next N new orders are rejected on arrival
+  //   delay MS        every report waits MS before it is sent (0: off)
+  //   duplicate N     the next N reports are sent twice (same ExecID)
+  //   reorder N       each of the next N reports is held and sent after the one that follows it
+  //   silent on|off   stop answering: requests are read, and neither recorded nor answered
+  //   drop            disconnect the session now
+  //   crash           exit at once, nothing flushed (as kill -9)
+  //   clear           every fault off;  status  what is on, and what was injected so far
+  std::string fault(const std::string& command);
 
 private:
   struct impl;

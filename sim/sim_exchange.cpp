@@ -5,7 +5,7 @@
 //
 //   sim-exchange --port P [--seed S] [--data-dir D] [--instruments F]
 //                [--quote-interval-ms N] [--sender-comp-id SIMEX]
-//                [--target-comp-id BROKER]
+//                [--target-comp-id BROKER] [--admin-port A]
 //
 // It prints "sim-exchange listening for FIX 4.4 on port P (data in D)" once
 // it accepts, and stops on SIGINT or SIGTERM. QuickFIX 1.15's acceptor binds
@@ -23,6 +23,7 @@
 #include "protocol/clock.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
+#include "sim/admin_port.hpp"
 #include "sim/exchange.hpp"
 #include "sim/fix_desk.hpp"
 
@@ -40,6 +41,7 @@ struct settings {
   long quote_interval_ms = 250;
   std::string sender_comp_id = "SIMEX";
   std::string target_comp_id = "BROKER";
+  long admin_port = -1; // -1: none; 0: pick one
 };
 
 [[noreturn]] void usage(int code, const std::string& why = {}) {
@@ -55,7 +57,10 @@ struct settings {
                  "  --instruments F        instrument master CSV (default config/instruments.csv)\n"
                  "  --quote-interval-ms N  how often the market maker requotes (default 250)\n"
                  "  --sender-comp-id ID    the exchange's CompID (default SIMEX)\n"
-                 "  --target-comp-id ID    the broker's CompID (default BROKER)\n";
+                 "  --target-comp-id ID    the broker's CompID (default BROKER)\n"
+                 "  --admin-port A         fault injection on 127.0.0.1:A, one command a line (0: pick a\n"
+                 "                         port; default: none). Commands: reject N, delay MS,\n"
+                 "                         duplicate N, reorder N, silent on|off, drop, crash, clear, status\n";
   std::exit(code);
 }
 
@@ -101,6 +106,8 @@ settings parse(int argc, char** argv) {
       s.sender_comp_id = value;
     } else if (name == "target-comp-id") {
       s.target_comp_id = value;
+    } else if (name == "admin-port") {
+      s.admin_port = whole(name, value, 0, 65535);
     } else {
       usage(2, "unknown option --" + name);
     }
@@ -140,6 +147,12 @@ int main(int argc, char** argv) {
       d.data_dir = s.data_dir;
       d.clock = &clock;
       broker::sim::fix_desk desk{sys, exchange, d};
+      std::unique_ptr<broker::sim::admin_port> admin;
+      if (s.admin_port >= 0) {
+        admin = std::make_unique<broker::sim::admin_port>(
+          static_cast<uint16_t>(s.admin_port), [&desk](const std::string& line) { return desk.fault(line); });
+        std::cout << "sim-exchange admin port 127.0.0.1:" << admin->port() << std::endl;
+      }
       std::cout << "sim-exchange listening for FIX 4.4 on port " << s.port << " (data in " << s.data_dir << ")"
                 << std::endl;
       int signal_number = 0;

@@ -64,7 +64,9 @@ struct connector_fixture {
     cfg.set("scheduler.policy", caf::atom("testing"));
     sys = std::make_unique<caf::actor_system>(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-    connector = spawn_exchange_connector(*sys, "test link", std::make_shared<symbol_actors>());
+    connector_options co;
+    co.link = "test link";
+    connector = spawn_exchange_connector(*sys, std::make_shared<symbol_actors>(), co);
     directory = sys->spawn(stand_in_directory, log);
     caf::anon_send(connector, account_atom::value, directory);
     sched->run();

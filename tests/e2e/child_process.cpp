@@ -159,7 +159,7 @@ child_process::child_process(std::vector<std::string> args, std::string stderr_p
         stdout_tail_ = buffered;
         return;
       }
-      stdout_tail_ += line + "\n"; // anything printed before the line, for diagnostics
+      before_ready_ += line + "\n";
       nl = buffered.find('\n');
     }
     int wait_ms = remaining_ms(deadline);
@@ -183,7 +183,7 @@ child_process::child_process(std::vector<std::string> args, std::string stderr_p
     }
     if (n == 0) {
       // EOF: the child is gone (or closed stdout) before it was ready.
-      stdout_tail_ += buffered;
+      before_ready_ += buffered;
       auto how = reap(std::chrono::seconds(10));
       fail("exited before it was ready: " + how.describe());
     }
@@ -204,8 +204,8 @@ void child_process::fail(const std::string& why) {
   if (pid_ > 0)
     kill9();
   close_fd(stdout_fd_);
-  throw std::runtime_error(name_ + " " + why + "\n--- stdout ---\n" + stdout_tail_ + "\n--- stderr ---\n"
-                           + stderr_text());
+  throw std::runtime_error(name_ + " " + why + "\n--- stdout ---\n" + before_ready_ + stdout_tail_
+                           + "\n--- stderr ---\n" + stderr_text());
 }
 
 exit_info child_process::reap(std::chrono::milliseconds deadline) {

@@ -51,8 +51,12 @@ public:
   // child to end. A no-op returning the last result once reaped.
   exit_info stop(std::chrono::milliseconds deadline = std::chrono::seconds(30));
   exit_info kill9();
-  // What the child wrote to stdout before the ready line, and after it (read
+  // Waits (bounded) for the child to end by itself; describe() says "did
+  // not end" if it is still running.
+  exit_info wait(std::chrono::milliseconds deadline) { return reap(deadline); }
+  // What the child wrote to stdout before the ready line; after it (read
   // once it has ended); its stderr file so far.
+  const std::string& before_ready() const { return before_ready_; }
   const std::string& stdout_tail() const { return stdout_tail_; }
   std::string stderr_text() const;
   const std::string& stderr_path() const { return stderr_path_; }
@@ -68,6 +72,7 @@ private:
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string ready_line_;
+  std::string before_ready_;
   std::string stdout_tail_;
   exit_info last_exit_;
 };

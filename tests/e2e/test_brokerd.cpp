@@ -2580,10 +2580,35 @@ struct sim_exchange {
     if (proc)
       proc->stop();
   }
+  uint16_t admin_port = 0;
   void start() {
     proc = std::make_unique<broker::e2e::child_process>(
-      std::vector<std::string>{SIM_EXCHANGE_PATH, "--port", std::to_string(port), "--data-dir", dir.path()},
+      std::vector<std::string>{SIM_EXCHANGE_PATH, "--port", std::to_string(port), "--data-dir", dir.path(),
+                               "--admin-port", "0"},
       dir.path() + "/sim-exchange.stderr", "sim-exchange listening", 30s);
+    // "sim-exchange admin port 127.0.0.1:P", printed before it listens.
+    auto at = proc->before_ready().find("admin port 127.0.0.1:");
+    REQUIRE(at != std::string::npos);
+    admin_port = static_cast<uint16_t>(std::stoi(proc->before_ready().substr(at + 21)));
+  }
+  // One fault-injection command over the admin port; returns the answer line.
+  std::string admin(const std::string& command) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(admin_port);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    std::string line = command + "\n";
+    REQUIRE(::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    std::string answer;
+    char c = 0;
+    while (::read(fd, &c, 1) == 1 && c != '\n')
+      answer += c;
+    ::close(fd);
+    INFO("admin " << command << " -> " << answer);
+    CHECK(answer.rfind("ok", 0) == 0);
+    return answer;
   }
   std::vector<std::string> brokerd_flags() const { return {"--exchange", "fix://127.0.0.1:" + std::to_string(port)}; }
   // The exchange's own record of an order: cum quantity and status code
@@ -2700,10 +2725,23 @@ TEST_CASE("brokerd over FIX: sim-exchange killed with a resting order; new order
 
   ex.start(); // the same ledger and FIX store: the order is back in its books
   wait_for_status(*t, id, "CANCELLED");
+  // One taken in the gap either died with the old link (the exchange never
+  // got it: rejected) or waited for the new one (and rests there): the books
+  // agree with the exchange's either way.
   for (auto& gap : in_the_gap) {
-    auto o = wait_for_status(*t, gap, "REJECTED");
-    CHECK(o["statusMessage"].str().find("never received") != std::string::npos);
-    CHECK_FALSE(ex.record_of(gap));
+    jvalue o;
+    REQUIRE(poll_until([&] {
+      o = get_order(*t, gap);
+      return o["status"].str() == "REJECTED" || o["status"].str() == "OPEN";
+    }, 200));
+    if (o["status"].str() == "REJECTED") {
+      CHECK(o["statusMessage"].str().find("never received") != std::string::npos);
+      CHECK_FALSE(ex.record_of(gap));
+    } else {
+      CHECK(ex.record_of(gap)->second == exchange_open);
+      REQUIRE(t->del("/v1/orders/" + gap).status == 202);
+      wait_for_status(*t, gap, "CANCELLED");
+    }
   }
   auto bal = get_balance(*t);
   CHECK(bal.held == 0);
@@ -2739,4 +2777,166 @@ TEST_CASE("brokerd over FIX: kill -9 of brokerd with a resting order; reconciled
   CHECK(get_balance(*t).held == 0);
   CHECK(get_balance(*t).total == 10'000'000);
   CHECK(ex.record_of(id)->second == exchange_cancelled);
+}
+
+namespace {
+
+// Cash as the trades say it should be: the deposit, less each fill's value
+// and charges. Returns the sum of the trades' quantities too.
+std::pair<int64_t, int64_t> cash_by_trades(trader& t, int64_t deposited) {
+  int64_t cash = deposited, quantity = 0;
+  for (auto& tr : body_of(t.get("/v1/trades?limit=500"))["trades"].items) {
+    cash -= paise(tr["value"]) + paise(tr["charges"]["total"]);
+    quantity += integer(tr["quantity"]);
+  }
+  return {cash, quantity};
+}
+
+int64_t metric(uint16_t port, const std::string& name) {
+  http_client http{host, port};
+  auto body = http.request("GET", "/v1/metrics").body;
+  auto at = body.find("\n" + name + " ");
+  REQUIRE(at != std::string::npos);
+  return std::stoll(body.substr(at + name.size() + 2));
+}
+
+} // namespace
+
+TEST_CASE("brokerd over FIX: an order the exchange rejects ends REJECTED with its reason, its hold released",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{ex.brokerd_flags()};
+  auto t = new_trader(b.port(), "fix-reject@example.com", 10'000'000);
+  ex.admin("reject 1");
+  auto o = place_when_linked(*t, order_json("SBIN", "BUY", "LIMIT", "5", "700.00"));
+  auto rejected = wait_for_status(*t, o["orderId"].str(), "REJECTED");
+  CHECK(rejected["statusMessage"].str().find("injected fault") != std::string::npos);
+  CHECK(get_balance(*t).held == 0);
+  CHECK(get_balance(*t).total == 10'000'000);
+  CHECK(ex.record_of(o["orderId"].str())->second == static_cast<int>(broker::order_status::rejected));
+}
+
+TEST_CASE("brokerd over FIX: duplicated, reordered and delayed execution reports are each applied once",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{ex.brokerd_flags()};
+  auto t = new_trader(b.port(), "fix-dupes@example.com", 50'000'000);
+  // Warm the link up, then turn the faults on: every report twice, pairs
+  // swapped, all of them late.
+  auto first = place_when_linked(*t, order_json("ITC", "BUY", "MARKET", "1"));
+  wait_for_status(*t, first["orderId"].str(), "FILLED");
+  ex.admin("duplicate 100");
+  ex.admin("reorder 4");
+  ex.admin("delay 150");
+  std::vector<std::string> ids;
+  for (auto sym : {"RELIANCE", "TCS", "INFY"})
+    ids.push_back(place(*t, order_json(sym, "BUY", "MARKET", "7"))["orderId"].str());
+  int64_t bought = 1;
+  for (auto& id : ids) {
+    auto o = wait_for_status(*t, id, "FILLED");
+    CHECK(integer(o["filledQuantity"]) == 7);
+    CHECK(integer(o["pendingQuantity"]) == 0);
+    CHECK(ex.trade_executions_of(id) == 7); // what the exchange filled, once
+    bought += 7;
+  }
+  auto status = ex.admin("status");
+  CHECK(status.find("duplicated=0") == std::string::npos);
+  CHECK(status.find("reordered=0") == std::string::npos);
+  // Each fill applied once: the trades add up to what was bought, and the
+  // cash to the deposit less what they cost.
+  auto [cash, quantity] = cash_by_trades(*t, 50'000'000);
+  CHECK(quantity == bought);
+  auto bal = get_balance(*t);
+  CHECK(bal.total == cash);
+  CHECK(bal.held == 0);
+}
+
+TEST_CASE("brokerd over FIX: a dropped session is reopened; the resting order lives on and cancels",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{ex.brokerd_flags()};
+  auto t = new_trader(b.port(), "fix-drop@example.com", 10'000'000);
+  auto resting = place_when_linked(*t, order_json("WIPRO", "BUY", "LIMIT", "4", "400.00"));
+  auto id = resting["orderId"].str();
+  wait_for_status(*t, id, "OPEN");
+  auto connects = metric(b.port(), "broker_exchange_connects_total");
+  ex.admin("drop");
+  REQUIRE(poll_until([&] { return metric(b.port(), "broker_exchange_connects_total") > connects; }, 200));
+  CHECK(metric(b.port(), "broker_exchange_link_up") == 1);
+  CHECK(get_order(*t, id)["status"].str() == "OPEN");
+  REQUIRE(t->del("/v1/orders/" + id).status == 202);
+  wait_for_status(*t, id, "CANCELLED");
+  CHECK(get_balance(*t).held == 0);
+}
+
+TEST_CASE("brokerd over FIX: an order the exchange never received is found stuck, asked about, and rejected",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{[&] {
+    auto f = ex.brokerd_flags();
+    for (auto x : {"--stuck-order-check-ms", "200", "--stuck-order-after-ms", "600"})
+      f.push_back(x);
+    return f;
+  }()};
+  auto t = new_trader(b.port(), "fix-silent@example.com", 10'000'000);
+  auto warm = place_when_linked(*t, order_json("ITC", "BUY", "MARKET", "1"));
+  wait_for_status(*t, warm["orderId"].str(), "FILLED");
+  ex.admin("silent on"); // it reads the order and does nothing with it
+  auto lost = place(*t, order_json("NTPC", "BUY", "LIMIT", "10", "300.00"));
+  auto id = lost["orderId"].str();
+  REQUIRE(poll_until([&] { return metric(b.port(), "broker_exchange_status_checks_total") > 0; }, 200));
+  CHECK(get_order(*t, id)["status"].str() == "PENDING"); // asked, and no answer yet
+  CHECK_FALSE(ex.record_of(id));
+  ex.admin("silent off");
+  auto rejected = wait_for_status(*t, id, "REJECTED");
+  CHECK(rejected["statusMessage"].str().find("never received") != std::string::npos);
+  CHECK(metric(b.port(), "broker_reconciliation_repairs_total") >= 1);
+  CHECK(get_balance(*t).held == 0);
+  auto [cash, quantity] = cash_by_trades(*t, 10'000'000);
+  CHECK(quantity == 1);
+  CHECK(get_balance(*t).total == cash);
+}
+
+TEST_CASE("brokerd over FIX: sim-exchange crashes mid-fill, before its reports leave; the fills come once after",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{[&] {
+    auto f = ex.brokerd_flags();
+    for (auto x : {"--stuck-order-check-ms", "200", "--stuck-order-after-ms", "600"})
+      f.push_back(x);
+    return f;
+  }()};
+  auto t = new_trader(b.port(), "fix-midfill@example.com", 10'000'000);
+  auto warm = place_when_linked(*t, order_json("ITC", "BUY", "MARKET", "1"));
+  wait_for_status(*t, warm["orderId"].str(), "FILLED");
+  ex.admin("delay 5000"); // the book fills it and the ledger records it; its reports wait
+  auto o = place(*t, order_json("RELIANCE", "BUY", "MARKET", "12"));
+  auto id = o["orderId"].str();
+  REQUIRE(poll_until([&] { return ex.record_of(id) && ex.record_of(id)->first == 12; }, 200));
+  CHECK(get_order(*t, id)["status"].str() == "PENDING");
+  {
+    // crash: the process ends at once, as under kill -9, without answering
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(ex.admin_port);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::write(fd, "crash\n", 6) == 6);
+    ::close(fd);
+  }
+  auto how = ex.proc->wait(10s); // it ends by itself: no signal sent
+  INFO("sim-exchange " << how.describe());
+  CHECK(how.exited);
+  CHECK(how.code == 137);
+  ex.start();
+  // Reconnected, the broker asks about the order it never heard of; the
+  // exchange replays its fills from the ledger; each is applied once.
+  auto filled = wait_for_status(*t, id, "FILLED");
+  CHECK(integer(filled["filledQuantity"]) == 12);
+  auto [cash, quantity] = cash_by_trades(*t, 10'000'000);
+  CHECK(quantity == 13);
+  CHECK(get_balance(*t).total == cash);
+  CHECK(get_balance(*t).held == 0);
+  CHECK(ex.trade_executions_of(id) == 12);
 }
