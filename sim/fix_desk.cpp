@@ -116,8 +116,8 @@ void send(desk_ptr self, FIX::Message m) {
   after_delay(self, std::move(m));
 }
 
-std::string fault_status(const fault_settings& f) {
-  return "ok reject_next=" + std::to_string(f.reject_next) + " duplicate_next=" + std::to_string(f.duplicate_next)
+std::string fault_status(const fault_settings& f, size_t waiting) {
+  return "ok waiting=" + std::to_string(waiting) + " reject_next=" + std::to_string(f.reject_next) + " duplicate_next=" + std::to_string(f.duplicate_next)
          + " reorder_next=" + std::to_string(f.reorder_next) + " delay_ms=" + std::to_string(f.delay.count())
          + " silent=" + (f.silent ? "on" : "off") + " rejected=" + std::to_string(f.rejected)
          + " duplicated=" + std::to_string(f.duplicated) + " reordered=" + std::to_string(f.reordered)
@@ -137,7 +137,7 @@ std::string apply_fault(desk_ptr self, const std::string& line) {
     if (arg.empty() || *end != '\0' || n < 0 || n > 1'000'000)
       return "error " + verb + " takes a count from 0 to 1000000";
     into = static_cast<int>(n);
-    return fault_status(f);
+    return fault_status(f, self->state.delayed.size() + (self->state.held ? 1 : 0));
   };
   if (verb == "reject")
     return count(f.reject_next);
@@ -150,13 +150,13 @@ std::string apply_fault(desk_ptr self, const std::string& line) {
     auto answer = count(ms);
     if (answer.rfind("ok", 0) == 0)
       f.delay = std::chrono::milliseconds{ms};
-    return fault_status(f);
+    return fault_status(f, self->state.delayed.size() + (self->state.held ? 1 : 0));
   }
   if (verb == "silent") {
     if (arg != "on" && arg != "off")
       return "error silent takes on or off";
     f.silent = arg == "on";
-    return fault_status(f);
+    return fault_status(f, self->state.delayed.size() + (self->state.held ? 1 : 0));
   }
   if (verb == "drop") {
     if (auto* session = FIX::Session::lookupSession(self->state.session); session && session->isLoggedOn()) {
@@ -167,13 +167,13 @@ std::string apply_fault(desk_ptr self, const std::string& line) {
     return "error no session is logged on";
   }
   if (verb == "status")
-    return fault_status(f);
+    return fault_status(f, self->state.delayed.size() + (self->state.held ? 1 : 0));
   if (verb == "clear") {
     auto counts = f;
     f = fault_settings{};
     f.rejected = counts.rejected, f.duplicated = counts.duplicated, f.reordered = counts.reordered;
     f.delayed = counts.delayed, f.ignored = counts.ignored, f.dropped = counts.dropped;
-    return fault_status(f);
+    return fault_status(f, self->state.delayed.size() + (self->state.held ? 1 : 0));
   }
   return "error unknown command \"" + verb + "\": reject N, delay MS, duplicate N, reorder N, silent on|off, "
          "drop, crash, clear, status";

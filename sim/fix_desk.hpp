@@ -56,7 +56,8 @@ public:
   //   silent on|off   stop answering: requests are read, and neither recorded nor answered
   //   drop            disconnect the session now
   //   crash           exit at once, nothing flushed (as kill -9)
-  //   clear           every fault off;  status  what is on, and what was injected so far
+  //   clear           every fault off;  status  what is on, what was injected so far, and
+  //                   how many reports are waiting (delayed or held)
   std::string fault(const std::string& command);
 
 private:

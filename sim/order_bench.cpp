@@ -51,6 +51,7 @@
 #include <caf/all.hpp>
 
 #include "actors/account_book.hpp"
+#include "actors/fix_link.hpp"
 #include "actors/node.hpp"
 #include "actors/scheduler_settings.hpp"
 #include "protocol/instruments.hpp"
@@ -85,6 +86,8 @@ struct options {
   int64_t users = 1000;
   std::string data_dir;      // empty: a fresh mkdtemp directory, removed afterwards
   std::string database_url;  // a PostgreSQL server: each run gets a fresh database on it
+  std::string fix_host;      // set: the exchange is sim-exchange (or any acceptor) over FIX
+  uint16_t fix_port = 0;
   bool sync_full = true;
   broker::order_type type = broker::order_type::limit;
   int symbols = 40;
@@ -139,6 +142,8 @@ bool sets_caf(const options& o, const std::string& key) {
     "  --quantity Q        shares per order (default 1)\n"
     "  --sync full|normal  SQLite synchronous (default full)\n"
     "  --data-dir D        where broker.db goes (default: mkdtemp under $TMPDIR or /tmp)\n"
+    "  --exchange fix://H:P  the exchange over FIX 4.4 (sim-exchange on a fresh data dir: the\n"
+    "                      session's sequence numbers start over) instead of in process\n"
     "  --database-url U    PostgreSQL instead of SQLite: a server URL without a database\n"
     "                      (postgresql://user@host:port); each run creates and drops its own\n"
     "  --no-idempotency    send orders without an Idempotency-Key\n"
@@ -248,6 +253,16 @@ options parse_args(int argc, char** argv) {
     else if (a == "--min-rate") o.min_rate = num(a);
     else if (a == "--data-dir") o.data_dir = value(a);
     else if (a == "--database-url") o.database_url = value(a);
+    else if (a == "--exchange") {
+      std::string v = value(a);
+      auto colon = v.rfind(':');
+      if (v.rfind("fix://", 0) != 0 || colon == std::string::npos || colon < 7) {
+        std::fprintf(stderr, "order_bench: --exchange takes fix://HOST:PORT (default: the in-process exchange)\n");
+        usage(2);
+      }
+      o.fix_host = v.substr(6, colon - 6);
+      o.fix_port = static_cast<uint16_t>(std::atoi(v.c_str() + colon + 1));
+    }
     else if (a == "--instruments") o.instruments = value(a);
     else if (a == "--sync") o.sync_full = choice(a, "full", "normal");
     else if (a == "--order-type")
@@ -791,12 +806,23 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     // two transactions per order (its placement, the exchange's answer).
     stage_probe = std::make_shared<broker::sim::order_stage_probe>(total + 1024, 2 * total + 1024);
     auto node_start = steady::now();
+    caf::actor exchange;
+    if (o.fix_host.empty()) {
+      exchange = broker::sim::spawn_exchange(sys, instruments_all, calendar, &utc, ex);
+    } else {
+      broker::fix_link_options fix;
+      fix.host = o.fix_host;
+      fix.port = o.fix_port;
+      fix.store_dir = dir + "/fix";
+      fix.clock = &utc;
+      exchange = broker::spawn_fix_link(sys, fix);
+    }
     auto n = std::make_unique<broker::node>(
       sys, db, instruments_all, calendar, utc,
-      broker::outside_services{broker::sim::spawn_exchange(sys, instruments_all, calendar, &utc, ex),
-                               broker::sim::spawn_kyc_provider(sys, {}),
+      broker::outside_services{exchange, broker::sim::spawn_kyc_provider(sys, {}),
                                broker::sim::spawn_payment_gateway(sys, {}),
-                               {}}, // no reopening: a benchmark run ends if its exchange dies
+                               {}, // no reopening: a benchmark run ends if its exchange dies
+                               o.fix_host.empty() ? "in-process" : "FIX 4.4"},
       [&] {
         broker::node_options no;
         no.users.cost = broker::password_cost::minimum();
@@ -812,6 +838,12 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
           };
         return no;
       }());
+    // Orders are refused until the link is up (a FIX session logs on first).
+    for (auto until = steady::now() + std::chrono::seconds(10); !n->exchange_status().up.load();) {
+      if (steady::now() > until)
+        throw std::runtime_error("the exchange link did not come up within 10 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     R.node_start_ms = since(node_start);
     for (auto& [tid, _] : sample_threads())
       if (!caf_threads.count(tid))
@@ -1223,6 +1255,9 @@ void print_header(const options& o, const std::optional<fsync_probe_result>& pro
               "             accepted orders forwarded to the simulated exchange (reports written back)\n");
   std::printf("  users %" PRId64 ", symbols %d round robin, %s, qty %" PRId64 ", idempotency keys %s\n",
               o.users, o.symbols, type_name(o), o.quantity, o.idempotency_keys ? "on" : "off");
+  if (!o.fix_host.empty())
+    std::printf("  exchange: FIX 4.4 to %s:%u (sim-exchange's CPU is not in this process's)\n", o.fix_host.c_str(),
+                o.fix_port);
   if (o.database_url.empty())
     std::printf("  SQLite WAL, synchronous=%s; persistence max_batch_rows %zu; driver %s\n",
                 o.sync_full ? "FULL (fsync per commit)" : "NORMAL (no fsync per commit)",
@@ -1416,6 +1451,7 @@ std::string config_json(const options& o) {
              std::thread::hardware_concurrency())
          + ",\"caf\":" + caf + ",\"rate\":" + fmt("%.0f", o.clients > 0 ? 0 : o.rate)
          + ",\"clients\":" + std::to_string(o.clients)
+         + ",\"exchange\":\"" + (o.fix_host.empty() ? std::string("in-process") : "fix") + "\""
          + ",\"send_quantum_us\":" + fmt("%.0f", o.send_quantum_us) + ",\"persistence_nice\":"
          + (o.persistence_nice ? std::to_string(*o.persistence_nice) : std::string("null"))
          + ",\"memory_locked\":" + (o.memory_lock.rfind("memory locked", 0) == 0 ? "true" : "false");
