@@ -1014,6 +1014,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
     {
       watchdog w(std::max(60.0, o.drain_seconds + 30), "actor system shutdown");
       persistence = nullptr;
+      exchange = nullptr; // a FIX link is detached: ~actor_system waits until its last handle goes
       n.reset();
       db.reset(); // the persistence actor's state holds the last reference
       sys_owner.reset();
