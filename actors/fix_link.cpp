@@ -127,7 +127,7 @@ std::string initiator_settings(const fix_link_options& o) {
     << "FileStorePath=" << o.store_dir << "\n"
     << "FileLogPath=" << o.store_dir << "/log\n"
     << "[SESSION]\n"
-    << "BeginString=FIX.4.4\n"
+    << "BeginString=" << o.begin_string << "\n"
     << "SenderCompID=" << o.sender_comp_id << "\n"
     << "TargetCompID=" << o.target_comp_id << "\n";
   return s.str();
@@ -197,7 +197,7 @@ void on_logon(link_ptr self) {
 caf::behavior fix_link(link_ptr self, fix_link_options opts) {
   auto& st = self->state;
   st.opts = opts;
-  st.session = FIX::SessionID{"FIX.4.4", opts.sender_comp_id, opts.target_comp_id};
+  st.session = FIX::SessionID{opts.begin_string, opts.sender_comp_id, opts.target_comp_id};
   std::filesystem::create_directories(opts.store_dir);
   st.app.set_link(self->address());
   self->set_exit_handler([=](const caf::exit_msg& m) { finish(self, m.reason); });

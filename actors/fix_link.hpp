@@ -34,6 +34,7 @@ struct fix_link_options {
   uint16_t port = 0;
   std::string sender_comp_id = "BROKER";
   std::string target_comp_id = "SIMEX";
+  std::string begin_string = "FIX.4.4"; // or FIX.4.2
   std::string store_dir; // QuickFIX's file store (and its logs, under log/)
   int heartbeat_seconds = 5;
   std::chrono::milliseconds logon_timeout{3000};

@@ -171,10 +171,11 @@ int main(int argc, char** argv) {
       fix.port = cfg.fix_port;
       fix.sender_comp_id = cfg.fix_sender_comp_id;
       fix.target_comp_id = cfg.fix_target_comp_id;
+      fix.begin_string = cfg.fix_begin_string;
       fix.store_dir = cfg.data_dir + "/fix";
       fix.clock = &clock;
       open_exchange = [&sys, fix] { return broker::spawn_fix_link(sys, fix); };
-      link_name = "FIX 4.4 to " + cfg.fix_host + ":" + std::to_string(cfg.fix_port);
+      link_name = cfg.fix_begin_string + " to " + cfg.fix_host + ":" + std::to_string(cfg.fix_port);
     } else {
       open_exchange = [&sys, instruments, calendar, ex] {
         return broker::sim::spawn_exchange(sys, instruments, calendar, &clock, ex);

@@ -256,6 +256,15 @@ const std::vector<option>& option_table() {
      }},
     text("fix-sender-comp-id", "ID", "the broker's SenderCompID on a FIX link", &s::fix_sender_comp_id),
     text("fix-target-comp-id", "ID", "the exchange's CompID (TargetCompID) on a FIX link", &s::fix_target_comp_id),
+    {"fix-begin-string", "V", "the FIX version of the link: FIX.4.4, or FIX.4.2 (QuickFIX's ordermatch example)",
+     "FIX.4.4 or FIX.4.2",
+     [](brokerd_settings& st, std::string_view v) {
+       if (v != "FIX.4.4" && v != "FIX.4.2")
+         return false;
+       st.fix_begin_string = std::string{v};
+       return true;
+     },
+     [](const brokerd_settings& st) { return quoted(st.fix_begin_string); }},
     whole<size_t>("stuck-order-check-ms", "N", "how often to look for orders stuck in PENDING or PENDING_CANCEL",
                   &s::stuck_order_check_ms, 10),
     whole<size_t>("stuck-order-after-ms", "N", "an order stuck this long is asked about at the exchange again",

@@ -18,6 +18,7 @@ constexpr int tag_avg_px = 6;
 constexpr int tag_cl_ord_id = 11;
 constexpr int tag_cum_qty = 14;
 constexpr int tag_exec_id = 17;
+constexpr int tag_handl_inst = 21;
 constexpr int tag_last_px = 31;
 constexpr int tag_last_qty = 32;
 constexpr int tag_msg_type = 35;
@@ -200,6 +201,7 @@ FIX::Message new_order_single(const order& o, timestamp now) {
   m.setField(tag_symbol, o.symbol);
   set_char(m, tag_side, side_code(o.side));
   m.setField(tag_transact_time, utc_timestamp(now));
+  set_char(m, tag_handl_inst, '1'); // automated, no broker intervention (required in FIX 4.2)
   set_int(m, tag_order_qty, o.quantity);
   switch (o.type) {
     case order_type::market: set_char(m, tag_ord_type, '1'); break;
@@ -215,7 +217,7 @@ FIX::Message new_order_single(const order& o, timestamp now) {
   return m;
 }
 
-FIX::Message order_cancel_request(const order& o, int attempt, timestamp now) {
+FIX::Message order_cancel_request(const order& o, int64_t attempt, timestamp now) {
   auto m = with_type("F");
   m.setField(tag_orig_cl_ord_id, std::to_string(o.id));
   m.setField(tag_cl_ord_id, std::to_string(o.id) + "-C" + std::to_string(attempt));
@@ -272,7 +274,7 @@ std::variant<order_report, std::string> read_order_report(const FIX::Message& m)
   out.status = *status;
   if (exec_type == "0") {
     r.kind = exec_kind::accepted;
-  } else if (exec_type == "F") {
+  } else if (exec_type == "F" || exec_type == "1" || exec_type == "2") { // 1, 2: FIX 4.2's partial fill, fill
     r.kind = exec_kind::trade;
     r.last_quantity = in.integer(tag_last_qty, "LastQty");
     r.last_price = in.price(tag_last_px, "LastPx");

@@ -14,7 +14,10 @@
 //     OrderCancelReject (9)      the cancel lost: the order is unchanged
 //
 // The messages carry no header: the session fills in BeginString, the comp
-// ids, the sequence number and the sending time when it sends them.
+// ids, the sequence number and the sending time when it sends them. So the
+// same messages go on a FIX 4.2 session too (QuickFIX's ordermatch example
+// speaks 4.2): a NewOrderSingle carries HandlInst, and a 4.2 ExecutionReport's
+// ExecType 1 and 2 (partial fill, fill) read as trades.
 #include <string>
 #include <variant>
 
@@ -31,7 +34,7 @@ namespace broker::fix {
 FIX::Message new_order_single(const order& o, timestamp now);
 // `attempt` numbers the cancel requests for one order (1, 2, ...): each needs
 // a ClOrdID of its own.
-FIX::Message order_cancel_request(const order& o, int attempt, timestamp now);
+FIX::Message order_cancel_request(const order& o, int64_t attempt, timestamp now);
 FIX::Message order_status_request(order_id id, const std::string& symbol, user_id account, side s);
 
 // An ExecutionReport or OrderCancelReject, as the broker applies it.

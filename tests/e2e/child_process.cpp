@@ -90,7 +90,7 @@ temp_dir::~temp_dir() {
 // --- child_process -------------------------------------------------------------
 
 child_process::child_process(std::vector<std::string> args, std::string stderr_path, std::string ready_prefix,
-                             std::chrono::milliseconds startup_deadline)
+                             std::chrono::milliseconds startup_deadline, bool stdin_pipe)
   : name_(std::filesystem::path(args.at(0)).filename().string()), stderr_path_(std::move(stderr_path)) {
   std::vector<char*> argv;
   for (auto& a : args)
@@ -104,7 +104,12 @@ child_process::child_process(std::vector<std::string> args, std::string stderr_p
     throw std::runtime_error(errno_text("pipe2"));
   const std::string& err_path = stderr_path_;
   int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // stdin: /dev/null, or a pipe held open until the child ends (for a
+  // program that reads commands from it and would spin on EOF).
+  int in[2] = {-1, -1};
+  if (stdin_pipe && ::pipe2(in, O_CLOEXEC) != 0)
+    throw std::runtime_error(errno_text("pipe2"));
+  int null_fd = stdin_pipe ? in[0] : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (err_fd < 0 || null_fd < 0) {
     auto msg = errno_text(("open " + err_path).c_str());
     ::close(out[0]);
@@ -145,6 +150,7 @@ child_process::child_process(std::vector<std::string> args, std::string stderr_p
   ::close(err_fd);
   ::close(null_fd);
   stdout_fd_ = out[0];
+  stdin_fd_ = in[1];
 
 
   auto deadline = clock_type::now() + startup_deadline;
@@ -198,6 +204,7 @@ child_process::~child_process() {
   } catch (...) {
   }
   close_fd(stdout_fd_);
+  close_fd(stdin_fd_);
 }
 
 void child_process::fail(const std::string& why) {

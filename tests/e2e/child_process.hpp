@@ -38,8 +38,10 @@ class child_process {
 public:
   // Throws std::runtime_error (with the child's output) if no ready line
   // comes within `deadline` or the child exits first.
+  // `stdin_pipe`: the child's stdin is a pipe kept open while it runs
+  // (else /dev/null).
   child_process(std::vector<std::string> argv, std::string stderr_path, std::string ready_prefix,
-                std::chrono::milliseconds deadline);
+                std::chrono::milliseconds deadline, bool stdin_pipe = false);
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -71,6 +73,7 @@ private:
   std::string stderr_path_;
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  int stdin_fd_ = -1;
   std::string ready_line_;
   std::string before_ready_;
   std::string stdout_tail_;

@@ -26,6 +26,7 @@
 #include <iostream>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,6 +41,7 @@
 #include "protocol/fees.hpp"
 #include "protocol/types.hpp"
 #include "tests/e2e/brokerd_process.hpp"
+#include "tests/e2e/fix_counterparty.hpp"
 #include "tests/support/test_client.hpp"
 
 using namespace std::chrono_literals;
@@ -2967,4 +2969,59 @@ TEST_CASE("brokerd over FIX: kill -9 of brokerd between sending an order and its
   CHECK(get_balance(*t).total == cash);
   CHECK(get_balance(*t).held == 0);
   CHECK(ex.trade_executions_of(id) == 8);
+}
+
+// -----------------------------------------------------------------------------------
+// Interoperability: the FIX link against QuickFIX's own ordermatch example (FIX 4.2).
+// -----------------------------------------------------------------------------------
+
+TEST_CASE("brokerd over FIX 4.2 trades against QuickFIX's ordermatch example", "[fix][interop]") {
+  temp_dir dir{"ordermatch-e2e"};
+  auto port = free_port();
+  {
+    std::ofstream cfg{dir.path() + "/ordermatch.cfg"};
+    cfg << "[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort=" << port
+        << "\nSocketReuseAddress=Y\nNonStopSession=Y\nStartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=N\n"
+        << "FileStorePath=" << dir.path() << "/store\n"
+        << "[SESSION]\nBeginString=FIX.4.2\nSenderCompID=ORDERMATCH\nTargetCompID=BROKER\n"
+        << "[SESSION]\nBeginString=FIX.4.2\nSenderCompID=ORDERMATCH\nTargetCompID=TRADER\n";
+  }
+  // It reads commands from stdin and would spin on EOF: a pipe held open.
+  broker::e2e::child_process ordermatch{{ORDERMATCH_PATH, dir.path() + "/ordermatch.cfg"},
+                                        dir.path() + "/ordermatch.stderr", "  (Created session)", 30s, true};
+  fresh_brokerd b{{"--exchange", "fix://127.0.0.1:" + std::to_string(port), "--fix-begin-string", "FIX.4.2",
+                   "--fix-target-comp-id", "ORDERMATCH"}};
+  auto t = new_trader(b.port(), "ordermatch@example.com", 10'000'000);
+
+  // A resting limit order, and its cancel.
+  auto resting = place_when_linked(*t, order_json("TCS", "BUY", "LIMIT", "2", "3100.00"));
+  wait_for_status(*t, resting["orderId"].str(), "OPEN");
+  REQUIRE(t->del("/v1/orders/" + resting["orderId"].str()).status == 202);
+  wait_for_status(*t, resting["orderId"].str(), "CANCELLED");
+
+  // A buy that another trader's sell fills, in two parts.
+  auto buy = place(*t, order_json("INFY", "BUY", "LIMIT", "10", "1500.00"));
+  auto id = buy["orderId"].str();
+  wait_for_status(*t, id, "OPEN");
+  broker::e2e::fix_counterparty other{port, "FIX.4.2", "TRADER", "ORDERMATCH", dir.path() + "/trader-store"};
+  other.send_limit("T1", "INFY", "2", 4, "1500.00");
+  wait_for_status(*t, id, "PARTIALLY_FILLED");
+  other.send_limit("T2", "INFY", "2", 6, "1500.00");
+  auto filled = wait_for_status(*t, id, "FILLED");
+  CHECK(integer(filled["filledQuantity"]) == 10);
+  auto [cash, quantity] = cash_by_trades(*t, 10'000'000);
+  CHECK(quantity == 10);
+  auto bal = get_balance(*t);
+  CHECK(bal.total == cash);
+  CHECK(bal.held == 0);
+  // Two fills, at the price both sides asked.
+  auto page = body_of(t->get("/v1/trades?limit=500"));
+  REQUIRE(page["trades"].items.size() == 2);
+  for (auto& tr : page["trades"].items)
+    CHECK(paise(tr["price"]) == 150'000);
+  auto holdings = body_of(t->get("/v1/portfolio/holdings"));
+  REQUIRE(holdings["holdings"].items.size() == 1);
+  CHECK(integer(holdings["holdings"].items[0]["quantity"]) == 10);
+  // Its two orders' acknowledgements and fills reached it too.
+  CHECK(poll_until([&] { return other.reports() >= 4; }));
 }
