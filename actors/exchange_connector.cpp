@@ -62,6 +62,17 @@ struct connector_state {
 
 using connector_ptr = caf::stateful_actor<connector_state>*;
 
+// Quotes stopped or flow again: the board marks the quotes stale meanwhile.
+void set_market_data(connector_ptr self, bool flowing) {
+  auto& st = self->state;
+  if (st.status->market_data.exchange(flowing) == flowing)
+    return;
+  std::fprintf(stderr, "exchange_connector: the exchange's market data %s\n",
+               flowing ? "flows" : "stopped: quotes are stale");
+  if (st.opts.on_market_data)
+    st.opts.on_market_data(flowing);
+}
+
 // Keeps `working` up to date from a report: a final one ends the tracking.
 void track(connector_ptr self, const execution_report& r) {
   auto& working = self->state.working;
@@ -87,6 +98,8 @@ void attach(connector_ptr self, caf::actor exchange) {
   st.exchange = exchange;
   st.attached_at = self->clock().now();
   self->monitor(exchange);
+  if (st.opts.link_reports_market_data)
+    set_market_data(self, false); // until its first refresh
   std::vector<order> sent;
   for (auto& [id, t] : st.working)
     if (t.on_link) {
@@ -121,6 +134,8 @@ void attach(connector_ptr self, caf::actor exchange) {
         }
         st.status->up.store(true);
         st.status->connects.fetch_add(1);
+        if (!st.opts.link_reports_market_data)
+          set_market_data(self, true);
         std::fprintf(stderr, "exchange_connector: the %s link is up\n", st.opts.link.c_str());
       },
       [](caf::error&) {}); // the link died first: the down handler reopens it
@@ -201,6 +216,7 @@ caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbo
     if (dm.source == st.exchange.address()) {
       st.exchange = nullptr; // cancels wait until a link is attached again
       st.status->up.store(false);
+      set_market_data(self, false);
       if (!st.opts.reopen)
         return;
       if (self->clock().now() - st.attached_at >= connector_state::stable_after)
@@ -285,6 +301,10 @@ caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbo
     [=](check_stuck_atom) {
       check_stuck(self);
       self->delayed_send(self, self->state.opts.check_every, check_stuck_atom::value);
+    },
+    [=](market_data_atom, bool flowing) {
+      if (self->current_sender() == self->state.exchange.address())
+        set_market_data(self, flowing);
     },
     [=](ticks_atom, std::vector<tick>& ticks) {
       // One message per symbol per batch, never one per tick.

@@ -12,7 +12,9 @@
 // execution_report messages to the connector, each carrying the account the
 // order was placed for (FIX tag 1), which is how reports find their account.
 // Its market data feed, (ticks_atom, vector<tick>) batches, goes on to the
-// symbol actors, one batch per symbol.
+// symbol actors, one batch per symbol. A link whose market data can stop on
+// its own (FIX: a session of its own) says so with (market_data_atom, bool);
+// for any other, market data flows exactly while the link is up.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -38,6 +40,7 @@ struct exchange_link_status {
   std::atomic<uint64_t> connects{0};      // links that came up (the first included)
   std::atomic<uint64_t> repairs{0};       // reports made by reconciliation, each applied to the books
   std::atomic<uint64_t> status_checks{0}; // orders asked about again because they were stuck
+  std::atomic<bool> market_data{true};     // the exchange's quotes are flowing
 };
 
 struct connector_options {
@@ -52,6 +55,11 @@ struct connector_options {
   // about each again (order_status_atom). On the actor clock.
   std::chrono::milliseconds check_every{5000};
   std::chrono::milliseconds stuck_after{10000};
+  // Whether the link reports its market data with (market_data_atom, bool);
+  // if not, it flows while the link is up.
+  bool link_reports_market_data = false;
+  // Told each time the exchange's quotes stop (false) or flow again (true).
+  std::function<void(bool flowing)> on_market_data;
 };
 
 // Send it (account_atom, directory) before the first report can arrive.

@@ -10,6 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "protocol/fix_mapping.hpp"
+#include "protocol/fix_market_data.hpp"
 #include "protocol/quickfix.hpp"
 
 namespace broker::fix {
@@ -28,14 +29,24 @@ namespace {
 using logon_timeout_atom = caf::atom_constant<caf::atom("logontime")>;
 
 // QuickFIX's callbacks, on its thread: each becomes a message for the link.
-// It holds the link's address, not a handle: the link owns it.
+// It holds the link's address, not a handle: the link owns it. Market data is
+// read here, on QuickFIX's thread (one for both sessions), where the top of
+// book it keeps across refreshes is only ever touched.
 class link_application final : public FIX::Application {
 public:
-  void set_link(caf::actor_addr link) { link_ = std::move(link); }
+  void set_link(caf::actor_addr link, FIX::SessionID market_data, const utc_clock* clock) {
+    link_ = std::move(link);
+    market_data_ = std::move(market_data);
+    clock_ = clock;
+  }
 
   void onCreate(const FIX::SessionID&) override {}
-  void onLogon(const FIX::SessionID&) override { tell(logon_atom::value); }
-  void onLogout(const FIX::SessionID&) override { tell(logout_atom::value); }
+  void onLogon(const FIX::SessionID& id) override {
+    if (id == market_data_)
+      book_.clear(); // the snapshots that follow the subscription rebuild it
+    tell(logon_atom::value, id == market_data_);
+  }
+  void onLogout(const FIX::SessionID& id) override { tell(logout_atom::value, id == market_data_); }
   void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
   void toApp(FIX::Message&, const FIX::SessionID&) override {}
   void fromAdmin(const FIX::Message& m, const FIX::SessionID&) override {
@@ -43,13 +54,15 @@ public:
     if ((type == "3" || type == "5") && m.isSetField(58)) // Reject, Logout: say why
       std::fprintf(stderr, "fix_link: the exchange says (35=%s): %s\n", type.c_str(), m.getField(58).c_str());
   }
-  void fromApp(const FIX::Message& m, const FIX::SessionID&) override {
+  void fromApp(const FIX::Message& m, const FIX::SessionID& id) override {
     auto type = m.getHeader().getField(35);
     if (type == "j") {
       std::fprintf(stderr, "fix_link: the exchange rejected message %s: %s\n",
                    m.isSetField(45) ? m.getField(45).c_str() : "?", m.isSetField(58) ? m.getField(58).c_str() : "");
       return;
     }
+    if (id == market_data_)
+      return on_market_data(m, type);
     auto r = fix::read_order_report(m);
     if (auto* ok = std::get_if<fix::order_report>(&r))
       tell(std::move(*ok));
@@ -59,12 +72,30 @@ public:
   }
 
 private:
+  void on_market_data(const FIX::Message& m, const std::string& type) {
+    if (type == "Y") {
+      auto why = fix::read_market_data_reject(m);
+      std::fprintf(stderr, "fix_link: the exchange refused the market data request %s: %s\n",
+                   why.request_id.c_str(), why.text.c_str());
+      return;
+    }
+    auto r = fix::read_market_data(m, book_, clock_->now());
+    if (auto* md = std::get_if<fix::market_data>(&r)) {
+      if (!md->ticks.empty())
+        tell(ticks_atom::value, std::move(md->ticks));
+    } else {
+      std::fprintf(stderr, "fix_link: refused market data it cannot read (%s)\n", std::get<std::string>(r).c_str());
+    }
+  }
   template <class... Ts>
   void tell(Ts&&... xs) {
     if (auto link = caf::actor_cast<caf::actor>(link_))
       caf::anon_send(link, std::forward<Ts>(xs)...);
   }
   caf::actor_addr link_;
+  FIX::SessionID market_data_;
+  const utc_clock* clock_ = nullptr;
+  fix::book_tops book_;
 };
 
 struct link_state {
@@ -75,7 +106,13 @@ struct link_state {
   std::unique_ptr<FIX::FileLogFactory> log;
   std::unique_ptr<FIX::SocketInitiator> initiator;
   FIX::SessionID session;
+  FIX::SessionID market_data_session;
   bool logged_on = false;
+  // The market data session's subscription: its id, and whether data came
+  // since (what the connector was last told).
+  std::string market_data_request;
+  bool market_data_flowing = false;
+  int64_t next_market_data_request = 1;
   caf::actor connector;
   // The connector's reconcile, answered once logged on.
   std::optional<caf::response_promise> reconcile_answer;
@@ -130,7 +167,37 @@ std::string initiator_settings(const fix_link_options& o) {
     << "BeginString=" << o.begin_string << "\n"
     << "SenderCompID=" << o.sender_comp_id << "\n"
     << "TargetCompID=" << o.target_comp_id << "\n";
+  if (!o.market_data_comp_id.empty()) // quotes are not worth resending: nothing kept, numbers afresh
+    s << "[SESSION]\n"
+      << "BeginString=" << o.begin_string << "\n"
+      << "SenderCompID=" << o.sender_comp_id << "\n"
+      << "TargetCompID=" << o.market_data_comp_id << "\n"
+      << "PersistMessages=N\n"
+      << "ResetOnLogon=Y\n"
+      << "ResetOnLogout=Y\n"
+      << "ResetOnDisconnect=Y\n";
   return s.str();
+}
+
+void subscribe_market_data(link_ptr self) {
+  auto& st = self->state;
+  auto now = st.opts.clock->now();
+  // Unique across links, as cancel request ids are.
+  st.market_data_request = "MD-" + std::to_string(now / 1'000'000) + "-" + std::to_string(st.next_market_data_request++);
+  try {
+    auto request = fix::market_data_request(st.market_data_request, st.opts.symbols);
+    FIX::Session::sendToTarget(request, st.market_data_session);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fix_link: could not ask for market data: %s\n", e.what());
+  }
+}
+
+void market_data_stopped(link_ptr self) {
+  auto& st = self->state;
+  st.market_data_request.clear();
+  if (st.market_data_flowing && st.connector)
+    self->send(st.connector, market_data_atom::value, false);
+  st.market_data_flowing = false;
 }
 
 void send_fix(link_ptr self, FIX::Message m) {
@@ -198,8 +265,10 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
   auto& st = self->state;
   st.opts = opts;
   st.session = FIX::SessionID{opts.begin_string, opts.sender_comp_id, opts.target_comp_id};
+  if (!opts.market_data_comp_id.empty())
+    st.market_data_session = FIX::SessionID{opts.begin_string, opts.sender_comp_id, opts.market_data_comp_id};
   std::filesystem::create_directories(opts.store_dir);
-  st.app.set_link(self->address());
+  st.app.set_link(self->address(), st.market_data_session, opts.clock);
   self->set_exit_handler([=](const caf::exit_msg& m) { finish(self, m.reason); });
   try {
     std::istringstream text{initiator_settings(opts)};
@@ -207,6 +276,11 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
     st.store = std::make_unique<FIX::FileStoreFactory>(*st.settings);
     st.log = std::make_unique<FIX::FileLogFactory>(*st.settings);
     st.initiator = std::make_unique<FIX::SocketInitiator>(st.app, *st.store, *st.settings, *st.log);
+    if (!opts.market_data_comp_id.empty()) { // its repeating groups parse only with a dictionary that knows them
+      FIX::DataDictionaryProvider groups;
+      groups.addTransportDataDictionary(FIX::BeginString{opts.begin_string}, fix::market_data_dictionary());
+      st.initiator->getSession(st.market_data_session)->setDataDictionaryProvider(groups);
+    }
     st.initiator->start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fix_link: cannot start the FIX initiator: %s\n", e.what());
@@ -278,8 +352,29 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
       if (final && known != st.orders.end())
         st.orders.erase(known);
     },
-    [=](logon_atom) { on_logon(self); },
-    [=](logout_atom) {
+    [=](ticks_atom, std::vector<tick>& ticks) {
+      auto& st = self->state;
+      if (st.market_data_request.empty() || !st.connector)
+        return; // from a subscription that has ended
+      if (!st.market_data_flowing) {
+        st.market_data_flowing = true;
+        self->send(st.connector, market_data_atom::value, true);
+      }
+      self->send(st.connector, ticks_atom::value, std::move(ticks));
+    },
+    [=](logon_atom, bool market_data) {
+      if (!market_data)
+        return on_logon(self);
+      std::fprintf(stderr, "fix_link: market data session logged on; subscribing to %zu symbols\n",
+                   self->state.opts.symbols.size());
+      subscribe_market_data(self);
+    },
+    [=](logout_atom, bool market_data) {
+      if (market_data) { // QuickFIX logs it on again by itself
+        std::fprintf(stderr, "fix_link: the market data session ended\n");
+        market_data_stopped(self);
+        return;
+      }
       // The session is over: this link is done, the connector opens the next.
       // Nobody to log out from, so the initiator stops at once (a graceful
       // stop waits ~300 ms, while the connector would still count on us).

@@ -19,9 +19,18 @@
 //                                                    that dedupes a repeat
 // The fills the exchange replays before its answer carry their own ExecIDs,
 // so each is applied once whether or not it was seen before.
+//
+// Market data comes on a second session of the same connection, to the
+// exchange's market data comp id (protocol/fix_market_data.hpp): once it has
+// logged on, the link subscribes to `symbols` and sends the connector each
+// refresh as a batch of ticks, and (market_data_atom, true) with the first of
+// them; (market_data_atom, false) when that session ends. QuickFIX logs it
+// on again by itself; the link then subscribes again. The order session is
+// what the link lives and dies by.
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -35,6 +44,8 @@ struct fix_link_options {
   std::string sender_comp_id = "BROKER";
   std::string target_comp_id = "SIMEX";
   std::string begin_string = "FIX.4.4"; // or FIX.4.2
+  std::string market_data_comp_id = "SIMEX-MD"; // empty: no market data session
+  std::vector<std::string> symbols;             // what to subscribe to
   std::string store_dir; // QuickFIX's file store (and its logs, under log/)
   int heartbeat_seconds = 5;
   std::chrono::milliseconds logon_timeout{3000};

@@ -59,6 +59,12 @@ public:
   // The latest quote of `symbol` (a copy); nullopt for a symbol not listed.
   std::optional<quote> quote_of(const std::string& symbol) const;
 
+  // Stale while the exchange's market data has stopped (its link is down):
+  // the quotes are the last known, and whoever shows one says so. Set by the
+  // exchange connector.
+  void set_stale(bool stale) { stale_.store(stale, std::memory_order_release); }
+  bool stale() const { return stale_.load(std::memory_order_acquire); }
+
 private:
   struct slot {
     std::shared_ptr<const published_quote> current; // std::atomic_load / atomic_store only
@@ -67,6 +73,7 @@ private:
   std::vector<std::string> symbols_;
   std::map<std::string, size_t> by_symbol_;
   std::vector<slot> slots_;
+  std::atomic<bool> stale_{false};
 };
 
 } // namespace broker

@@ -61,6 +61,7 @@ using reattach_atom = caf::atom_constant<caf::atom("reattach")>; // connector: r
 using order_status_atom = caf::atom_constant<caf::atom("ordstatus")>; // ask the exchange about one order
 using logon_atom = caf::atom_constant<caf::atom("logon")>;   // a FIX session logged on
 using logout_atom = caf::atom_constant<caf::atom("logout")>; // a FIX session ended
+using market_data_atom = caf::atom_constant<caf::atom("mktdata")>; // the exchange's quotes flow, or stopped
 using load_atom = caf::atom_constant<caf::atom("load")>; // store reader: one account's books
 // Outside services (sim/): KYC provider, payment gateway.
 using verify_atom = caf::atom_constant<caf::atom("verify")>;

@@ -48,6 +48,8 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   co.link = outside_.exchange_link;
   co.reopen = outside_.reopen_exchange;
   co.status = exchange_status_;
+  co.link_reports_market_data = outside_.exchange_reports_market_data;
+  co.on_market_data = [quotes = quotes_](bool flowing) { quotes->set_stale(!flowing); };
   connector_ = spawn_exchange_connector(sys, symbols_, co);
   board_ = spawn_market_board(sys, quotes_, opts.indices);
   auto env = std::make_shared<account_env>();

@@ -45,6 +45,7 @@ struct outside_services {
   // orders wait for good). See exchange_connector.hpp.
   std::function<caf::actor()> reopen_exchange;
   std::string exchange_link = "in-process"; // what kind of link, for logs and operators
+  bool exchange_reports_market_data = false; // see connector_options::link_reports_market_data
 };
 
 struct node_options {
@@ -144,6 +145,7 @@ public:
   const symbol_actors& symbols() const { return *symbols_; }
   const market_counters& counters() const { return *counters_; }
   const exchange_link_status& exchange_status() const { return *exchange_status_; }
+  const latest_quotes& quotes() const { return *quotes_; }
 
 private:
   template <class T, class... Ts>

@@ -40,6 +40,8 @@ struct session_state {
   // Symbols followed. Nothing waits here to be sent: the latest quotes are on
   // the node's board, so a slow client's session holds no backlog at all.
   std::map<std::string, followed> watching;
+  // What the client was last told of the market data: stale or not.
+  bool told_stale = false;
   // When the socket queue was first found full, while it stays full.
   std::optional<caf::actor_clock::time_point> behind_since;
   static inline const char* name = "session";
@@ -268,7 +270,17 @@ void drain(session_ptr self) {
     return;
   }
   st.behind_since.reset();
-  static constexpr std::string_view head = R"({"channel":"quotes","data":[)";
+  auto& board = *st.services.quotes;
+  bool stale = board.stale();
+  if (stale != st.told_stale && !st.watching.empty()) {
+    st.told_stale = stale;
+    send_frame(self, stale ? R"({"channel":"quotes","type":"status","stale":true,)"
+                             R"("message":"the exchange's market data has stopped: quotes are the last known"})"
+                           : R"({"channel":"quotes","type":"status","stale":false})");
+  }
+  static constexpr std::string_view live_head = R"({"channel":"quotes","data":[)";
+  static constexpr std::string_view stale_head = R"({"channel":"quotes","stale":true,"data":[)";
+  auto head = stale ? stale_head : live_head;
   std::string frame;
   size_t in_frame = 0, sent = 0;
   auto flush = [&] {
@@ -277,7 +289,6 @@ void drain(session_ptr self) {
     frame.clear();
     in_frame = 0;
   };
-  auto& board = *st.services.quotes;
   for (auto& [_, f] : st.watching) {
     if (board.version(f.slot) == f.sent_version)
       continue;

@@ -172,6 +172,9 @@ int main(int argc, char** argv) {
       fix.sender_comp_id = cfg.fix_sender_comp_id;
       fix.target_comp_id = cfg.fix_target_comp_id;
       fix.begin_string = cfg.fix_begin_string;
+      fix.market_data_comp_id = cfg.fix_market_data_comp_id;
+      for (auto& inst : instruments->all())
+        fix.symbols.push_back(inst.symbol);
       fix.store_dir = cfg.data_dir + "/fix";
       fix.clock = &clock;
       open_exchange = [&sys, fix] { return broker::spawn_fix_link(sys, fix); };
@@ -184,7 +187,8 @@ int main(int argc, char** argv) {
     broker::outside_services outside{
       open_exchange(),
       broker::sim::spawn_kyc_provider(sys, {std::chrono::milliseconds{cfg.kyc_delay_ms}}),
-      broker::sim::spawn_payment_gateway(sys, {cfg.payment_fail_above}), open_exchange, link_name};
+      broker::sim::spawn_payment_gateway(sys, {cfg.payment_fail_above}), open_exchange, link_name,
+      cfg.exchange_is_fix && !cfg.fix_market_data_comp_id.empty()};
     broker::node_options opts;
     opts.indices = std::move(indices);
     opts.symbols.conflation_interval = std::chrono::milliseconds{cfg.conflation_ms};

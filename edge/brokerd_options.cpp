@@ -256,6 +256,9 @@ const std::vector<option>& option_table() {
      }},
     text("fix-sender-comp-id", "ID", "the broker's SenderCompID on a FIX link", &s::fix_sender_comp_id),
     text("fix-target-comp-id", "ID", "the exchange's CompID (TargetCompID) on a FIX link", &s::fix_target_comp_id),
+    text("fix-market-data-comp-id", "ID",
+         "the exchange's CompID on the FIX link's market data session (empty: no market data over FIX)",
+         &s::fix_market_data_comp_id),
     {"fix-begin-string", "V", "the FIX version of the link: FIX.4.4, or FIX.4.2 (QuickFIX's ordermatch example)",
      "FIX.4.4 or FIX.4.2",
      [](brokerd_settings& st, std::string_view v) {

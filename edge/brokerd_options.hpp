@@ -69,6 +69,7 @@ struct brokerd_settings {
   uint16_t fix_port = 0;
   std::string fix_sender_comp_id = "BROKER";
   std::string fix_target_comp_id = "SIMEX";
+  std::string fix_market_data_comp_id = "SIMEX-MD";
   std::string fix_begin_string = "FIX.4.4";
   size_t stuck_order_check_ms = 5000;
   size_t stuck_order_after_ms = 10000;

@@ -91,8 +91,8 @@ void rest_api::on_stocks(const http_request& req, respond_fn respond) {
     respond(error(404, "unknown_symbol", "unknown symbol " + symbol, "symbol"));
     return;
   }
-  node_.get_quote(symbol, answer<quote>(std::move(respond), 200, [](json_writer& w, const quote& q) {
-                    write_quote(w, q, quote_mode::full);
+  node_.get_quote(symbol, answer<quote>(std::move(respond), 200, [this](json_writer& w, const quote& q) {
+                    write_quote(w, q, quote_mode::full, !node_.exchange_status().market_data.load());
                   }));
 }
 
@@ -184,8 +184,9 @@ void rest_api::on_market(const http_request& req, respond_fn respond) {
     return;
   node_.get_movers(kind == "gainers", limit,
                    answer<std::vector<quote>>(std::move(respond), 200,
-                                              [kind, limit](json_writer& w, const std::vector<quote>& qs) {
+                                              [this, kind, limit](json_writer& w, const std::vector<quote>& qs) {
                                                 w.begin_object().field("type", kind).field("limit", limit);
+                                                w.field("stale", !node_.exchange_status().market_data.load());
                                                 w.key("movers").begin_array();
                                                 for (auto& q : qs)
                                                   write_quote(w, q, quote_mode::quote);
@@ -217,7 +218,9 @@ void rest_api::on_request(http_request req, respond_fn respond) {
               + "\n# TYPE broker_reconciliation_repairs_total counter\nbroker_reconciliation_repairs_total "
               + std::to_string(x.repairs.load())
               + "\n# TYPE broker_exchange_status_checks_total counter\nbroker_exchange_status_checks_total "
-              + std::to_string(x.status_checks.load()) + "\n";
+              + std::to_string(x.status_checks.load())
+              + "\n# TYPE broker_market_data_stale gauge\nbroker_market_data_stale "
+              + std::to_string(x.market_data.load() ? 0 : 1) + "\n";
     respond(std::move(r));
     return;
   }

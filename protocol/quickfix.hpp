@@ -43,8 +43,10 @@
 
 #define throw(...)
 #include <quickfix/Application.h>
+#include <quickfix/DataDictionaryProvider.h>
 #include <quickfix/FileLog.h>
 #include <quickfix/FileStore.h>
+#include <quickfix/Group.h>
 #include <quickfix/Log.h>
 #include <quickfix/Message.h>
 #include <quickfix/Session.h>

@@ -86,7 +86,7 @@ void write_trade(json_writer& w, const std::string& symbol, side s, const execut
     .end_object();
 }
 
-void write_quote(json_writer& w, const quote& q, quote_mode mode) {
+void write_quote(json_writer& w, const quote& q, quote_mode mode, std::optional<bool> stale) {
   w.begin_object()
     .field("symbol", q.symbol)
     .money_field("ltp", q.ltp)
@@ -110,6 +110,8 @@ void write_quote(json_writer& w, const quote& q, quote_mode mode) {
     w.time_field("timestamp", q.time);
   else
     w.key("timestamp").null();
+  if (stale)
+    w.field("stale", *stale);
   w.end_object();
 }
 

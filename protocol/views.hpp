@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 // How domain objects look in JSON, written once for the REST responses and the
 // WebSocket pushes alike.
 #include "protocol/alerts.hpp"
@@ -27,7 +28,9 @@ void write_profile(json_writer& w, const user_profile& p);
 void write_transfer(json_writer& w, const transfer& t);
 // ltp: symbol, ltp, change, changePercent, timestamp; quote: + open, high,
 // low, prevClose, volume; full: + bid, ask.
-void write_quote(json_writer& w, const quote& q, quote_mode mode);
+// `stale`, when given, is written as "stale": true while the exchange's market
+// data has stopped and the quote is its last known.
+void write_quote(json_writer& w, const quote& q, quote_mode mode, std::optional<bool> stale = std::nullopt);
 void write_instrument(json_writer& w, const instrument& i);
 void write_alert(json_writer& w, const price_alert& a);
 // Holdings marked to market, today's positions, and/or the totals.

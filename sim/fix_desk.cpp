@@ -13,7 +13,9 @@
 #include "actors/messages.hpp"
 #include "protocol/fix_mapping.hpp"
 #include "protocol/quickfix.hpp"
+#include "protocol/fix_market_data.hpp"
 #include "sim/exchange_ledger.hpp"
+#include "sim/market_data_desk.hpp"
 
 namespace broker::fix {
 
@@ -49,6 +51,7 @@ struct fault_settings {
 
 struct desk_state {
   caf::actor exchange;
+  caf::actor market_data; // null: no market data session
   std::shared_ptr<exchange_ledger> ledger;
   FIX::SessionID session;
   const utc_clock* clock = nullptr;
@@ -316,9 +319,10 @@ void on_status_request(desk_ptr self, const fix::status_request& q) {
 }
 
 caf::behavior desk_actor(desk_ptr self, caf::actor exchange, std::shared_ptr<exchange_ledger> ledger,
-                         FIX::SessionID session, const utc_clock* clock) {
+                         FIX::SessionID session, const utc_clock* clock, caf::actor market_data) {
   auto& st = self->state;
   st.exchange = std::move(exchange);
+  st.market_data = std::move(market_data);
   st.ledger = std::move(ledger);
   st.session = session;
   st.clock = clock;
@@ -370,30 +374,50 @@ caf::behavior desk_actor(desk_ptr self, caf::actor exchange, std::shared_ptr<exc
         to_wire(self, std::move(m));
       }
     },
-    [=](ticks_atom, const std::vector<tick>&) {
-      // Market data over FIX is not served yet: brokerd's quotes come from
-      // its own feed (or stand still) on a FIX link.
+    [=](ticks_atom, std::vector<tick>& ticks) {
+      if (self->state.market_data)
+        self->send(self->state.market_data, ticks_atom::value, std::move(ticks));
     },
-    [=](logon_atom) { std::fprintf(stderr, "fix_desk: %s logged on\n", self->state.session.toString().c_str()); },
-    [=](logout_atom) { std::fprintf(stderr, "fix_desk: %s logged out\n", self->state.session.toString().c_str()); },
+    [=](logon_atom, const std::string& session) { std::fprintf(stderr, "fix_desk: %s logged on\n", session.c_str()); },
+    [=](logout_atom, const std::string& session) {
+      std::fprintf(stderr, "fix_desk: %s logged out\n", session.c_str());
+    },
   };
 }
 
-// QuickFIX's callbacks, on its threads: each message becomes one for the desk.
+// QuickFIX's callbacks, on its threads: each message becomes one for the desk,
+// or, on the market data session, for the market data desk.
 class desk_application final : public FIX::Application {
 public:
-  void set_desk(caf::actor desk) { desk_ = std::move(desk); }
+  void set_desks(caf::actor desk, caf::actor market_data, FIX::SessionID market_data_session) {
+    desk_ = std::move(desk);
+    market_data_ = std::move(market_data);
+    market_data_session_ = std::move(market_data_session);
+  }
 
   void onCreate(const FIX::SessionID&) override {}
-  void onLogon(const FIX::SessionID&) override { caf::anon_send(desk_, logon_atom::value); }
-  void onLogout(const FIX::SessionID&) override { caf::anon_send(desk_, logout_atom::value); }
+  void onLogon(const FIX::SessionID& id) override { caf::anon_send(desk_, logon_atom::value, id.toString()); }
+  void onLogout(const FIX::SessionID& id) override {
+    if (market_data_ && id == market_data_session_)
+      caf::anon_send(market_data_, logout_atom::value);
+    caf::anon_send(desk_, logout_atom::value, id.toString());
+  }
   void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
   void toApp(FIX::Message&, const FIX::SessionID&) override {}
   void fromAdmin(const FIX::Message&, const FIX::SessionID&) override {}
   void fromApp(const FIX::Message& m, const FIX::SessionID& id) override {
     auto type = m.getHeader().getField(35);
     std::string error;
-    if (type == "D") {
+    if (market_data_ && id == market_data_session_) {
+      if (type == "V") {
+        auto s = fix::read_market_data_request(m);
+        if (auto* ok = std::get_if<fix::subscription>(&s))
+          return caf::anon_send(market_data_, std::move(*ok));
+        error = std::get<std::string>(s);
+      } else {
+        error = "message type " + type + " is not taken on the market data session";
+      }
+    } else if (type == "D") {
       auto o = fix::read_new_order_single(m);
       if (auto* ok = std::get_if<order>(&o))
         return caf::anon_send(desk_, new_order_atom::value, std::move(*ok));
@@ -417,6 +441,8 @@ public:
 
 private:
   caf::actor desk_;
+  caf::actor market_data_;
+  FIX::SessionID market_data_session_;
 };
 
 std::string session_settings(const fix_desk_options& o) {
@@ -436,6 +462,15 @@ std::string session_settings(const fix_desk_options& o) {
     << "BeginString=FIX.4.4\n"
     << "SenderCompID=" << o.sender_comp_id << "\n"
     << "TargetCompID=" << o.target_comp_id << "\n";
+  if (!o.market_data_comp_id.empty()) // quotes are not worth resending: nothing kept, numbers afresh
+    s << "[SESSION]\n"
+      << "BeginString=FIX.4.4\n"
+      << "SenderCompID=" << o.market_data_comp_id << "\n"
+      << "TargetCompID=" << o.target_comp_id << "\n"
+      << "PersistMessages=N\n"
+      << "ResetOnLogon=Y\n"
+      << "ResetOnLogout=Y\n"
+      << "ResetOnDisconnect=Y\n";
   return s.str();
 }
 
@@ -448,6 +483,7 @@ struct fix_desk::impl {
   std::unique_ptr<FIX::FileLogFactory> log;
   std::unique_ptr<FIX::SocketAcceptor> acceptor;
   caf::actor desk;
+  caf::actor market_data;
 };
 
 fix_desk::fix_desk(caf::actor_system& sys, caf::actor exchange, fix_desk_options opts)
@@ -455,18 +491,29 @@ fix_desk::fix_desk(caf::actor_system& sys, caf::actor exchange, fix_desk_options
   std::filesystem::create_directories(opts.data_dir);
   auto ledger = std::make_shared<exchange_ledger>(opts.data_dir + "/exchange.db");
   FIX::SessionID session{"FIX.4.4", opts.sender_comp_id, opts.target_comp_id};
+  FIX::SessionID md_session{"FIX.4.4", opts.market_data_comp_id, opts.target_comp_id};
+  if (!opts.market_data_comp_id.empty())
+    impl_->market_data = spawn_market_data_desk(sys, opts.instruments, md_session.toString(), opts.clock);
   // Its own thread: the ledger's commits and QuickFIX's sends block.
-  impl_->desk = sys.spawn<caf::detached>(desk_actor, std::move(exchange), std::move(ledger), session, opts.clock);
-  impl_->app.set_desk(impl_->desk);
+  impl_->desk = sys.spawn<caf::detached>(desk_actor, std::move(exchange), std::move(ledger), session, opts.clock,
+                                         impl_->market_data);
+  impl_->app.set_desks(impl_->desk, impl_->market_data, md_session);
   std::istringstream text{session_settings(opts)};
   try {
     impl_->settings = std::make_unique<FIX::SessionSettings>(text);
     impl_->store = std::make_unique<FIX::FileStoreFactory>(*impl_->settings);
     impl_->log = std::make_unique<FIX::FileLogFactory>(*impl_->settings);
     impl_->acceptor = std::make_unique<FIX::SocketAcceptor>(impl_->app, *impl_->store, *impl_->settings, *impl_->log);
+    if (impl_->market_data) { // its repeating groups parse only with a dictionary that knows them
+      FIX::DataDictionaryProvider groups;
+      groups.addTransportDataDictionary(FIX::BeginString{"FIX.4.4"}, fix::market_data_dictionary());
+      impl_->acceptor->getSession(md_session)->setDataDictionaryProvider(groups);
+    }
     impl_->acceptor->start();
   } catch (const std::exception& e) {
     caf::anon_send_exit(impl_->desk, caf::exit_reason::user_shutdown);
+    if (impl_->market_data)
+      caf::anon_send_exit(impl_->market_data, caf::exit_reason::user_shutdown);
     throw std::runtime_error(std::string("FIX acceptor on port ") + std::to_string(opts.port) + ": " + e.what());
   }
 }
@@ -475,6 +522,8 @@ fix_desk::~fix_desk() {
   if (impl_->acceptor)
     impl_->acceptor->stop();
   caf::anon_send_exit(impl_->desk, caf::exit_reason::user_shutdown);
+  if (impl_->market_data)
+    caf::anon_send_exit(impl_->market_data, caf::exit_reason::user_shutdown);
 }
 
 caf::actor fix_desk::actor() const { return impl_->desk; }

@@ -12,6 +12,9 @@
 // then the order's state (ExecType=I); an order never received is answered
 // rejected, unknown order.
 //
+// Market data goes on a second session, the market data comp id's
+// (sim/market_data_desk.hpp): the desk passes the exchange's ticks on to it.
+//
 // On start, the orders the ledger holds as working go back into the books
 // with what was left of them, so a restart loses no resting order.
 //
@@ -25,6 +28,7 @@
 #include <caf/fwd.hpp>
 
 #include "protocol/clock.hpp"
+#include "protocol/instruments.hpp"
 
 namespace broker::sim {
 
@@ -32,6 +36,8 @@ struct fix_desk_options {
   uint16_t port = 0; // on every interface: QuickFIX 1.15's acceptor binds no address
   std::string sender_comp_id = "SIMEX";
   std::string target_comp_id = "BROKER";
+  std::string market_data_comp_id = "SIMEX-MD"; // empty: no market data session
+  std::shared_ptr<const instrument_table> instruments; // what market data is served for
   std::string data_dir; // exchange.db (the ledger), fix-store/, fix-log/
   const utc_clock* clock = nullptr;
 };

@@ -5,7 +5,8 @@
 //
 //   sim-exchange --port P [--seed S] [--data-dir D] [--instruments F]
 //                [--quote-interval-ms N] [--sender-comp-id SIMEX]
-//                [--target-comp-id BROKER] [--admin-port A]
+//                [--target-comp-id BROKER] [--market-data-comp-id SIMEX-MD]
+//                [--admin-port A]
 //
 // It prints "sim-exchange listening for FIX 4.4 on port P (data in D)" once
 // it accepts, and stops on SIGINT or SIGTERM. QuickFIX 1.15's acceptor binds
@@ -41,6 +42,7 @@ struct settings {
   long quote_interval_ms = 250;
   std::string sender_comp_id = "SIMEX";
   std::string target_comp_id = "BROKER";
+  std::string market_data_comp_id = "SIMEX-MD";
   long admin_port = -1; // -1: none; 0: pick one
 };
 
@@ -58,6 +60,8 @@ struct settings {
                  "  --quote-interval-ms N  how often the market maker requotes (default 250)\n"
                  "  --sender-comp-id ID    the exchange's CompID (default SIMEX)\n"
                  "  --target-comp-id ID    the broker's CompID (default BROKER)\n"
+                 "  --market-data-comp-id ID  the exchange's CompID on the market data session\n"
+                 "                         (default SIMEX-MD; empty: no market data over FIX)\n"
                  "  --admin-port A         fault injection on 127.0.0.1:A, one command a line (0: pick a\n"
                  "                         port; default: none). Commands: reject N, delay MS,\n"
                  "                         duplicate N, reorder N, silent on|off, drop, crash, clear, status\n";
@@ -106,6 +110,8 @@ settings parse(int argc, char** argv) {
       s.sender_comp_id = value;
     } else if (name == "target-comp-id") {
       s.target_comp_id = value;
+    } else if (name == "market-data-comp-id") {
+      s.market_data_comp_id = value;
     } else if (name == "admin-port") {
       s.admin_port = whole(name, value, 0, 65535);
     } else {
@@ -144,6 +150,8 @@ int main(int argc, char** argv) {
       d.port = s.port;
       d.sender_comp_id = s.sender_comp_id;
       d.target_comp_id = s.target_comp_id;
+      d.market_data_comp_id = s.market_data_comp_id;
+      d.instruments = instruments;
       d.data_dir = s.data_dir;
       d.clock = &clock;
       broker::sim::fix_desk desk{sys, exchange, d};

@@ -323,6 +323,43 @@ TEST_CASE("a slow client gets the latest quote per symbol, batched, and no backl
   in->on_closed();
 }
 
+TEST_CASE("while market data has stopped a client is told once, and quotes say stale", "[market][session]") {
+  market_fixture f;
+  auto sink = std::make_shared<fake_sink>();
+  auto in = f.open(sink, session_options{});
+  in->on_text(R"({"action":"subscribe","symbols":["AAA"],"mode":"ltp"})");
+  f.sched->run();
+  auto take = [&] {
+    std::lock_guard<std::mutex> lock(sink->mutex);
+    auto out = std::move(sink->frames);
+    sink->frames.clear();
+    return out;
+  };
+  for (auto& frame : take())
+    CHECK(frame.find("stale") == std::string::npos); // live: nothing said
+  f.quotes->set_stale(true); // as the connector does when the exchange's link dies
+  f.next_interval();
+  f.next_interval();
+  auto frames = take();
+  REQUIRE(frames.size() == 1); // one status frame, not one per beat
+  CHECK(frames[0].find(R"("type":"status","stale":true)") != std::string::npos);
+  // A tick that arrives anyway (the last of a batch) goes out marked stale.
+  f.trade("AAA", 10'100, 1, 1);
+  f.next_interval();
+  frames = take();
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].rfind(R"({"channel":"quotes","stale":true,"data":[)", 0) == 0);
+  // Flowing again: said once, and quotes are plain again.
+  f.quotes->set_stale(false);
+  f.trade("AAA", 10'200, 1, 2);
+  f.next_interval();
+  frames = take();
+  REQUIRE(frames.size() == 2);
+  CHECK(frames[0] == R"({"channel":"quotes","type":"status","stale":false})");
+  CHECK(frames[1].rfind(R"({"channel":"quotes","data":[)", 0) == 0);
+  in->on_closed();
+}
+
 TEST_CASE("a client behind for longer than the timeout is closed with 1013", "[market][session]") {
   market_fixture f;
   auto sink = std::make_shared<fake_sink>();

@@ -276,9 +276,13 @@ TEST_CASE("a dead exchange link is reopened after a back-off and its orders reco
     CHECK(ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); })).status
           == order_status::open);
     REQUIRE(h.exchanges_opened == 1);
+    CHECK_FALSE(h.broker->quotes().stale());
 
     caf::anon_send_exit(h.exchange, caf::exit_reason::kill); // the link dies
     h.run();
+    // Its market data died with it: the quotes are the last known.
+    CHECK(h.broker->quotes().stale());
+    CHECK_FALSE(h.broker->exchange_status().market_data.load());
     // Meanwhile a new order is refused at once, holding nothing: never
     // queued where the client cannot see it.
     auto refused = h.ask<order>([&](auto done) {
@@ -293,6 +297,7 @@ TEST_CASE("a dead exchange link is reopened after a back-off and its orders reco
     CHECK(h.exchanges_opened == 1); // the back-off (100 ms, plus up to half again) has not passed
     h.advance(std::chrono::milliseconds{51});
     CHECK(h.exchanges_opened == 2);
+    CHECK_FALSE(h.broker->quotes().stale()); // an in-process link's quotes flow while it is up
     // The new link never knew the resting order: it ends cancelled and its
     // hold is released; new orders are taken again.
     auto after = ok(h.ask<order>([&](auto done) { h.broker->get_order(u, resting.id, done); }));

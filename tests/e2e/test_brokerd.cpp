@@ -2975,6 +2975,69 @@ TEST_CASE("brokerd over FIX: kill -9 of brokerd between sending an order and its
 // Interoperability: the FIX link against QuickFIX's own ordermatch example (FIX 4.2).
 // -----------------------------------------------------------------------------------
 
+TEST_CASE("brokerd over FIX: quotes come on the market data session; stale while sim-exchange is down",
+          "[e2e][fix]") {
+  sim_exchange ex;
+  fresh_brokerd b{ex.brokerd_flags()};
+  http_client http{host, b.port()};
+  ws_client ws{host, b.port()};
+  ws.send_text(R"({"action":"subscribe","symbols":["RELIANCE"],"mode":"full"})");
+  // Reads frames until `wanted` says so; every status frame is remembered.
+  std::vector<bool> statuses;
+  auto read_until = [&](auto wanted) {
+    for (int frames = 0; frames < 400; ++frames) {
+      auto j = next_json(ws);
+      if (j["type"].str() == "status") {
+        REQUIRE(j["channel"].str() == "quotes");
+        statuses.push_back(j["stale"].str() == "true");
+      }
+      if (wanted(j))
+        return j;
+    }
+    FAIL("the frame waited for never came");
+    return jvalue{};
+  };
+  // The broker has no bid or ask but the exchange's: one in a live quote
+  // frame came over FIX (snapshot or refresh of sim-exchange's market maker).
+  auto live_quote_with_book = [](const jvalue& j) {
+    return j["channel"].str() == "quotes" && j.has("data") && !j.has("stale") && !j["data"].items.empty()
+           && !j["data"].items[0]["bid"].is_null();
+  };
+  read_until(live_quote_with_book);
+  if (!statuses.empty()) // stale before the first refresh, then live
+    CHECK_FALSE(statuses.back());
+
+  // A trade on the exchange reaches the quote as a trade entry: the volume grows.
+  auto t = new_trader(b.port(), "fix-quotes@example.com", 10'000'000);
+  place_when_linked(*t, order_json("RELIANCE", "BUY", "MARKET", "7"));
+  read_until([](const jvalue& j) {
+    return j["channel"].str() == "quotes" && j.has("data") && !j["data"].items.empty()
+           && integer(j["data"].items[0]["volume"]) >= 7;
+  });
+  auto quote = body_of(http.request("GET", "/v1/stocks/RELIANCE"));
+  CHECK(quote["stale"].str() == "false");
+
+  // The exchange goes: the client is told its quotes are the last known.
+  ex.proc->kill9();
+  statuses.clear();
+  auto gone = read_until([](const jvalue& j) { return j["type"].str() == "status"; });
+  CHECK(gone["stale"].str() == "true");
+  CHECK_FALSE(gone["message"].str().empty());
+  quote = body_of(http.request("GET", "/v1/stocks/RELIANCE"));
+  CHECK(quote["stale"].str() == "true");
+  CHECK(integer(quote["volume"]) >= 7); // the last known, kept
+  CHECK(http.request("GET", "/v1/metrics").body.find("broker_market_data_stale 1") != std::string::npos);
+
+  // Back: live again, and refreshes flow.
+  ex.start();
+  auto back = read_until([](const jvalue& j) { return j["type"].str() == "status"; });
+  CHECK(back["stale"].str() == "false");
+  read_until(live_quote_with_book);
+  CHECK(body_of(http.request("GET", "/v1/stocks/RELIANCE"))["stale"].str() == "false");
+  CHECK(http.request("GET", "/v1/metrics").body.find("broker_market_data_stale 0") != std::string::npos);
+  ws.close();
+}
+
 TEST_CASE("brokerd over FIX 4.2 trades against QuickFIX's ordermatch example", "[fix][interop]") {
   temp_dir dir{"ordermatch-e2e"};
   auto port = free_port();
@@ -2990,7 +3053,7 @@ TEST_CASE("brokerd over FIX 4.2 trades against QuickFIX's ordermatch example", "
   broker::e2e::child_process ordermatch{{ORDERMATCH_PATH, dir.path() + "/ordermatch.cfg"},
                                         dir.path() + "/ordermatch.stderr", "  (Created session)", 30s, true};
   fresh_brokerd b{{"--exchange", "fix://127.0.0.1:" + std::to_string(port), "--fix-begin-string", "FIX.4.2",
-                   "--fix-target-comp-id", "ORDERMATCH"}};
+                   "--fix-target-comp-id", "ORDERMATCH", "--fix-market-data-comp-id="}}; // it serves no market data
   auto t = new_trader(b.port(), "ordermatch@example.com", 10'000'000);
 
   // A resting limit order, and its cancel.

@@ -151,6 +151,7 @@ std::map<std::string, sample> samples(const std::string& dir) {
     {"exchange", {"fix://127.0.0.1:9", in_quotes("fix://127.0.0.1:9")}},
     {"fix-sender-comp-id", {"BRK2", in_quotes("BRK2")}},
     {"fix-target-comp-id", {"EX2", in_quotes("EX2")}},
+    {"fix-market-data-comp-id", {"EX2-MD", in_quotes("EX2-MD")}},
     {"fix-begin-string", {"FIX.4.2", in_quotes("FIX.4.2")}},
     {"stuck-order-check-ms", {"1000", "1000"}},
     {"stuck-order-after-ms", {"2000", "2000"}},
