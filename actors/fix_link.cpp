@@ -167,15 +167,8 @@ std::string initiator_settings(const fix_link_options& o) {
     << "BeginString=" << o.begin_string << "\n"
     << "SenderCompID=" << o.sender_comp_id << "\n"
     << "TargetCompID=" << o.target_comp_id << "\n";
-  if (!o.market_data_comp_id.empty()) // quotes are not worth resending: nothing kept, numbers afresh
-    s << "[SESSION]\n"
-      << "BeginString=" << o.begin_string << "\n"
-      << "SenderCompID=" << o.sender_comp_id << "\n"
-      << "TargetCompID=" << o.market_data_comp_id << "\n"
-      << "PersistMessages=N\n"
-      << "ResetOnLogon=Y\n"
-      << "ResetOnLogout=Y\n"
-      << "ResetOnDisconnect=Y\n";
+  if (!o.market_data_comp_id.empty())
+    s << fix::market_data_session_settings(o.begin_string, o.sender_comp_id, o.market_data_comp_id);
   return s.str();
 }
 

@@ -169,6 +169,15 @@ std::shared_ptr<FIX::DataDictionary> market_data_dictionary() {
   return dd;
 }
 
+std::string market_data_session_settings(const std::string& begin_string, const std::string& sender_comp_id,
+                                         const std::string& target_comp_id) {
+  // A quote is worth nothing once it is late: nothing to resend, and a gap
+  // is not worth filling.
+  return "[SESSION]\nBeginString=" + begin_string + "\nSenderCompID=" + sender_comp_id
+         + "\nTargetCompID=" + target_comp_id
+         + "\nPersistMessages=N\nResetOnLogon=Y\nResetOnLogout=Y\nResetOnDisconnect=Y\n";
+}
+
 FIX::Message market_data_request(const std::string& request_id, const std::vector<std::string>& symbols) {
   FIX::Message m;
   m.getHeader().setField(tag_msg_type, "V");

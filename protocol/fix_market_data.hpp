@@ -40,6 +40,11 @@ namespace broker::fix {
 
 std::shared_ptr<FIX::DataDictionary> market_data_dictionary();
 
+// The market data session's block of QuickFIX settings ("[SESSION]..."): no
+// messages kept for resending, sequence numbers afresh at every logon.
+std::string market_data_session_settings(const std::string& begin_string, const std::string& sender_comp_id,
+                                         const std::string& target_comp_id);
+
 // ---- the broker ---------------------------------------------------------------
 
 FIX::Message market_data_request(const std::string& request_id, const std::vector<std::string>& symbols);

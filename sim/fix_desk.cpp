@@ -462,15 +462,8 @@ std::string session_settings(const fix_desk_options& o) {
     << "BeginString=FIX.4.4\n"
     << "SenderCompID=" << o.sender_comp_id << "\n"
     << "TargetCompID=" << o.target_comp_id << "\n";
-  if (!o.market_data_comp_id.empty()) // quotes are not worth resending: nothing kept, numbers afresh
-    s << "[SESSION]\n"
-      << "BeginString=FIX.4.4\n"
-      << "SenderCompID=" << o.market_data_comp_id << "\n"
-      << "TargetCompID=" << o.target_comp_id << "\n"
-      << "PersistMessages=N\n"
-      << "ResetOnLogon=Y\n"
-      << "ResetOnLogout=Y\n"
-      << "ResetOnDisconnect=Y\n";
+  if (!o.market_data_comp_id.empty())
+    s << fix::market_data_session_settings("FIX.4.4", o.market_data_comp_id, o.target_comp_id);
   return s.str();
 }
 
