@@ -125,19 +125,23 @@ void node::stop(std::chrono::seconds timeout) {
     *a = nullptr;
 }
 
-node::~node() {
+node::~node() { exit_all(caf::exit_reason::user_shutdown); }
+
+void node::kill_all() { exit_all(caf::exit_reason::kill); }
+
+void node::exit_all(caf::exit_reason why) {
   for (auto& a : {users_, directory_, connector_, persistence_, reader_, outside_.exchange,
                   outside_.kyc_provider, outside_.payment_gateway})
     if (a)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(a, why);
   for (auto& g : gateways_)
-    caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(g, why);
   for (auto& f : fanouts_)
-    caf::anon_send_exit(f, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(f, why);
   for (auto& [_, a] : *symbols_)
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(a, why);
   if (board_)
-    caf::anon_send_exit(board_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(board_, why);
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/exchange_connector.hpp"
@@ -84,6 +85,9 @@ public:
   // the exchange and sessions' accounts first, then persistence, which flushes
   // what it holds before it exits. Waits at most `timeout`.
   void stop(std::chrono::seconds timeout);
+  // For simulations: the process dies. Every actor is killed at once (CAF's
+  // kill: no exit handler runs), so nothing uncommitted is flushed.
+  void kill_all();
   node(const node&) = delete;
   node& operator=(const node&) = delete;
 
@@ -148,6 +152,7 @@ public:
   const latest_quotes& quotes() const { return *quotes_; }
 
 private:
+  void exit_all(caf::exit_reason why);
   template <class T, class... Ts>
   void ask_account(user_id u, reply<T> done, Ts... args);
   caf::actor cached_account(user_id u);

@@ -9,6 +9,7 @@
 
 #include "actors/account_book.hpp"
 #include "actors/directory.hpp"
+#include "sim/invariants.hpp"
 #include "storage/sqlite_store.hpp"
 
 using namespace broker;
@@ -462,6 +463,10 @@ TEST_CASE("seeded random trading: the journal balances, money is conserved, the 
       }
       CHECK(charges > 0);  // the schedule really charged
       CHECK(sold > 0);     // and proceeds went through settlement
+      // The same invariants broker-sim checks, on what the store holds.
+      auto broken = sim::check_books(db.load());
+      INFO(sim::describe(broken));
+      CHECK(broken.empty());
       auto seeds = seeds_from(db.load());
       REQUIRE(seeds.count(me) == 1);
       account_book rebuilt{std::move(seeds.at(me)), {}, rules};

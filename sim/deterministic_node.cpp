@@ -1,0 +1,99 @@
+#include "sim/deterministic_node.hpp"
+
+#include "sim/exchange.hpp"
+#include "sim/outside_services.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace broker::sim {
+
+deterministic_node::deterministic_node(std::filesystem::path d, options o)
+  : dir(std::move(d)), clock(o.start), opts_(std::move(o)) {
+  std::filesystem::create_directories(dir);
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  cfg.set("logger.inline-output", true);
+  sys = std::make_unique<caf::actor_system>(cfg);
+  sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+  sqlite_options so;
+  so.synchronous_full = false; // the same code path; an fsync proves nothing here
+  db = std::make_shared<faulty_store>(std::make_shared<sqlite_store>((dir / "broker.db").string(), so));
+  instruments = load_instruments(opts_.instruments_csv);
+  calendar_rules rules;
+  rules.always_open = opts_.always_open;
+  rules.holidays = opts_.holidays;
+  calendar_ = std::make_shared<const market_calendar>(rules);
+  start_node();
+}
+
+void deterministic_node::start_node() {
+  exchange_options ex;
+  ex.market_maker = opts_.market_maker;
+  ex.seed = opts_.seed;
+  ex.quote_interval = opts_.quote_interval;
+  ex.expected_working_orders = 1 << 12; // not a million: a crashed node's exchange is spawned again
+  auto open_exchange = [this, ex] {
+    ++exchanges_opened;
+    current_exchange = spawn_exchange(*sys, instruments, calendar_, &clock, ex);
+    return current_exchange;
+  };
+  exchange = open_exchange();
+  outside_services outside{exchange, spawn_kyc_provider(*sys, {opts_.kyc_delay}), spawn_payment_gateway(*sys, {0}),
+                           open_exchange};
+  node_options no;
+  no.users.cost = password_cost::minimum();
+  no.users.detached = false;
+  no.persistence.detached = false;
+  no.persistence.timings = opts_.commit_times;
+  no.persistence.probe = opts_.probe;
+  broker = std::make_unique<node>(*sys, db, instruments, calendar_, clock, outside, no);
+  run();
+}
+
+deterministic_node::~deterministic_node() {
+  broker.reset(); // sends every actor an exit
+  run();
+  sys.reset();
+}
+
+void deterministic_node::advance(std::chrono::nanoseconds d) {
+  run();
+  auto& clk = sched->clock();
+  auto until = clk.now() + d;
+  while (!clk.schedule().empty() && clk.schedule().begin()->first <= until) {
+    auto due = clk.schedule().begin()->first;
+    clock.advance(std::chrono::duration_cast<std::chrono::nanoseconds>(due - clk.now()).count());
+    sched->trigger_timeout();
+    run();
+  }
+  clock.advance(std::chrono::duration_cast<std::chrono::nanoseconds>(until - clk.now()).count());
+  clk.current_time = until;
+}
+
+void deterministic_node::crash() {
+  broker->kill_all();
+  run();
+  broker.reset();
+  run(); // timers the dead actors armed stay on the clock and fire into nothing
+}
+
+void deterministic_node::recover() {
+  start_node();
+}
+
+user_id deterministic_node::funded_user(const std::string& email, money cash) {
+  auto ok_or_throw = [](auto&& r) {
+    if (auto* rej = std::get_if<rejection>(&r))
+      throw std::runtime_error("rejected: " + std::string{code_of(rej->reason)} + ": " + rej->message);
+    return std::get<0>(std::move(r));
+  };
+  auto id = ok_or_throw(ask<user_id>([&](auto done) {
+    broker->signup({email, "correct horse battery", "Test User", "9876543210"}, done);
+  }));
+  ok_or_throw(ask<user_profile>([&](auto done) {
+    broker->submit_kyc(id, {"ABCDE1234F", "1990-01-01", "1 Main Road"}, done);
+  }));
+  if (cash > 0)
+    ok_or_throw(ask<transfer>([&](auto done) { broker->deposit(id, cash, done); }));
+  return id;
+}
+
+} // namespace broker::sim

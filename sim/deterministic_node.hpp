@@ -1,0 +1,92 @@
+#pragma once
+// A whole broker node on CAF's deterministic scheduler: the real actors, a
+// real SQLite file, the in-process simulated exchange behind the same
+// connector as the FIX link; time from a manual clock (UTC) and CAF's test
+// clock (timers), moved together. run() drains every message; nothing sleeps.
+// The actor tests and broker-sim both run on it.
+//
+// crash() is a process dying: every actor is killed at once, so what the
+// persistence actor held and had not committed is lost; recover() starts a
+// new node on the same store, as brokerd does after a restart.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <variant>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "actors/node.hpp"
+#include "sim/faulty_store.hpp"
+
+namespace broker::sim {
+
+struct deterministic_node_options {
+  std::string instruments_csv;
+  std::chrono::milliseconds kyc_delay{0};
+  bool market_maker = true;
+  bool always_open = true;
+  std::set<std::string> holidays;
+  uint64_t seed = 42;                           // the simulated exchange's market maker
+  std::chrono::milliseconds quote_interval{250}; // how often it requotes
+  timestamp start = 1'767'225'600'000'000'000; // 2026-01-01T00:00:00Z
+  std::shared_ptr<persistence_probe> probe;    // optional
+  std::shared_ptr<commit_timings> commit_times; // optional
+};
+
+class deterministic_node {
+public:
+  using options = deterministic_node_options;
+
+  deterministic_node(std::filesystem::path dir, options o);
+  ~deterministic_node();
+  deterministic_node(const deterministic_node&) = delete;
+  deterministic_node& operator=(const deterministic_node&) = delete;
+
+  void run() { sched->run(); }
+  // Fires due timers in order until `d` of simulated time has passed.
+  void advance(std::chrono::nanoseconds d);
+  void advance_to(timestamp t) { advance(std::chrono::nanoseconds{std::max<timestamp>(0, t - clock.now())}); }
+
+  // Calls `call(done)` with a reply callback, runs the system, and returns the answer.
+  template <class T, class Call>
+  std::variant<T, rejection> ask(Call call) {
+    std::optional<std::variant<T, rejection>> out;
+    call([&](std::variant<T, rejection> r) { out = std::move(r); });
+    run();
+    if (!out)
+      throw std::runtime_error("no reply after the system went quiet");
+    return std::move(*out);
+  }
+
+  // Signs up, verifies KYC and deposits `cash`; returns the user id.
+  user_id funded_user(const std::string& email, money cash);
+
+  void crash();
+  void recover();
+
+  const options& settings() const { return opts_; }
+
+  std::filesystem::path dir;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  manual_clock clock;
+  std::shared_ptr<faulty_store> db;
+  std::shared_ptr<const instrument_table> instruments;
+  std::unique_ptr<node> broker;
+  caf::actor exchange;         // the node's first exchange link (the connector opens later ones)
+  caf::actor current_exchange; // the one opened last
+  int exchanges_opened = 0;
+
+private:
+  void start_node();
+  options opts_;
+  std::shared_ptr<const market_calendar> calendar_;
+};
+
+} // namespace broker::sim

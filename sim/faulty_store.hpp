@@ -1,0 +1,48 @@
+#pragma once
+// A store that fails when told to, over a real one: the "storage is down"
+// paths of the actor tests, and the seeded commit failures of a simulation
+// run (sim/broker_sim.cpp). A failed commit applies nothing, as a backend's
+// failed transaction does.
+#include <functional>
+#include <memory>
+#include <random>
+
+#include "storage/store.hpp"
+
+namespace broker::sim {
+
+class faulty_store final : public store {
+public:
+  explicit faulty_store(std::shared_ptr<store> inner) : inner_(std::move(inner)) {}
+
+  bool broken = false;          // every commit (and chart read) fails until cleared
+  uint32_t fail_per_million = 0;  // or each commit fails with this probability (ppm)...
+  std::mt19937_64* rng = nullptr;  // ...drawn from this seeded generator (integers only: the
+                                   // same draws on every machine)
+  std::function<bool(const write_batch&)> fail_when; // or a commit fails when this says so
+  int attempts = 0;             // commits tried, failed or not
+  uint64_t injected = 0;        // commits failed on purpose
+
+  void commit(const write_batch& b) override {
+    ++attempts;
+    if (broken || (fail_when && fail_when(b))
+        || (fail_per_million > 0 && rng && (*rng)() % 1'000'000 < fail_per_million)) {
+      ++injected;
+      throw store_error("disk unplugged (injected)");
+    }
+    inner_->commit(b);
+  }
+  store_snapshot load() override { return inner_->load(); }
+  std::vector<execution_row> executions_of(order_id id) override { return inner_->executions_of(id); }
+  std::vector<candle> candles_since(timestamp from) override { return inner_->candles_since(from); }
+  std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override {
+    if (broken)
+      throw store_error("disk unplugged (injected)");
+    return inner_->candles_of(symbol, from, to);
+  }
+
+private:
+  std::shared_ptr<store> inner_;
+};
+
+} // namespace broker::sim

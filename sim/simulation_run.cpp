@@ -1,0 +1,364 @@
+#include "sim/simulation_run.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <queue>
+#include <random>
+
+#include "protocol/civil_time.hpp"
+#include "protocol/json_writer.hpp"
+#include "sim/deterministic_node.hpp"
+#include "sim/invariants.hpp"
+#include "sim/state_digest.hpp"
+
+namespace broker::sim {
+
+namespace {
+
+// How likely each fault is. store-fail is per commit; the others per user action.
+constexpr uint32_t store_fail_per_million = 20'000; // 2% of commits
+constexpr uint32_t exchange_drop_per_million = 1'000;
+constexpr uint32_t crash_per_million = 150;
+constexpr size_t events_kept = 40; // shown when an invariant breaks
+constexpr size_t traded_symbols = 8; // users trade the first few instruments: orders meet
+
+// Monday 2026-01-19, 09:00 IST: the pre-open of a trading day.
+timestamp day_start() { return days_from_civil(2026, 1, 19) * ns_per_day + (3 * 60 + 30) * ns_per_minute; }
+
+struct sim_user {
+  std::string email;
+  std::optional<user_id> id;
+  bool kyc = false;
+  bool funded = false;
+  std::vector<order_id> working; // acknowledged and not known to be final
+};
+
+class simulation {
+public:
+  explicit simulation(const simulation_config& cfg) : cfg_(cfg), rng_(cfg.seed), store_rng_(cfg.seed ^ 0x5702e) {}
+
+  simulation_result run();
+
+private:
+  int64_t pick(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>{lo, hi}(rng_); }
+  bool chance(uint32_t per_million) { return rng_() % 1'000'000 < per_million; }
+  bool fault_on(const char* name) const { return cfg_.faults.count(name) > 0; }
+  // When a user acts next: after a think time (mean `think_time`, integers
+  // only) while the market is open; while it is closed, most wait for the
+  // next open and a few act anyway (and are refused market_closed).
+  timestamp next_action(timestamp now) {
+    auto mean = cfg_.think_time.count();
+    timestamp t = now + pick(mean / 10 + 1, mean * 19 / 10);
+    auto& cal = node_->broker->calendar();
+    if (cal.is_open(t) || pick(0, 19) == 0)
+      return t;
+    return next_open(t) + pick(0, 30 * ns_per_minute);
+  }
+  timestamp next_open(timestamp t) const {
+    auto& cal = node_->broker->calendar();
+    for (int64_t day = cal.local_day(t);; ++day) {
+      timestamp open = cal.session_start(cal.day_start(day) + ns_per_day / 2);
+      if (cal.is_business_day_number(day) && open > t)
+        return open;
+    }
+  }
+
+  void record(std::string what) {
+    if (cfg_.trace)
+      std::printf("%s\n", what.c_str());
+    result_.last_events.push_back(std::move(what));
+    if (result_.last_events.size() > events_kept)
+      result_.last_events.pop_front();
+  }
+  std::string now_text() const { return format_iso_time(node_->clock.now()); }
+  std::string who(size_t u) const {
+    return now_text() + " user " + std::to_string(u) + (users_[u].id ? " (" + std::to_string(*users_[u].id) + ")" : "");
+  }
+  // A call's outcome: counted, and described in the event log.
+  template <class T>
+  bool outcome(size_t u, const std::string& what, const std::variant<T, rejection>& r, std::string ok_text = "ok") {
+    ++result_.actions[what];
+    if (auto* rej = std::get_if<rejection>(&r)) {
+      std::string code{code_of(rej->reason)};
+      ++result_.refusals[code];
+      record(who(u) + " " + what + " -> " + code);
+      return false;
+    }
+    record(who(u) + " " + what + " -> " + ok_text);
+    return true;
+  }
+
+  void act(size_t u);
+  void place(size_t u);
+  void after_actions();
+  bool check(const char* when);
+  void fail(std::string why) {
+    if (result_.ok) {
+      result_.ok = false;
+      result_.failure = std::move(why);
+    }
+  }
+
+  const simulation_config& cfg_;
+  std::mt19937_64 rng_;
+  std::mt19937_64 store_rng_; // its own: a commit's draw must not shift the users'
+  std::unique_ptr<deterministic_node> node_;
+  std::vector<sim_user> users_;
+  std::vector<const instrument*> symbols_;
+  simulation_result result_;
+  // Acknowledged: they must survive any crash.
+  std::set<order_id> acked_orders_;
+  std::map<user_id, std::set<int64_t>> acked_deposits_; // transfer ids
+  std::map<order_id, order_status> last_seen_; // for legal transitions
+};
+
+void simulation::act(size_t u) {
+  auto& me = users_[u];
+  auto& b = *node_->broker;
+  ++result_.events;
+  if (!me.id) {
+    b.signup({me.email, "correct horse battery", "Sim User", "9876543210"}, [this, u](std::variant<user_id, rejection> r) {
+      if (auto* rej = std::get_if<rejection>(&r); rej && rej->reason == reject_reason::email_taken) {
+        // Signed up before a crash took the answer away: log in instead.
+        node_->broker->login({users_[u].email, "correct horse battery"}, [this, u](std::variant<user_id, rejection> l) {
+          if (outcome(u, "login", l))
+            users_[u].id = std::get<user_id>(l);
+        });
+        return;
+      }
+      if (outcome(u, "signup", r))
+        users_[u].id = std::get<user_id>(r);
+    });
+    return;
+  }
+  user_id id = *me.id;
+  if (!me.kyc) {
+    b.submit_kyc(id, {"ABCDE1234F", "1990-01-01", "1 Sim Road"}, [this, u](std::variant<user_profile, rejection> r) {
+      if (outcome(u, "kyc", r) || std::get<rejection>(r).reason == reject_reason::kyc_already_submitted)
+        users_[u].kyc = true;
+    });
+    return;
+  }
+  auto roll = me.funded ? pick(0, 99) : 0;
+  if (roll < 10) {
+    money amount = pick(1'000, 200'000) * 100;
+    b.deposit(id, amount, [this, u, id](std::variant<transfer, rejection> r) {
+      if (outcome(u, "deposit", r)) {
+        users_[u].funded = true;
+        acked_deposits_[id].insert(std::get<transfer>(r).id);
+      }
+    });
+  } else if (roll < 15) {
+    b.withdraw(id, pick(100, 50'000) * 100, [this, u](std::variant<transfer, rejection> r) { outcome(u, "withdraw", r); });
+  } else if (roll < 65) {
+    place(u);
+  } else if (roll < 80) {
+    if (me.working.empty())
+      return place(u);
+    auto at = static_cast<size_t>(pick(0, static_cast<int64_t>(me.working.size()) - 1));
+    order_id victim = me.working[at];
+    b.cancel_order(id, victim, [this, u, victim](std::variant<order, rejection> r) {
+      outcome(u, "cancel " + std::to_string(victim), r);
+    });
+  } else if (roll < 85) {
+    auto* inst = symbols_[static_cast<size_t>(pick(0, static_cast<int64_t>(symbols_.size()) - 1))];
+    auto q = b.quotes().quote_of(inst->symbol);
+    bool above = pick(0, 1) == 1;
+    money price = std::clamp(q->ltp + (above ? 1 : -1) * pick(1, 20) * inst->tick_size, inst->lower_band(),
+                             inst->upper_band());
+    b.create_alert(id, {inst->symbol, above ? alert_condition::above : alert_condition::below, price},
+                   [this, u](std::variant<price_alert, rejection> r) { outcome(u, "alert", r); });
+  } else if (roll < 90) {
+    b.balance(id, [this, u](std::variant<cash_balance, rejection> r) { outcome(u, "balance", r); });
+  } else if (roll < 95) {
+    b.portfolio(id, [this, u](std::variant<portfolio_value, rejection> r) { outcome(u, "portfolio", r); });
+  } else {
+    b.list_orders(id, order_query{}, [this, u](std::variant<order_page, rejection> r) { outcome(u, "orders", r); });
+  }
+}
+
+// An order of any type and validity, priced around the last trade; a sell
+// now and then of what the user may not hold (refused: no_holdings).
+void simulation::place(size_t u) {
+  auto& b = *node_->broker;
+  auto* inst = symbols_[static_cast<size_t>(pick(0, static_cast<int64_t>(symbols_.size()) - 1))];
+  money ltp = b.quotes().quote_of(inst->symbol)->ltp;
+  place_order_request r;
+  r.symbol = inst->symbol;
+  r.side = pick(0, 9) < 6 ? side::buy : side::sell;
+  r.quantity = pick(1, 20) * inst->lot_size;
+  auto kind = pick(0, 9);
+  r.type = kind < 4 ? order_type::market : kind < 8 ? order_type::limit : kind < 9 ? order_type::stop_market
+                                                                                   : order_type::stop_limit;
+  r.validity = pick(0, 9) < 8 ? validity::day : validity::ioc;
+  auto near = [&](int64_t lo, int64_t hi) {
+    return std::clamp(ltp + pick(lo, hi) * inst->tick_size, inst->lower_band(), inst->upper_band());
+  };
+  if (r.type == order_type::limit)
+    r.price = near(-15, 15);
+  if (r.type == order_type::stop_market || r.type == order_type::stop_limit) {
+    // A stop buys on the way up and sells on the way down.
+    r.trigger_price = r.side == side::buy ? near(1, 20) : near(-20, -1);
+    if (r.type == order_type::stop_limit)
+      r.price = r.side == side::buy ? std::min(r.trigger_price + pick(0, 5) * inst->tick_size, inst->upper_band())
+                                    : std::max(r.trigger_price - pick(0, 5) * inst->tick_size, inst->lower_band());
+  }
+  std::string key = pick(0, 19) == 0 ? "k" + std::to_string(u) + "-" + std::to_string(pick(0, 3)) : "";
+  std::string what = std::string{r.side == side::buy ? "BUY " : "SELL "} + std::string{to_string(r.type)} + " "
+                     + std::to_string(r.quantity) + " " + r.symbol + (key.empty() ? "" : " key " + key);
+  b.place_order(*users_[u].id, r, key, [this, u, what](std::variant<order, rejection> res) {
+    std::string text = "ok";
+    if (auto* o = std::get_if<order>(&res)) {
+      text = "order " + std::to_string(o->id) + " " + std::string{to_string(o->status)};
+      acked_orders_.insert(o->id);
+      if (!is_final(o->status) && std::find(users_[u].working.begin(), users_[u].working.end(), o->id)
+                                    == users_[u].working.end())
+        users_[u].working.push_back(o->id);
+    }
+    outcome(u, "order", res, text);
+  });
+}
+
+// The invariants on the store, every acknowledged command in it, and every
+// order's status reached by a legal path from what was last seen.
+bool simulation::check(const char* when) {
+  ++result_.invariant_checks;
+  auto snap = node_->db->load();
+  auto broken = check_books(snap, 1);
+  if (!broken.empty()) {
+    fail(broken.front().invariant + " (" + when + "): " + broken.front().detail);
+    return false;
+  }
+  std::map<order_id, const order*> by_id;
+  for (auto& o : snap.orders)
+    by_id[o.id] = &o;
+  for (auto id : acked_orders_)
+    if (!by_id.count(id)) {
+      fail(std::string{"acknowledged_survives ("} + when + "): order " + std::to_string(id)
+           + " was acknowledged and is not in the store");
+      return false;
+    }
+  std::set<std::pair<user_id, int64_t>> transfers;
+  for (auto& t : snap.transfers)
+    transfers.insert({t.user, t.id});
+  for (auto& [user, ids] : acked_deposits_)
+    for (auto id : ids)
+      if (!transfers.count({user, id})) {
+        fail(std::string{"acknowledged_survives ("} + when + "): deposit " + std::to_string(id) + " of user "
+             + std::to_string(user) + " was acknowledged and is not in the store");
+        return false;
+      }
+  for (auto& o : snap.orders) {
+    auto seen = last_seen_.find(o.id);
+    if (seen != last_seen_.end() && seen->second != o.status && !is_legal_transition(seen->second, o.status)) {
+      fail(std::string{"legal_transitions ("} + when + "): order " + std::to_string(o.id) + " went from "
+           + std::string{to_string(seen->second)} + " to " + std::string{to_string(o.status)});
+      return false;
+    }
+    last_seen_[o.id] = o.status;
+  }
+  for (auto& me : users_) // what the books say is working
+    me.working.erase(std::remove_if(me.working.begin(), me.working.end(),
+                                    [&](order_id id) { return !by_id.count(id) || is_final(by_id[id]->status); }),
+                     me.working.end());
+  return true;
+}
+
+void simulation::after_actions() {
+  if (fault_on("exchange-drop") && chance(exchange_drop_per_million)) {
+    ++result_.faults["exchange-drop"];
+    record(now_text() + " FAULT the exchange link dies");
+    caf::anon_send_exit(node_->current_exchange, caf::exit_reason::kill);
+    node_->run();
+  }
+  if (fault_on("crash") && chance(crash_per_million)) {
+    ++result_.faults["crash"];
+    record(now_text() + " FAULT the node crashes; restarting from its store");
+    node_->crash();
+    node_->db->fail_per_million = 0; // the restart itself reads and writes; faults resume after
+    node_->recover();
+    if (fault_on("store-fail"))
+      node_->db->fail_per_million = store_fail_per_million;
+    check("after a crash");
+  }
+}
+
+simulation_result simulation::run() {
+  auto wall_start = std::chrono::steady_clock::now();
+  deterministic_node_options o;
+  o.instruments_csv = cfg_.instruments_csv;
+  o.always_open = false; // NSE hours: orders before 09:15 and after 15:30 IST are refused
+  o.seed = cfg_.seed;
+  o.quote_interval = std::chrono::seconds{60}; // the market maker moves each minute: liquidity, not load
+  o.start = day_start();
+  std::filesystem::remove_all(cfg_.work_dir);
+  node_ = std::make_unique<deterministic_node>(cfg_.work_dir, o);
+  node_->db->rng = &store_rng_;
+  if (fault_on("store-fail"))
+    node_->db->fail_per_million = store_fail_per_million;
+  for (auto& inst : node_->instruments->all())
+    if (symbols_.size() < traded_symbols)
+      symbols_.push_back(&inst);
+  timestamp start = node_->clock.now(), end = start + cfg_.duration.count();
+  using event = std::pair<timestamp, size_t>; // when, which user
+  std::priority_queue<event, std::vector<event>, std::greater<event>> due;
+  for (size_t u = 0; u < cfg_.users; ++u) {
+    users_.push_back(sim_user{"user" + std::to_string(u) + "@sim.example", std::nullopt, false, false, {}});
+    due.push({start + pick(0, cfg_.think_time.count()), u});
+  }
+  timestamp next_check = start + cfg_.check_every.count();
+  int last_percent = -1;
+  // Actions falling within a few milliseconds go in together: their
+  // messages interleave as concurrent clients' would.
+  constexpr timestamp together = 5'000'000;
+  while (result_.ok && !due.empty() && due.top().first <= end) {
+    timestamp t = due.top().first;
+    node_->advance_to(t);
+    std::vector<size_t> acting;
+    while (!due.empty() && due.top().first <= t + together) {
+      acting.push_back(due.top().second);
+      due.pop();
+    }
+    for (auto u : acting)
+      act(u);
+    node_->run();
+    for (auto u : acting)
+      due.push({next_action(node_->clock.now()), u});
+    after_actions();
+    if (result_.ok && node_->clock.now() >= next_check) {
+      check("on the timer");
+      next_check += cfg_.check_every.count();
+    }
+    int percent = static_cast<int>((node_->clock.now() - start) * 100 / std::max<timestamp>(1, end - start));
+    if (cfg_.progress && percent != last_percent) {
+      cfg_.progress(percent / 100.0);
+      last_percent = percent;
+    }
+  }
+  if (result_.ok) {
+    node_->advance_to(end);
+    check("at the end");
+  }
+  auto snap = node_->db->load();
+  result_.orders = snap.orders.size();
+  for (auto& e : snap.executions)
+    result_.fills += e.report.kind == exec_kind::trade;
+  result_.faults["store-fail"] = node_->db->injected;
+  result_.simulated_seconds = static_cast<double>(node_->clock.now() - start) / 1e9;
+  node_.reset();
+  result_.digest = state_digest((cfg_.work_dir / "broker.db").string());
+  result_.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return result_;
+}
+
+} // namespace
+
+const std::vector<std::string>& fault_names() {
+  static const std::vector<std::string> names{"store-fail", "exchange-drop", "crash"};
+  return names;
+}
+
+simulation_result run_simulation(const simulation_config& cfg) { return simulation{cfg}.run(); }
+
+} // namespace broker::sim
