@@ -17,6 +17,13 @@ struct account_state {
   std::shared_ptr<const account_env> env;
   std::set<caf::actor> watchers; // sessions following this account
   int commits_in_flight = 0;      // batches handed to persistence, not yet answered
+  // Changes that already happened (a fill, a finished transfer) whose commit
+  // failed, and what waits for them to be durable (answers, pushes).
+  // Invariant: they go first in the account's next commit, so the store never
+  // holds a newer state of a row followed by an older one.
+  write_batch unwritten;
+  std::vector<std::function<void()>> once_written;
+  bool retry_armed = false;
   static inline const char* name = "account";
 };
 
@@ -35,49 +42,85 @@ void push(account_ptr self, const T& update) {
 }
 
 // Hands a batch to persistence; `done` runs once it has committed (ok) or failed.
+// What earlier failed writes left unwritten goes first in the same batch; if
+// it fails again, that part is kept for the next commit, whatever `done` does.
 // Notifications in a batch are pushed to the user's sessions once they are
 // durable, and forgotten if the batch failed (a retry writes them again).
 // `done` is held once, shared by both reply handlers: it often carries an
 // order or a batch, and CAF copies handlers as it stores them.
 template <class Done>
 void commit(account_ptr self, write_batch batch, Done done) {
-  ++self->state.commits_in_flight;
+  auto& st = self->state;
+  ++st.commits_in_flight;
   struct pending {
     Done done;
     std::vector<notification> notes; // copied only when someone is watching
+    std::shared_ptr<write_batch> carried; // the unwritten rows that went first
+    std::vector<std::function<void()>> carried_then;
   };
-  auto p = std::make_shared<pending>(
-    pending{std::move(done), self->state.watchers.empty() ? std::vector<notification>{}
-                                                           : batch.notifications});
-  if (self->state.env->stamp_handover)
+  std::shared_ptr<write_batch> carried;
+  if (!st.unwritten.empty()) {
+    carried = std::make_shared<write_batch>(st.unwritten);
+    write_batch first = std::move(st.unwritten);
+    first.append(std::move(batch));
+    batch = std::move(first);
+    st.unwritten = write_batch{};
+  }
+  auto p = std::make_shared<pending>(pending{std::move(done),
+                                             st.watchers.empty() ? std::vector<notification>{} : batch.notifications,
+                                             std::move(carried), std::move(st.once_written)});
+  st.once_written.clear();
+  if (st.env->stamp_handover)
     batch.handed_over = std::chrono::steady_clock::now();
-  self->request(self->state.env->persistence, caf::infinite, commit_atom::value, std::move(batch))
+  self->request(st.env->persistence, caf::infinite, commit_atom::value, std::move(batch))
     .then(
       [self, p](caf::ok_atom) {
         --self->state.commits_in_flight;
         for (auto& n : p->notes)
           push(self, n);
+        for (auto& then : p->carried_then)
+          then();
         p->done(true);
       },
       [self, p](caf::error&) {
-        --self->state.commits_in_flight;
+        auto& st = self->state;
+        --st.commits_in_flight;
+        if (p->carried) { // still unwritten: before anything failed since
+          p->carried->append(std::move(st.unwritten));
+          st.unwritten = std::move(*p->carried);
+          p->carried_then.insert(p->carried_then.end(), std::make_move_iterator(st.once_written.begin()),
+                                 std::make_move_iterator(st.once_written.end()));
+          st.once_written = std::move(p->carried_then);
+        }
         p->done(false);
       });
 }
 
 constexpr auto write_retry_delay = std::chrono::seconds{1};
 
+void arm_write_retry(account_ptr self) {
+  if (self->state.retry_armed || self->state.unwritten.empty())
+    return;
+  self->state.retry_armed = true;
+  self->delayed_send(self, write_retry_delay, retry_write_atom::value);
+}
+
 // For changes that already happened (a fill, an undo): they must reach the
-// store, so a failed commit is retried until it lands. `then` runs once durable.
-// One copy of the batch stays here for the retry.
+// store, so a failed commit is retried until it lands. `then` runs once
+// durable, however many tries it takes.
 template <class Then>
 void commit_until_durable(account_ptr self, write_batch batch, Then then) {
   auto retry = std::make_shared<write_batch>(batch);
   commit(self, std::move(batch), [self, retry, then = std::move(then)](bool ok) mutable {
     if (ok)
-      then();
-    else // rows are latest-state upserts and insert-once executions: a retry is safe
-      self->delayed_send(self, write_retry_delay, retry_write_atom::value, std::move(*retry));
+      return then();
+    // Rows are latest-state upserts and insert-once executions: writing them
+    // again is safe. They go ahead of whatever the account writes next, after
+    // the older ones still unwritten (the failed commit put those back).
+    auto& st = self->state;
+    st.unwritten.append(std::move(*retry));
+    st.once_written.emplace_back(std::move(then));
+    arm_write_retry(self);
   });
 }
 
@@ -320,7 +363,11 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
         });
       }
     },
-    [=](retry_write_atom, write_batch& batch) { write_behind(self, std::move(batch)); },
+    [=](retry_write_atom) {
+      self->state.retry_armed = false;
+      if (!self->state.unwritten.empty()) // an empty commit carries what is unwritten
+        commit(self, write_batch{}, [self](bool) { arm_write_retry(self); });
+    },
     [=](order_atom, order_id id) -> caf::result<order> {
       if (!self->state.book->find(id))
         return to_error(rejection{reject_reason::order_not_found, "no such order", {}});

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "actors/messages.hpp"
+#include "sim/invariants.hpp"
 #include "tests/actor/node_harness.hpp"
 
 using namespace broker;
@@ -311,6 +312,73 @@ TEST_CASE("a dead exchange link is reopened after a back-off and its orders reco
     auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
     CHECK(bal.held == 150000);
     CHECK(bal.available + bal.held == 10'000'000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Found by broker-sim (store-fail): a change that had already happened and
+// whose commit failed was retried, but what waited for it to be durable was
+// dropped, so the deposit's caller was never answered (the gateway's deadline
+// then said "overloaded", and a client retrying would have deposited twice).
+TEST_CASE("a deposit whose completion is written only on a retry is answered once it lands", "[actors]") {
+  auto dir = fresh_dir("deposit-retry");
+  {
+    node_harness h{dir};
+    auto u = h.funded_user("retry@example.com", 0);
+    int failed = 0;
+    h.db->fail_when = [&](const write_batch& b) {
+      for (auto& t : b.transfers)
+        if (t.status == transfer_status::completed && failed == 0)
+          return ++failed > 0;
+      return false;
+    };
+    std::optional<std::variant<transfer, rejection>> answer;
+    h.broker->deposit(u, 50'000, [&](std::variant<transfer, rejection> r) { answer = std::move(r); });
+    h.run();
+    CHECK(failed == 1);
+    CHECK_FALSE(answer); // the money moved but is not durable yet: no answer
+    h.advance(std::chrono::seconds{1}); // the retry
+    REQUIRE(answer);
+    CHECK(ok(*answer).status == transfer_status::completed);
+    auto bal = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(bal.available == 50'000);
+    CHECK(sim::describe(sim::check_books(h.db->load())).empty());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A fill whose commit failed is written before anything the account writes
+// after it: a sell placed meanwhile must not be overwritten by the retry's
+// older holding row.
+TEST_CASE("rows a failed write left unwritten land before the account's next write, never after", "[actors]") {
+  auto dir = fresh_dir("write-order");
+  {
+    node_harness h{dir};
+    auto u = h.funded_user("order@example.com", 10'000'000);
+    bool fail_fills = true;
+    h.db->fail_when = [&](const write_batch& b) {
+      return fail_fills && std::any_of(b.executions.begin(), b.executions.end(),
+                                       [](auto& e) { return e.report.kind == exec_kind::trade; });
+    };
+    auto bought = ok(h.ask<order>([&](auto done) { h.broker->place_order(u, buy_market("RELIANCE", 10), "", done); }));
+    fail_fills = false;
+    h.advance(std::chrono::milliseconds{200}); // the store's back-off, not the account's retry (1 s)
+    // The fill is applied in the books, not yet in the store; a sell of what it bought rests.
+    auto sell = ok(h.ask<order>([&](auto done) {
+      h.broker->place_order(u, limit_order("RELIANCE", side::sell, 5, 290000), "", done);
+    }));
+    h.advance(std::chrono::seconds{2}); // past any retry
+    auto snap = h.db->load();
+    INFO(sim::describe(sim::check_books(snap)));
+    CHECK(sim::check_books(snap).empty());
+    for (auto& hr : snap.holdings)
+      if (hr.position.symbol == "RELIANCE") {
+        CHECK(hr.position.quantity == 10);
+        CHECK(hr.position.held_quantity == 5);
+      }
+    CHECK(ok(h.ask<order>([&](auto done) { h.broker->get_order(u, bought.id, done); })).status
+          == order_status::filled);
+    CHECK(ok(h.ask<order>([&](auto done) { h.broker->get_order(u, sell.id, done); })).status == order_status::open);
   }
   std::filesystem::remove_all(dir);
 }
