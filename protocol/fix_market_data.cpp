@@ -75,8 +75,9 @@ std::optional<timestamp> entry_time(const std::string& date, const std::string& 
        d = whole(std::string_view{date}.substr(6, 2));
   auto h = whole(std::string_view{time}.substr(0, 2)), mi = whole(std::string_view{time}.substr(3, 2)),
        s = whole(std::string_view{time}.substr(6, 2));
-  if (!y || !mo || !d || !h || !mi || !s || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 || *mi > 59
-      || *s > 60)
+  // Nanoseconds since 1970 in 64 bits reach 2262: a year outside is no time we can hold.
+  if (!y || !mo || !d || !h || !mi || !s || *y < 1970 || *y > 2261 || *mo < 1 || *mo > 12 || *d < 1 || *d > 31
+      || *h > 23 || *mi > 59 || *s > 60)
     return std::nullopt;
   int64_t ms = 0;
   if (time.size() > 8) {

@@ -102,6 +102,20 @@ TEST_CASE("fix md: malformed market data is refused naming the tag", "[fix]") {
   REQUIRE(std::holds_alternative<std::string>(r));
   CHECK(std::get<std::string>(r).find("MDEntryPx (270)") != std::string::npos);
 
+  // Found by fuzz_fix_mapping: a year the clock cannot hold overflowed.
+  auto ancient = fix::incremental_message("md-1", {tick{"TCS", t0, 389990, 5, 389985, 389995}});
+  FIX::Group old_entry(268, 279);
+  old_entry.setField(279, "1");
+  old_entry.setField(269, "0");
+  old_entry.setField(55, "TCS");
+  old_entry.setField(270, "3899.95");
+  old_entry.setField(272, "10130601");
+  old_entry.setField(273, "09:15:00.000");
+  ancient.addGroup(old_entry);
+  r = fix::read_market_data(wire(ancient), book, 1);
+  REQUIRE(std::holds_alternative<std::string>(r));
+  CHECK(std::get<std::string>(r).find("MDEntryDate/MDEntryTime (272/273)") != std::string::npos);
+
   FIX::Message no_id;
   no_id.getHeader().setField(35, "V");
   no_id.setField(263, "1");
