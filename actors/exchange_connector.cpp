@@ -62,6 +62,19 @@ struct connector_state {
 
 using connector_ptr = caf::stateful_actor<connector_state>*;
 
+// A tracked order as the exchange link is asked about it.
+order as_order(order_id id, const connector_state::tracked& t, order_status status) {
+  order o;
+  o.id = id;
+  o.user = t.user;
+  o.symbol = t.symbol;
+  o.side = t.side;
+  o.quantity = t.quantity;
+  o.filled_quantity = t.filled;
+  o.status = status;
+  return o;
+}
+
 // Quotes stopped or flow again: the board marks the quotes stale meanwhile.
 void set_market_data(connector_ptr self, bool flowing) {
   auto& st = self->state;
@@ -100,20 +113,10 @@ void attach(connector_ptr self, caf::actor exchange) {
   self->monitor(exchange);
   if (st.opts.link_reports_market_data)
     set_market_data(self, false); // until its first refresh
-  std::vector<order> sent;
+  std::vector<order> sent; // in id order: `working` is a map
   for (auto& [id, t] : st.working)
-    if (t.on_link) {
-      order o;
-      o.id = id;
-      o.user = t.user;
-      o.symbol = t.symbol;
-      o.side = t.side;
-      o.quantity = t.quantity;
-      o.filled_quantity = t.filled;
-      o.status = t.acknowledged ? order_status::open : order_status::pending;
-      sent.push_back(std::move(o));
-    }
-  std::sort(sent.begin(), sent.end(), [](const order& a, const order& b) { return a.id < b.id; });
+    if (t.on_link)
+      sent.push_back(as_order(id, t, t.acknowledged ? order_status::open : order_status::pending));
   self->request(exchange, caf::infinite, reconcile_atom::value, std::move(sent))
     .then(
       [=](caf::ok_atom) {
@@ -186,16 +189,10 @@ void check_stuck(connector_ptr self) {
   for (auto& [id, t] : st.working) {
     if (!t.on_link || (t.acknowledged && !t.cancel_requested) || now - t.since < st.opts.stuck_after)
       continue;
-    order o;
-    o.id = id;
-    o.user = t.user;
-    o.symbol = t.symbol;
-    o.side = t.side;
-    o.quantity = t.quantity;
-    o.filled_quantity = t.filled;
-    o.status = t.cancel_requested ? order_status::pending_cancel
-               : t.acknowledged   ? order_status::open
-                                  : order_status::pending;
+    auto o = as_order(id, t,
+                      t.cancel_requested ? order_status::pending_cancel
+                      : t.acknowledged   ? order_status::open
+                                         : order_status::pending);
     t.since = now;
     st.status->status_checks.fetch_add(1);
     std::fprintf(stderr, "exchange_connector: order %lld is still %s after %lld ms: asking the exchange\n",

@@ -269,11 +269,8 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
     st.store = std::make_unique<FIX::FileStoreFactory>(*st.settings);
     st.log = std::make_unique<FIX::FileLogFactory>(*st.settings);
     st.initiator = std::make_unique<FIX::SocketInitiator>(st.app, *st.store, *st.settings, *st.log);
-    if (!opts.market_data_comp_id.empty()) { // its repeating groups parse only with a dictionary that knows them
-      FIX::DataDictionaryProvider groups;
-      groups.addTransportDataDictionary(FIX::BeginString{opts.begin_string}, fix::market_data_dictionary());
-      st.initiator->getSession(st.market_data_session)->setDataDictionaryProvider(groups);
-    }
+    if (!opts.market_data_comp_id.empty())
+      fix::parse_market_data_groups(*st.initiator->getSession(st.market_data_session), opts.begin_string);
     st.initiator->start();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fix_link: cannot start the FIX initiator: %s\n", e.what());

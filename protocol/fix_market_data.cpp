@@ -170,6 +170,12 @@ std::shared_ptr<FIX::DataDictionary> market_data_dictionary() {
   return dd;
 }
 
+void parse_market_data_groups(FIX::Session& session, const std::string& begin_string) {
+  FIX::DataDictionaryProvider groups;
+  groups.addTransportDataDictionary(FIX::BeginString{begin_string}, market_data_dictionary());
+  session.setDataDictionaryProvider(groups);
+}
+
 std::string market_data_session_settings(const std::string& begin_string, const std::string& sender_comp_id,
                                          const std::string& target_comp_id) {
   // A quote is worth nothing once it is late: nothing to resend, and a gap

@@ -34,11 +34,14 @@
 namespace FIX {
 class DataDictionary;
 class Message;
+class Session;
 } // namespace FIX
 
 namespace broker::fix {
 
 std::shared_ptr<FIX::DataDictionary> market_data_dictionary();
+// Puts it on `session` (before it starts), so that session's groups parse.
+void parse_market_data_groups(FIX::Session& session, const std::string& begin_string);
 
 // The market data session's block of QuickFIX settings ("[SESSION]..."): no
 // messages kept for resending, sequence numbers afresh at every logon.

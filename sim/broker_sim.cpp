@@ -18,6 +18,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "sim/command_line.hpp"
 #include "sim/simulation_run.hpp"
 
 #ifndef BROKER_CONFIG_DIR
@@ -154,17 +155,10 @@ int main(int argc, char** argv) {
       until_failure = true;
       continue;
     }
-    if (a.rfind("--", 0) != 0)
-      usage(2, "unexpected argument \"" + a + "\"");
-    std::string name = a.substr(2), value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      usage(2, "--" + name + " needs a value");
-    }
+    auto read = broker::sim::read_option(argc, argv, i);
+    if (auto* why = std::get_if<std::string>(&read))
+      usage(2, *why);
+    auto [name, value] = std::get<broker::sim::cli_option>(std::move(read));
     if (name == "seed" || name == "replay") {
       first = last = whole(name, value);
     } else if (name == "seeds") {

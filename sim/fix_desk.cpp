@@ -497,11 +497,8 @@ fix_desk::fix_desk(caf::actor_system& sys, caf::actor exchange, fix_desk_options
     impl_->store = std::make_unique<FIX::FileStoreFactory>(*impl_->settings);
     impl_->log = std::make_unique<FIX::FileLogFactory>(*impl_->settings);
     impl_->acceptor = std::make_unique<FIX::SocketAcceptor>(impl_->app, *impl_->store, *impl_->settings, *impl_->log);
-    if (impl_->market_data) { // its repeating groups parse only with a dictionary that knows them
-      FIX::DataDictionaryProvider groups;
-      groups.addTransportDataDictionary(FIX::BeginString{"FIX.4.4"}, fix::market_data_dictionary());
-      impl_->acceptor->getSession(md_session)->setDataDictionaryProvider(groups);
-    }
+    if (impl_->market_data)
+      fix::parse_market_data_groups(*impl_->acceptor->getSession(md_session), "FIX.4.4");
     impl_->acceptor->start();
   } catch (const std::exception& e) {
     caf::anon_send_exit(impl_->desk, caf::exit_reason::user_shutdown);

@@ -25,6 +25,7 @@
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
 #include "sim/admin_port.hpp"
+#include "sim/command_line.hpp"
 #include "sim/exchange.hpp"
 #include "sim/fix_desk.hpp"
 
@@ -84,17 +85,10 @@ settings parse(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h")
       usage(0);
-    if (a.rfind("--", 0) != 0)
-      usage(2, "unexpected argument \"" + a + "\"");
-    std::string name = a.substr(2), value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      usage(2, "--" + name + " needs a value");
-    }
+    auto read = broker::sim::read_option(argc, argv, i);
+    if (auto* why = std::get_if<std::string>(&read))
+      usage(2, *why);
+    auto [name, value] = std::get<broker::sim::cli_option>(std::move(read));
     if (name == "port") {
       s.port = static_cast<uint16_t>(whole(name, value, 1, 65535));
       have_port = true;

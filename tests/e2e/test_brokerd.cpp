@@ -2795,6 +2795,19 @@ std::pair<int64_t, int64_t> cash_by_trades(trader& t, int64_t deposited) {
   return {cash, quantity};
 }
 
+// How a fault test ends: order `id` filled `quantity` exactly once, the
+// exchange's ledger holds the same fills, the user holds `shares` in all,
+// nothing is held, and the cash is the deposit less what the trades cost.
+void check_filled_once(trader& t, sim_exchange& ex, const std::string& id, int64_t quantity, int64_t shares) {
+  auto filled = wait_for_status(t, id, "FILLED");
+  CHECK(integer(filled["filledQuantity"]) == quantity);
+  auto [cash, held_shares] = cash_by_trades(t, 10'000'000);
+  CHECK(held_shares == shares);
+  CHECK(get_balance(t).total == cash);
+  CHECK(get_balance(t).held == 0);
+  CHECK(ex.trade_executions_of(id) == quantity);
+}
+
 int64_t metric(uint16_t port, const std::string& name) {
   http_client http{host, port};
   auto body = http.request("GET", "/v1/metrics").body;
@@ -2935,13 +2948,7 @@ TEST_CASE("brokerd over FIX: sim-exchange crashes mid-fill, before its reports l
   ex.start();
   // Reconnected, the broker asks about the order it never heard of; the
   // exchange replays its fills from the ledger; each is applied once.
-  auto filled = wait_for_status(*t, id, "FILLED");
-  CHECK(integer(filled["filledQuantity"]) == 12);
-  auto [cash, quantity] = cash_by_trades(*t, 10'000'000);
-  CHECK(quantity == 13);
-  CHECK(get_balance(*t).total == cash);
-  CHECK(get_balance(*t).held == 0);
-  CHECK(ex.trade_executions_of(id) == 12);
+  check_filled_once(*t, ex, id, 12, 13);
 }
 
 TEST_CASE("brokerd over FIX: kill -9 of brokerd between sending an order and its fill; the fill lands once",
@@ -2962,18 +2969,8 @@ TEST_CASE("brokerd over FIX: kill -9 of brokerd between sending an order and its
   b.restart();
   t = std::make_unique<trader>(b.port(), t->email, t->password);
   login(*t);
-  auto filled = wait_for_status(*t, id, "FILLED");
-  CHECK(integer(filled["filledQuantity"]) == 8);
-  auto [cash, quantity] = cash_by_trades(*t, 10'000'000);
-  CHECK(quantity == 9);
-  CHECK(get_balance(*t).total == cash);
-  CHECK(get_balance(*t).held == 0);
-  CHECK(ex.trade_executions_of(id) == 8);
+  check_filled_once(*t, ex, id, 8, 9);
 }
-
-// -----------------------------------------------------------------------------------
-// Interoperability: the FIX link against QuickFIX's own ordermatch example (FIX 4.2).
-// -----------------------------------------------------------------------------------
 
 TEST_CASE("brokerd over FIX: quotes come on the market data session; stale while sim-exchange is down",
           "[e2e][fix]") {
@@ -3037,6 +3034,10 @@ TEST_CASE("brokerd over FIX: quotes come on the market data session; stale while
   CHECK(http.request("GET", "/v1/metrics").body.find("broker_market_data_stale 0") != std::string::npos);
   ws.close();
 }
+
+// -----------------------------------------------------------------------------------
+// Interoperability: the FIX link against QuickFIX's own ordermatch example (FIX 4.2).
+// -----------------------------------------------------------------------------------
 
 TEST_CASE("brokerd over FIX 4.2 trades against QuickFIX's ordermatch example", "[fix][interop]") {
   temp_dir dir{"ordermatch-e2e"};
