@@ -18,6 +18,12 @@ rejection to_rejection(const caf::error& e) {
                        "the broker is busy and did not answer in time; try again "
                        "(with the same Idempotency-Key, an order is never placed twice)",
                        {}};
+    if (e == caf::sec::request_receiver_down)
+      return rejection{reject_reason::interrupted,
+                       "the broker restarted your account while handling this request, which may or may not "
+                       "have taken effect: check before trying again (with the same Idempotency-Key, an order "
+                       "is never placed twice)",
+                       {}};
     return rejection{reject_reason::internal_error, "internal error", {}};
   }
   rejection r;

@@ -38,6 +38,7 @@ int http_status(reject_reason r) {
     case reject_reason::storage_unavailable:
     case reject_reason::exchange_unavailable:
     case reject_reason::overloaded: return 503;
+    case reject_reason::interrupted: return 503;
     case reject_reason::internal_error: return 500;
   }
   return 500;

@@ -33,6 +33,7 @@ std::string_view code_of(reject_reason r) {
     case reject_reason::too_many_watchlists: return "too_many_watchlists";
     case reject_reason::watchlist_full: return "watchlist_full";
     case reject_reason::notification_not_found: return "notification_not_found";
+    case reject_reason::interrupted: return "interrupted";
   }
   return "internal_error";
 }

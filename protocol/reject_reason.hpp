@@ -37,6 +37,7 @@ enum class reject_reason : uint8_t {
   too_many_watchlists,
   watchlist_full,
   notification_not_found,
+  interrupted, // the actor handling it died mid-request (it restarts from the store): done or not, unknown
 };
 
 std::string_view code_of(reject_reason r); // "insufficient_funds"
