@@ -5,8 +5,8 @@
 //   broker-sim --seeds A..B [...]          a sweep: one line per seed, stops at a failure
 //   broker-sim --replay S --trace [...]    the run of seed S again, every event printed
 //
-// D is simulated time: 26h (default), 90m, 1d. LIST: store-fail,exchange-drop,crash,
-// or all, or none (default all). Exit code 0 when every invariant held, 1 when
+// D is simulated time: 26h (default), 90m, 1d. LIST: fault names separated by
+// commas (see sim/simulation_run.hpp), or all, or none (default all). Exit code 0 when every invariant held, 1 when
 // one broke (the seed, the invariant and the events that led to it are printed),
 // 2 for a bad command line.
 #include <algorithm>
@@ -46,7 +46,9 @@ using broker::sim::simulation_result;
        "  --duration D        simulated time from Monday 09:00 IST: 26h (default), 90m, 1d\n"
        "  --think-time D      mean time between a user's actions (default 5m)\n"
        "  --check-every D     full invariant checks on the store (default 30m)\n"
-       "  --faults LIST       store-fail,exchange-drop,crash; all (default); none\n"
+       "  --faults LIST       comma-separated, of: store-fail store-stall exchange-reject\n"
+       "                      exchange-duplicate exchange-reorder exchange-delay exchange-drop\n"
+       "                      account-kill crash; or all (default), or none\n"
        "  --work-dir D        where each run's database goes (default /tmp/broker-sim)\n"
        "  --instruments F     instrument master (default config/instruments.csv)\n";
   std::exit(code);
@@ -89,7 +91,7 @@ std::set<std::string> faults_of(const std::string& v) {
   std::istringstream in{v};
   for (std::string f; std::getline(in, f, ',');) {
     if (std::find(known.begin(), known.end(), f) == known.end())
-      usage(2, "--faults: unknown fault \"" + f + "\" (store-fail, exchange-drop, crash, all, none)");
+      usage(2, "--faults: unknown fault \"" + f + "\" (see --help)");
     out.insert(f);
   }
   return out;

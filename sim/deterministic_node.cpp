@@ -1,5 +1,6 @@
 #include "sim/deterministic_node.hpp"
 
+#include "actors/messages.hpp"
 #include "sim/exchange.hpp"
 #include "sim/outside_services.hpp"
 #include "storage/sqlite_store.hpp"
@@ -24,15 +25,25 @@ deterministic_node::deterministic_node(std::filesystem::path d, options o)
   start_node();
 }
 
-void deterministic_node::start_node() {
+exchange_options deterministic_node::exchange_settings() const {
   exchange_options ex;
   ex.market_maker = opts_.market_maker;
   ex.seed = opts_.seed;
   ex.quote_interval = opts_.quote_interval;
   ex.expected_working_orders = 1 << 12; // not a million: a crashed node's exchange is spawned again
-  auto open_exchange = [this, ex] {
+  ex.remember_reports = opts_.exchange_outlives_links;
+  ex.reject_per_million = opts_.exchange_reject_per_million;
+  return ex;
+}
+
+void deterministic_node::start_node() {
+  if (opts_.exchange_outlives_links && !venue)
+    venue = spawn_exchange(*sys, instruments, calendar_, &clock, exchange_settings());
+  auto open_exchange = [this] {
     ++exchanges_opened;
-    current_exchange = spawn_exchange(*sys, instruments, calendar_, &clock, ex);
+    current_exchange = venue ? spawn_exchange_session(*sys, venue, opts_.link_faults ? opts_.link_faults
+                                                                                     : std::make_shared<session_faults>())
+                             : spawn_exchange(*sys, instruments, calendar_, &clock, exchange_settings());
     return current_exchange;
   };
   exchange = open_exchange();
@@ -50,6 +61,8 @@ void deterministic_node::start_node() {
 
 deterministic_node::~deterministic_node() {
   broker.reset(); // sends every actor an exit
+  if (venue)
+    caf::anon_send_exit(venue, caf::exit_reason::user_shutdown);
   run();
   sys.reset();
 }
@@ -77,6 +90,29 @@ void deterministic_node::crash() {
 
 void deterministic_node::recover() {
   start_node();
+}
+
+caf::actor deterministic_node::account_of(user_id u) {
+  caf::actor out;
+  sys->spawn([&, dir = broker->directory()](caf::event_based_actor* self) {
+    self->request(dir, caf::infinite, account_atom::value, u)
+      .then([&](caf::actor& a) { out = std::move(a); }, [](caf::error&) {});
+  });
+  run();
+  return out;
+}
+
+std::pair<std::vector<execution_report>, uint64_t> deterministic_node::exchange_records() {
+  std::pair<std::vector<execution_report>, uint64_t> out;
+  if (!venue)
+    throw std::logic_error("exchange_records needs exchange_outlives_links");
+  sys->spawn([&](caf::event_based_actor* self) {
+    self->request(venue, caf::infinite, orders_atom::value)
+      .then([&](std::vector<execution_report>& records, uint64_t refused) { out = {std::move(records), refused}; },
+            [](caf::error&) {});
+  });
+  run();
+  return out;
 }
 
 user_id deterministic_node::funded_user(const std::string& email, money cash) {

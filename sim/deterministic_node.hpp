@@ -21,6 +21,8 @@
 #include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/node.hpp"
+#include "sim/exchange.hpp"
+#include "sim/exchange_session.hpp"
 #include "sim/faulty_store.hpp"
 
 namespace broker::sim {
@@ -34,6 +36,13 @@ struct deterministic_node_options {
   uint64_t seed = 42;                           // the simulated exchange's market maker
   std::chrono::milliseconds quote_interval{250}; // how often it requotes
   timestamp start = 1'767'225'600'000'000'000; // 2026-01-01T00:00:00Z
+  // The exchange outlives links and node crashes, as a real one does: each
+  // link is a session to it (sim/exchange_session.hpp) with these faults,
+  // and it answers a reconcile with what the broker missed. Otherwise each
+  // link is a fresh exchange that forgets what the last one knew.
+  bool exchange_outlives_links = false;
+  std::shared_ptr<session_faults> link_faults; // with exchange_outlives_links; null: none
+  uint32_t exchange_reject_per_million = 0;    // see exchange_options
   std::shared_ptr<persistence_probe> probe;    // optional
   std::shared_ptr<commit_timings> commit_times; // optional
 };
@@ -48,6 +57,8 @@ public:
   deterministic_node& operator=(const deterministic_node&) = delete;
 
   void run() { sched->run(); }
+  // Runs at most `n` messages (a fault can then strike mid-flow); how many ran.
+  size_t step(size_t n) { return sched->run(n); }
   // Fires due timers in order until `d` of simulated time has passed.
   void advance(std::chrono::nanoseconds d);
   void advance_to(timestamp t) { advance(std::chrono::nanoseconds{std::max<timestamp>(0, t - clock.now())}); }
@@ -69,6 +80,12 @@ public:
   void crash();
   void recover();
 
+  // The user's account actor (spawned if need be); invalid for an unknown user.
+  caf::actor account_of(user_id u);
+  // With exchange_outlives_links: every report the exchange made, in order,
+  // and how many new orders it refused on purpose.
+  std::pair<std::vector<execution_report>, uint64_t> exchange_records();
+
   const options& settings() const { return opts_; }
 
   std::filesystem::path dir;
@@ -81,10 +98,12 @@ public:
   std::unique_ptr<node> broker;
   caf::actor exchange;         // the node's first exchange link (the connector opens later ones)
   caf::actor current_exchange; // the one opened last
+  caf::actor venue;            // the exchange itself, with exchange_outlives_links
   int exchanges_opened = 0;
 
 private:
   void start_node();
+  exchange_options exchange_settings() const;
   options opts_;
   std::shared_ptr<const market_calendar> calendar_;
 };

@@ -46,6 +46,12 @@ struct exchange_state {
   std::vector<tick> ticks; // the feed since the last flush_ticks
   uint64_t next_order = 1;
   uint64_t next_exec = 1;
+  // With remember_reports: each broker order's reports (kept after it is
+  // final: a broker that missed the end asks again) and all of them in order.
+  std::unordered_map<order_id, std::vector<execution_report>> history;
+  std::vector<execution_report> records;
+  std::mt19937_64 reject_rng; // the injected refusals draw here, not from the market maker's walk
+  uint64_t rejects_injected = 0;
   std::string session; // makes exec ids unique across exchange restarts
   bool was_open = true;
   static inline const char* name = "sim_exchange";
@@ -68,6 +74,10 @@ std::string next_exec_id(exchange_state& st) {
 }
 
 void report(exchange_ptr self, execution_report r) {
+  if (self->state.opts.remember_reports) {
+    self->state.history[r.client_order_id].push_back(r);
+    self->state.records.push_back(r);
+  }
   if (self->state.connector)
     self->send(self->state.connector, std::move(r));
 }
@@ -208,6 +218,13 @@ void on_quote_timer(exchange_ptr self) {
 // second answer dedupes.
 void answer_status(exchange_ptr self, const order& o) {
   auto& st = self->state;
+  if (st.opts.remember_reports) {
+    if (auto h = st.history.find(o.id); h != st.history.end()) {
+      for (auto& r : h->second)
+        self->send(st.connector, r);
+      return;
+    }
+  }
   if (st.exchange_of.count(o.id))
     return;
   execution_report r;
@@ -238,6 +255,7 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
   st.client_of.reserve(opts.expected_working_orders);
   st.exchange_of.reserve(opts.expected_working_orders);
   st.rng.seed(opts.seed);
+  st.reject_rng.seed(opts.seed ^ 0x4e1ec7);
   st.session = "E" + std::to_string(clock->now() / 1'000'000);
   for (auto& inst : st.instruments->all()) {
     symbol_market m;
@@ -265,19 +283,25 @@ caf::behavior exchange_actor(exchange_ptr self, std::shared_ptr<const instrument
       return caf::ok_atom::value;
     },
     [=](order_status_atom, const order& o) { answer_status(self, o); },
+    // Every report it made, in order, and how many refusals were injected.
+    [=](orders_atom) { return caf::make_message(self->state.records, self->state.rejects_injected); },
     [=](new_order_atom, const order& o) {
       auto& st = self->state;
       if (!st.connector)
         st.connector = caf::actor_cast<caf::actor>(self->current_sender());
       auto it = st.markets.find(o.symbol);
-      if (it == st.markets.end() || !st.calendar->is_open(st.clock->now())) {
+      bool known = it != st.markets.end(), open = st.calendar->is_open(st.clock->now());
+      bool refused = known && open && st.opts.reject_per_million > 0
+                     && st.reject_rng() % 1'000'000 < st.opts.reject_per_million;
+      if (!known || !open || refused) {
         execution_report r;
         r.exec_id = next_exec_id(st);
         r.client_order_id = o.id;
         r.account = o.user;
         r.kind = exec_kind::rejected;
-        r.text = it == st.markets.end() ? "unknown symbol" : "market closed";
+        r.text = !known ? "unknown symbol" : !open ? "market closed" : "refused by the exchange's risk checks (injected)";
         r.time = st.clock->now();
+        st.rejects_injected += refused;
         report(self, std::move(r));
         return;
       }

@@ -7,6 +7,11 @@
 //
 // It keeps no state across a restart, as an exchange session would not: on
 // reconcile, every broker order it does not know is reported cancelled.
+// With remember_reports (the deterministic simulation, where one exchange
+// outlives many links and node crashes) it answers a reconcile or status
+// request about an order it knows by sending that order's reports again,
+// under their own ExecIDs, as a real exchange's drop copy would; and
+// (orders_atom) answers every report it has made, its records.
 #include <chrono>
 #include <memory>
 
@@ -29,6 +34,10 @@ struct exchange_options {
   // Working broker orders to size the order maps for up front: growing a hash
   // map of a few hundred thousand entries stalls the exchange for milliseconds.
   size_t expected_working_orders = 1 << 20;
+  bool remember_reports = false;
+  // New broker orders refused outright (as an exchange's own risk checks
+  // would), in parts per million, drawn from a generator of their own.
+  uint32_t reject_per_million = 0;
 };
 
 caf::actor spawn_exchange(caf::actor_system& sys, std::shared_ptr<const instrument_table> instruments,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 
+#include "protocol/clock.hpp"
 #include "storage/store.hpp"
 
 namespace broker::sim {
@@ -20,11 +21,20 @@ public:
   std::mt19937_64* rng = nullptr;  // ...drawn from this seeded generator (integers only: the
                                    // same draws on every machine)
   std::function<bool(const write_batch&)> fail_when; // or a commit fails when this says so
+  // Or the store is locked (a backup, a long checkpoint) until this time on
+  // `clock`: every commit meanwhile fails busy and is retried after.
+  timestamp stalled_until = 0;
+  const utc_clock* clock = nullptr;
   int attempts = 0;             // commits tried, failed or not
   uint64_t injected = 0;        // commits failed on purpose
+  uint64_t stalled = 0;         // commits refused by a stall
 
   void commit(const write_batch& b) override {
     ++attempts;
+    if (clock && clock->now() < stalled_until) {
+      ++stalled;
+      throw store_error("database is locked (injected stall)");
+    }
     if (broken || (fail_when && fail_when(b))
         || (fail_per_million > 0 && rng && (*rng)() % 1'000'000 < fail_per_million)) {
       ++injected;

@@ -1,6 +1,8 @@
 #include "sim/invariants.hpp"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace broker::sim {
@@ -126,6 +128,82 @@ std::vector<invariant_violation> check_books(const store_snapshot& s, size_t lim
     if (n != 0 && !seen.count(key))
       broken("holdings", "user " + std::to_string(key.first) + " " + key.second + ": fills say "
                            + std::to_string(n) + " shares, no holding row");
+  return out;
+}
+
+namespace {
+
+// What the exchange's reports say of one order.
+struct exchange_view {
+  std::map<std::string, const execution_report*> trades; // by exec id
+  int64_t cum = 0;
+  std::optional<order_status> end; // from its last final report; none: working
+};
+
+std::optional<order_status> end_of(const execution_report& r) {
+  switch (r.kind) {
+    case exec_kind::trade: return r.leaves_quantity == 0 ? std::optional{order_status::filled} : std::nullopt;
+    case exec_kind::cancelled: return order_status::cancelled;
+    case exec_kind::expired: return order_status::expired;
+    case exec_kind::rejected: return order_status::rejected;
+    default: return std::nullopt;
+  }
+}
+
+} // namespace
+
+std::vector<invariant_violation> check_against_exchange(const store_snapshot& s,
+                                                        const std::vector<execution_report>& exchange,
+                                                        size_t limit) {
+  std::vector<invariant_violation> out;
+  auto broken = [&](std::string detail) {
+    if (out.size() < limit)
+      out.push_back({"books_match_exchange", std::move(detail)});
+  };
+  std::map<order_id, exchange_view> venue;
+  for (auto& r : exchange) {
+    auto& v = venue[r.client_order_id];
+    if (r.kind == exec_kind::trade)
+      v.trades[r.exec_id] = &r;
+    v.cum = std::max(v.cum, r.cum_quantity);
+    if (!v.end)
+      v.end = end_of(r);
+  }
+  std::map<order_id, std::set<std::string>> booked; // trades in the books, by order
+  for (auto& e : s.executions) {
+    if (e.report.kind != exec_kind::trade)
+      continue;
+    auto id = e.report.client_order_id;
+    booked[id].insert(e.report.exec_id);
+    auto v = venue.find(id);
+    auto t = v == venue.end() ? nullptr : v->second.trades.count(e.report.exec_id) ? v->second.trades.at(e.report.exec_id) : nullptr;
+    if (!t)
+      broken("order " + std::to_string(id) + " has fill " + e.report.exec_id + " the exchange never made");
+    else if (t->last_quantity != e.report.last_quantity || t->last_price != e.report.last_price)
+      broken("fill " + e.report.exec_id + " of order " + std::to_string(id) + " is " + std::to_string(e.report.last_quantity)
+             + " @ " + money_text(e.report.last_price) + " in the books, " + std::to_string(t->last_quantity) + " @ "
+             + money_text(t->last_price) + " at the exchange");
+  }
+  for (auto& o : s.orders) {
+    auto v = venue.find(o.id);
+    std::string which = "order " + std::to_string(o.id) + " of user " + std::to_string(o.user);
+    if (v == venue.end()) {
+      if (!is_final(o.status) || o.filled_quantity != 0)
+        broken(which + " never reached the exchange and is " + std::string{to_string(o.status)} + " with "
+               + std::to_string(o.filled_quantity) + " filled");
+      continue;
+    }
+    for (auto& [id, _] : v->second.trades)
+      if (!booked[o.id].count(id))
+        broken(which + " lacks the exchange's fill " + id);
+    if (o.filled_quantity != v->second.cum)
+      broken(which + " has " + std::to_string(o.filled_quantity) + " filled, the exchange " + std::to_string(v->second.cum));
+    auto end = v->second.end;
+    bool same = end ? o.status == *end : !is_final(o.status);
+    if (!same)
+      broken(which + " is " + std::string{to_string(o.status)} + " in the books and "
+             + (end ? std::string{to_string(*end)} : std::string{"working"}) + " at the exchange");
+  }
   return out;
 }
 

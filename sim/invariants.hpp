@@ -13,6 +13,14 @@
 //   executions_once      no execution id twice
 //   holdings             per user and symbol: shares = bought - sold, held = leaves of
 //                        working sells, 0 <= held <= shares
+//
+// And, once the broker and the exchange are quiet, against the exchange's
+// own records (every report it made), check_against_exchange:
+//   books_match_exchange every fill the exchange made is in the books once, with its
+//                        quantity and price, and the books have no other; each order's
+//                        filled quantity and end (filled, cancelled, expired, rejected,
+//                        still working) are the exchange's; an order the exchange never
+//                        had ended unfilled
 #include <string>
 #include <vector>
 
@@ -27,6 +35,11 @@ struct invariant_violation {
 
 // Every violation in `s` (empty: all hold), at most `limit` of them.
 std::vector<invariant_violation> check_books(const store_snapshot& s, size_t limit = 20);
+
+// `exchange` is every report the exchange made, in order (replays excluded).
+std::vector<invariant_violation> check_against_exchange(const store_snapshot& s,
+                                                        const std::vector<execution_report>& exchange,
+                                                        size_t limit = 20);
 
 // "invariant: detail" lines, for logs and failing tests.
 std::string describe(const std::vector<invariant_violation>& v);

@@ -9,6 +9,7 @@
 #include "protocol/civil_time.hpp"
 #include "protocol/json_writer.hpp"
 #include "sim/deterministic_node.hpp"
+#include "sim/exchange_session.hpp"
 #include "sim/invariants.hpp"
 #include "sim/state_digest.hpp"
 
@@ -16,10 +17,21 @@ namespace broker::sim {
 
 namespace {
 
-// How likely each fault is. store-fail is per commit; the others per user action.
+// How likely each fault is, per commit (store-fail), per new order
+// (exchange-reject), per execution report (exchange-duplicate, -reorder,
+// -delay) or per batch of user actions (the others).
 constexpr uint32_t store_fail_per_million = 20'000; // 2% of commits
+constexpr uint32_t store_stall_per_million = 500;    // locked for 1-20 s
+constexpr uint32_t exchange_reject_per_million = 10'000;
+constexpr uint32_t exchange_duplicate_per_million = 20'000;
+constexpr uint32_t exchange_reorder_per_million = 10'000;
+constexpr uint32_t exchange_delay_per_million = 20'000; // late by up to 3 s
 constexpr uint32_t exchange_drop_per_million = 1'000;
+constexpr uint32_t account_kill_per_million = 1'000;
 constexpr uint32_t crash_per_million = 150;
+// At the end, faults off, this long for the broker and the exchange to
+// settle before the books are held against the exchange's records.
+constexpr auto quiet_time = std::chrono::minutes{2};
 constexpr size_t events_kept = 40; // shown when an invariant breaks
 constexpr size_t traded_symbols = 8; // users trade the first few instruments: orders meet
 
@@ -92,6 +104,9 @@ private:
   void act(size_t u);
   void place(size_t u);
   void after_actions();
+  void set_store_faults(bool on);
+  void quiesce();
+  caf::actor pick_account_to_kill();
   bool check(const char* when);
   void fail(std::string why) {
     if (result_.ok) {
@@ -103,6 +118,7 @@ private:
   const simulation_config& cfg_;
   std::mt19937_64 rng_;
   std::mt19937_64 store_rng_; // its own: a commit's draw must not shift the users'
+  std::shared_ptr<session_faults> link_faults_ = std::make_shared<session_faults>();
   std::unique_ptr<deterministic_node> node_;
   std::vector<sim_user> users_;
   std::vector<const instrument*> symbols_;
@@ -272,16 +288,50 @@ void simulation::after_actions() {
     caf::anon_send_exit(node_->current_exchange, caf::exit_reason::kill);
     node_->run();
   }
+  if (fault_on("store-stall") && chance(store_stall_per_million)) {
+    ++result_.faults["store-stall"];
+    auto for_ms = pick(1'000, 20'000);
+    record(now_text() + " FAULT the store is locked for " + std::to_string(for_ms) + " ms");
+    node_->db->stalled_until = node_->clock.now() + for_ms * 1'000'000;
+  }
   if (fault_on("crash") && chance(crash_per_million)) {
     ++result_.faults["crash"];
     record(now_text() + " FAULT the node crashes; restarting from its store");
     node_->crash();
-    node_->db->fail_per_million = 0; // the restart itself reads and writes; faults resume after
+    set_store_faults(false); // the restart itself reads and writes; faults resume after
     node_->recover();
-    if (fault_on("store-fail"))
-      node_->db->fail_per_million = store_fail_per_million;
+    set_store_faults(true);
     check("after a crash");
   }
+}
+
+void simulation::set_store_faults(bool on) {
+  node_->db->fail_per_million = on && fault_on("store-fail") ? store_fail_per_million : 0;
+  if (!on)
+    node_->db->stalled_until = 0;
+}
+
+// A user's account actor, to be killed in the middle of the next batch.
+caf::actor simulation::pick_account_to_kill() {
+  if (!fault_on("account-kill") || !chance(account_kill_per_million))
+    return {};
+  auto u = static_cast<size_t>(pick(0, static_cast<int64_t>(users_.size()) - 1));
+  if (!users_[u].id)
+    return {};
+  auto a = node_->account_of(*users_[u].id);
+  if (a) {
+    ++result_.faults["account-kill"];
+    record(who(u) + " FAULT its account actor is killed mid-flow; the directory reloads it from the store");
+  }
+  return a;
+}
+
+// Every fault off, then time for what is under way to finish: late and
+// held reports arrive, failed writes are retried, stuck orders asked about.
+void simulation::quiesce() {
+  set_store_faults(false);
+  link_faults_->duplicate_per_million = link_faults_->reorder_per_million = link_faults_->delay_per_million = 0;
+  node_->advance(quiet_time);
 }
 
 simulation_result simulation::run() {
@@ -292,11 +342,21 @@ simulation_result simulation::run() {
   o.seed = cfg_.seed;
   o.quote_interval = std::chrono::seconds{60}; // the market maker moves each minute: liquidity, not load
   o.start = day_start();
+  o.exchange_outlives_links = true; // reconciled against at every relink and restart, held against at the end
+  link_faults_->rng.seed(cfg_.seed ^ 0x11f4);
+  if (fault_on("exchange-duplicate"))
+    link_faults_->duplicate_per_million = exchange_duplicate_per_million;
+  if (fault_on("exchange-reorder"))
+    link_faults_->reorder_per_million = exchange_reorder_per_million;
+  if (fault_on("exchange-delay"))
+    link_faults_->delay_per_million = exchange_delay_per_million;
+  o.link_faults = link_faults_;
+  o.exchange_reject_per_million = fault_on("exchange-reject") ? exchange_reject_per_million : 0;
   std::filesystem::remove_all(cfg_.work_dir);
   node_ = std::make_unique<deterministic_node>(cfg_.work_dir, o);
   node_->db->rng = &store_rng_;
-  if (fault_on("store-fail"))
-    node_->db->fail_per_million = store_fail_per_million;
+  node_->db->clock = &node_->clock;
+  set_store_faults(true);
   for (auto& inst : node_->instruments->all())
     if (symbols_.size() < traded_symbols)
       symbols_.push_back(&inst);
@@ -320,8 +380,15 @@ simulation_result simulation::run() {
       acting.push_back(due.top().second);
       due.pop();
     }
+    auto victim = pick_account_to_kill();
     for (auto u : acting)
       act(u);
+    if (victim) {
+      node_->step(static_cast<size_t>(pick(0, 30)));
+      // As a handler's uncaught exception would: CAF's `kill` would take the
+      // directory (linked, supervising) with it.
+      caf::anon_send_exit(victim, caf::exit_reason::unhandled_exception);
+    }
     node_->run();
     for (auto u : acting)
       due.push({next_action(node_->clock.now()), u});
@@ -340,11 +407,31 @@ simulation_result simulation::run() {
     node_->advance_to(end);
     check("at the end");
   }
+  if (result_.ok)
+    quiesce();
+  auto [records, refused] = node_->exchange_records();
+  if (result_.ok && check("after the faults stopped")) {
+    ++result_.invariant_checks;
+    auto broken = check_against_exchange(node_->db->load(), records, 1);
+    if (!broken.empty())
+      fail(broken.front().invariant + " (at the end): " + broken.front().detail);
+  }
   auto snap = node_->db->load();
   result_.orders = snap.orders.size();
   for (auto& e : snap.executions)
     result_.fills += e.report.kind == exec_kind::trade;
+  for (auto& name : fault_names())
+    if (fault_on(name.c_str()))
+      result_.faults[name] += 0; // listed, even when none struck
   result_.faults["store-fail"] = node_->db->injected;
+  if (fault_on("exchange-reject"))
+    result_.faults["exchange-reject"] = refused;
+  if (fault_on("exchange-duplicate"))
+    result_.faults["exchange-duplicate"] = link_faults_->duplicated;
+  if (fault_on("exchange-reorder"))
+    result_.faults["exchange-reorder"] = link_faults_->reordered;
+  if (fault_on("exchange-delay"))
+    result_.faults["exchange-delay"] = link_faults_->delayed;
   result_.simulated_seconds = static_cast<double>(node_->clock.now() - start) / 1e9;
   node_.reset();
   result_.digest = state_digest((cfg_.work_dir / "broker.db").string());
@@ -355,7 +442,9 @@ simulation_result simulation::run() {
 } // namespace
 
 const std::vector<std::string>& fault_names() {
-  static const std::vector<std::string> names{"store-fail", "exchange-drop", "crash"};
+  static const std::vector<std::string> names{"store-fail",        "store-stall",      "exchange-reject",
+                                              "exchange-duplicate", "exchange-reorder", "exchange-delay",
+                                              "exchange-drop",      "account-kill",     "crash"};
   return names;
 }
 

@@ -8,10 +8,19 @@
 // seed; time is virtual. The same seed gives the same digest of the final
 // books, on any machine.
 //
-// Faults, each drawn per user action with its probability:
-//   store-fail     a commit fails (the store answers as a full disk would)
-//   exchange-drop  the exchange link dies (the connector reopens and reconciles)
-//   crash          the whole node dies at once and restarts from its store
+// The exchange is one for the whole run, outliving links and crashes, as a
+// real one does; at the end, faults off, the books are held against its
+// records (sim/invariants.hpp). Faults, each drawn with its probability:
+//   store-fail          a commit fails (the store answers as a full disk would)
+//   store-stall         the store is locked for 1-20 s: every commit meanwhile fails busy
+//   exchange-reject     the exchange refuses a new order
+//   exchange-duplicate  an execution report arrives twice
+//   exchange-reorder    a report is overtaken by the next one
+//   exchange-delay      a report arrives up to 3 s late
+//   exchange-drop       the exchange link dies (the connector reopens and reconciles)
+//   account-kill        an account actor is killed in the middle of a batch of
+//                       messages; its directory reloads it from the store
+//   crash               the whole node dies at once and restarts from its store
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -32,7 +41,7 @@ struct simulation_config {
   std::chrono::nanoseconds duration = std::chrono::hours{26}; // Monday 09:00 IST on: a day, T+1 included
   std::chrono::nanoseconds think_time = std::chrono::minutes{5}; // mean, between a user's actions
   std::chrono::nanoseconds check_every = std::chrono::minutes{30}; // full invariant checks
-  std::set<std::string> faults;                                 // store-fail, exchange-drop, crash
+  std::set<std::string> faults;                                 // fault_names()
   std::filesystem::path work_dir;                               // the run's SQLite file goes here
   std::string instruments_csv;
   bool trace = false;                                           // every event to stdout as it happens

@@ -104,3 +104,59 @@ TEST_CASE("invariants: each kind of damage is named", "[invariants]") {
   v = sim::check_books(s);
   CHECK(std::any_of(v.begin(), v.end(), [](auto& x) { return x.invariant == "no_negative_money"; }));
 }
+
+namespace {
+
+// What the exchange said of order 11 of consistent(): accepted, then filled at once.
+std::vector<execution_report> exchange_of_consistent() {
+  execution_report accepted;
+  accepted.exec_id = "X-0";
+  accepted.client_order_id = 11;
+  accepted.account = 7;
+  accepted.kind = exec_kind::accepted;
+  accepted.leaves_quantity = 2;
+  auto fill = consistent().executions[0].report;
+  fill.cum_quantity = 2;
+  return {accepted, fill};
+}
+
+std::string against_exchange(const store_snapshot& s, const std::vector<execution_report>& x) {
+  auto v = sim::check_against_exchange(s, x);
+  return sim::describe(v);
+}
+
+} // namespace
+
+TEST_CASE("invariants: books held against the exchange's records", "[invariants]") {
+  auto s = consistent();
+  auto x = exchange_of_consistent();
+  CHECK(against_exchange(s, x).empty());
+
+  auto extra = s; // a fill the exchange never made
+  extra.executions[0].report.exec_id = "X-9";
+  CHECK_THAT(against_exchange(extra, x), Catch::Contains("fill X-9 the exchange never made")
+                                           && Catch::Contains("lacks the exchange's fill X-1"));
+
+  auto priced = x; // the same fill, another price
+  priced[1].last_price = 10'005;
+  CHECK_THAT(against_exchange(s, priced), Catch::Contains("fill X-1 of order 11 is 2 @ 10000 in the books, 2 @ 10005"));
+
+  auto partial = x; // the exchange filled one and still works the other
+  partial[1].last_quantity = 1;
+  partial[1].cum_quantity = 1;
+  partial[1].leaves_quantity = 1;
+  auto v = sim::check_against_exchange(s, partial);
+  REQUIRE(v.size() == 3);
+  CHECK(v[0].invariant == "books_match_exchange");
+  CHECK_THAT(sim::describe(v), Catch::Contains("has 2 filled, the exchange 1")
+                                 && Catch::Contains("is FILLED in the books and working at the exchange"));
+
+  auto unsent = s; // an order the exchange never had, still working in the books
+  unsent.orders[0].status = order_status::open;
+  CHECK_THAT(against_exchange(unsent, {}), Catch::Contains("never reached the exchange and is OPEN"));
+  auto refused = s;
+  refused.orders[0].status = order_status::rejected;
+  refused.orders[0].filled_quantity = 0;
+  refused.executions.clear();
+  CHECK(against_exchange(refused, {}).empty());
+}
