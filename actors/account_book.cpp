@@ -153,7 +153,7 @@ account_book::account_book(account_seed seed, id_sources ids,
     auto id = o.id;
     auto& stored = orders_.emplace(id, std::move(o)).first->second;
     if (!is_final(stored.status))
-      working_.emplace(id, working_order{&stored, {}});
+      working_.emplace(id, working_order{&stored, {}, {}});
   }
   // Only trades are stored: a replayed trade of a working order stays a
   // replay across a restart (a repeated "accepted" changes nothing anyway).
@@ -313,7 +313,7 @@ place_outcome account_book::place(const place_order_request& r, const std::strin
   // Ids only grow: the order goes in at the end, without walking the tree.
   auto id = o.id;
   auto placed = orders_.emplace_hint(orders_.end(), id, std::move(o));
-  working_.emplace(id, working_order{&placed->second, {}});
+  working_.emplace(id, working_order{&placed->second, {}, {}});
   grow_at(working_, table_growth_point_);
   grow_at(idempotency_, table_growth_point_);
   after_mutation();
@@ -406,6 +406,14 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
                  static_cast<long long>(o.id), why);
     return std::nullopt;
   }
+  // Reports out of order (a replay after a relink, a drop copy): an end
+  // counting fills the books have not seen waits for them, else they would
+  // reach a final order and be lost. Found by broker-sim (exchange-reorder).
+  if ((r.kind == exec_kind::cancelled || r.kind == exec_kind::expired) && r.cum_quantity > o.filled_quantity) {
+    applied.pop_back(); // applied when its fills are in, under its own id
+    w->second.overtaken_end = r;
+    return std::nullopt;
+  }
   if (!r.exchange_order_id.empty())
     o.exchange_order_id = r.exchange_order_id;
   o.updated_at = now;
@@ -446,6 +454,13 @@ std::optional<order> account_book::apply_report(const execution_report& r, times
   if (r.kind == exec_kind::trade)
     write_account(out); // a fill moves the total; holds and releases don't
   after_mutation();
+  if (auto still = working_.find(o.id); still != working_.end() && still->second.overtaken_end
+                                        && o.filled_quantity >= still->second.overtaken_end->cum_quantity) {
+    auto end = std::move(*still->second.overtaken_end);
+    still->second.overtaken_end.reset();
+    if (auto ended = apply_report(end, now, out))
+      return ended;
+  }
   return o;
 }
 

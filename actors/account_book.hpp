@@ -209,6 +209,9 @@ public:
   struct working_order {
     order* entry = nullptr; // its entry in orders(): map nodes never move
     std::vector<std::string> applied_exec_ids;
+    // An end (cancelled, expired) that counted fills not seen yet: it
+    // overtook them, and is applied once they have arrived.
+    std::optional<execution_report> overtaken_end;
   };
   // In no particular order.
   const absl::flat_hash_map<order_id, working_order>& working_orders() const { return working_; }

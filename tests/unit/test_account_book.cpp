@@ -178,6 +178,34 @@ TEST_CASE("an execution report is applied once however often it arrives", "[acco
   CHECK(out.executions.size() == 1);
 }
 
+// Found by broker-sim (exchange-reorder): the cancel of an order's unfilled
+// rest overtook its last fill, the order was final when the fill came, and
+// the fill was lost while the exchange had made it.
+TEST_CASE("an end that overtook its fills waits for them", "[account]") {
+  auto inst = reliance();
+  auto book = funded_book(1'000'000);
+  write_batch out;
+  auto o = placed(book.place(limit(side::buy, 3, 245000), "", &inst, true, 1, out));
+  exec_ids ex;
+  auto first = ex.make(o.id, exec_kind::trade, 1, 245000, 1, 2);
+  auto second = ex.make(o.id, exec_kind::trade, 1, 245000, 2, 1);
+  auto cancelled = ex.make(o.id, exec_kind::cancelled, 0, 0, 2, 0);
+  book.apply_report(ex.make(o.id, exec_kind::accepted, 0, 0, 0, 3), 2, out);
+  book.apply_report(first, 2, out);
+  CHECK_FALSE(book.apply_report(cancelled, 3, out).has_value()); // counts 2 filled, the books 1
+  CHECK(book.find(o.id)->status == order_status::partially_filled);
+  CHECK_FALSE(book.apply_report(cancelled, 3, out).has_value()); // the same again: still waiting
+  auto ended = book.apply_report(second, 4, out);
+  REQUIRE(ended.has_value());
+  CHECK(ended->status == order_status::cancelled);
+  CHECK(ended->filled_quantity == 2);
+  CHECK(book.holdings().at("RELIANCE").quantity == 2);
+  CHECK(book.cash().held == 0); // the unfilled share's hold is released with the end
+  CHECK(book.working_orders().empty());
+  CHECK_FALSE(book.apply_report(cancelled, 5, out).has_value()); // and the end applied once
+  book.audit();
+}
+
 TEST_CASE("a trade replayed after a restart is still a replay", "[account]") {
   auto dir = std::filesystem::temp_directory_path() / ("broker-replay-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
