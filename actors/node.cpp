@@ -200,19 +200,30 @@ void node::ask(caf::actor dest, reply<T> done, Ts... args) {
 }
 
 caf::actor node::cached_account(user_id u) {
-  std::lock_guard<std::mutex> guard{accounts_mutex_};
-  auto it = accounts_.find(u);
-  return it == accounts_.end() ? caf::actor{} : it->second;
+  std::lock_guard<std::mutex> guard{accounts_->mutex};
+  auto it = accounts_->accounts.find(u);
+  return it == accounts_->accounts.end() ? caf::actor{} : it->second;
 }
 
 void node::remember_account(user_id u, caf::actor a) {
-  std::lock_guard<std::mutex> guard{accounts_mutex_};
-  accounts_.emplace(u, std::move(a));
+  {
+    std::lock_guard<std::mutex> guard{accounts_->mutex};
+    if (!accounts_->accounts.emplace(u, a).second)
+      return;
+  }
+  // Run by the account as it dies (at once if it already has).
+  a->attach_functor([cache = std::weak_ptr<account_cache>{accounts_}, u, dead = a.address()] {
+    if (auto c = cache.lock()) {
+      std::lock_guard<std::mutex> guard{c->mutex};
+      if (auto it = c->accounts.find(u); it != c->accounts.end() && it->second.address() == dead)
+        c->accounts.erase(it);
+    }
+  });
 }
 
 void node::forget_account(user_id u) {
-  std::lock_guard<std::mutex> guard{accounts_mutex_};
-  accounts_.erase(u);
+  std::lock_guard<std::mutex> guard{accounts_->mutex};
+  accounts_->accounts.erase(u);
 }
 
 template <class T, class... Ts>

@@ -175,9 +175,15 @@ private:
   std::shared_ptr<market_counters> counters_;
   std::shared_ptr<exchange_link_status> exchange_status_;
   // Account handles, so a call is one hop to the account, not two. Read from
-  // edge threads and bridge actors alike, hence the mutex.
-  std::mutex accounts_mutex_;
-  std::unordered_map<user_id, caf::actor> accounts_;
+  // edge threads and bridge actors alike, hence the mutex. Shared with each
+  // cached account, which takes itself out when it dies: a call made after
+  // that goes through the directory (which reloads the account) instead of
+  // failing on a dead handle.
+  struct account_cache {
+    std::mutex mutex;
+    std::unordered_map<user_id, caf::actor> accounts;
+  };
+  std::shared_ptr<account_cache> accounts_ = std::make_shared<account_cache>();
   node_options opts_;
   outside_services outside_;
   caf::actor persistence_, reader_, connector_, directory_, users_;

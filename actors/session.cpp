@@ -96,6 +96,23 @@ void send_ack(session_ptr self, std::string_view action, std::string_view channe
 // The account channels ("orders", "alerts") follow the user's account actor,
 // which pushes everything to its watchers; the session forwards what the
 // client subscribed to.
+void follow_account(session_ptr self, const caf::actor& account) {
+  self->state.account = account;
+  self->monitor(account);
+  self->send(account, watch_atom::value, caf::actor_cast<caf::actor>(self));
+}
+
+// The first picture; later ones come with the account's pushes.
+void request_portfolio(session_ptr self, const caf::actor& account) {
+  self->request(account, caf::infinite, portfolio_atom::value)
+    .then([=](account_holdings& h) {
+            self->state.holdings = std::move(h);
+            self->state.holdings_changed = true;
+            drain(self);
+          },
+          [=](caf::error&) { send_error(self, "unavailable", "portfolio not available", "channels"); });
+}
+
 void subscribe_account(session_ptr self, const std::string& channel) {
   auto& st = self->state;
   if (!st.user) {
@@ -106,21 +123,12 @@ void subscribe_account(session_ptr self, const std::string& channel) {
     auto& st = self->state;
     bool had_beat = wants_beat(st);
     st.channels.insert(channel);
-    if (!st.account) {
-      st.account = account;
-      self->send(account, watch_atom::value, caf::actor_cast<caf::actor>(self));
-    }
+    if (!st.account)
+      follow_account(self, account);
     send_ack(self, "subscribe", channel);
     if (channel == "portfolio") {
       update_beat(self, had_beat);
-      // The first picture; later ones come with the account's pushes.
-      self->request(account, caf::infinite, portfolio_atom::value)
-        .then([=](account_holdings& h) {
-                self->state.holdings = std::move(h);
-                self->state.holdings_changed = true;
-                drain(self);
-              },
-              [=](caf::error&) { send_error(self, "unavailable", "portfolio not available", "channels"); });
+      request_portfolio(self, account);
     }
   };
   if (st.account) {
@@ -132,6 +140,33 @@ void subscribe_account(session_ptr self, const std::string& channel) {
           [=](caf::error&) { send_error(self, "unavailable", "account not available", "channels"); });
 }
 
+// The account actor died (it is rebuilt from the store): follow the new one,
+// and tell the client that pushes may have been missed meanwhile, so it
+// fetches what it shows again (GET /v1/orders, ...). Without this the
+// channels went silent for good; broker-sim's account kills found it.
+void refollow_account(session_ptr self) {
+  auto& st = self->state;
+  st.account = nullptr;
+  if (st.channels.empty() || !st.user)
+    return;
+  self->request(st.services.directory, caf::infinite, account_atom::value, *st.user)
+    .then(
+      [=](const caf::actor& account) {
+        auto& st = self->state;
+        if (st.account || st.channels.empty())
+          return;
+        follow_account(self, account);
+        for (auto& c : st.channels)
+          send_frame(self, R"({"channel":")" + c + R"(","type":"resync","reason":"account restarted"})");
+        if (st.channels.count("portfolio"))
+          request_portfolio(self, account);
+      },
+      [=](caf::error&) {
+        send_error(self, "unavailable", "account not available: subscribe again", "channels");
+        self->state.channels.clear();
+      });
+}
+
 void unsubscribe_account(session_ptr self, const std::string& channel) {
   auto& st = self->state;
   bool had_beat = wants_beat(st);
@@ -140,6 +175,7 @@ void unsubscribe_account(session_ptr self, const std::string& channel) {
     st.holdings.reset();
   if (st.channels.empty() && st.account) {
     self->send(st.account, unwatch_atom::value, caf::actor_cast<caf::actor>(self));
+    self->demonitor(st.account);
     st.account = nullptr;
   }
   update_beat(self, had_beat);
@@ -436,6 +472,10 @@ caf::behavior session_actor(session_ptr self, session_services services, session
       connections->give_back(**signed_in);
   });
   self->state.signed_in = signed_in;
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    if (self->state.account && dm.source == self->state.account.address())
+      refollow_account(self);
+  });
   return {
     [=](frame_atom, const std::string& text) { on_frame(self, text); },
     [=](frame_atom, bool /* binary */) {
