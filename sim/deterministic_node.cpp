@@ -1,5 +1,7 @@
 #include "sim/deterministic_node.hpp"
 
+#include <atomic>
+
 #include "actors/messages.hpp"
 #include "sim/exchange.hpp"
 #include "sim/outside_services.hpp"
@@ -14,9 +16,11 @@ deterministic_node::deterministic_node(std::filesystem::path d, options o)
   cfg.set("logger.inline-output", true);
   sys = std::make_unique<caf::actor_system>(cfg);
   sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-  sqlite_options so;
-  so.synchronous_full = false; // the same code path; an fsync proves nothing here
-  db = std::make_shared<faulty_store>(std::make_shared<sqlite_store>((dir / "broker.db").string(), so));
+  if (opts_.simulated_disk) {
+    static std::atomic<int> disks{0}; // VFS names are process-wide
+    disk = std::make_unique<simulated_disk>("simdisk-" + std::to_string(++disks));
+  }
+  db = std::make_shared<faulty_store>(open_store());
   instruments = load_instruments(opts_.instruments_csv);
   calendar_rules rules;
   rules.always_open = opts_.always_open;
@@ -34,6 +38,17 @@ exchange_options deterministic_node::exchange_settings() const {
   ex.remember_reports = opts_.exchange_outlives_links;
   ex.reject_per_million = opts_.exchange_reject_per_million;
   return ex;
+}
+
+std::shared_ptr<store> deterministic_node::open_store() const {
+  sqlite_options so;
+  if (disk) {
+    so.vfs = disk->vfs_name();
+    so.background_checkpoint_pages = 0; // no thread of its own: the run stays deterministic
+  } else {
+    so.synchronous_full = false; // the same code path; an fsync proves nothing here
+  }
+  return std::make_shared<sqlite_store>((dir / "broker.db").string(), so);
 }
 
 void deterministic_node::start_node() {
@@ -55,6 +70,7 @@ void deterministic_node::start_node() {
   no.persistence.detached = false;
   no.persistence.timings = opts_.commit_times;
   no.persistence.probe = opts_.probe;
+  no.symbols.conflation_interval = opts_.conflation_interval;
   broker = std::make_unique<node>(*sys, db, instruments, calendar_, clock, outside, no);
   run();
 }
@@ -86,6 +102,12 @@ void deterministic_node::crash() {
   run();
   broker.reset();
   run(); // timers the dead actors armed stay on the clock and fire into nothing
+  if (disk) { // the power goes with it: what was never synced is lost
+    disk->power_off();
+    db->replace_inner(nullptr); // closes it; its close-time checkpoint is lost too
+    disk->power_on();
+    db->replace_inner(open_store()); // SQLite recovers from what was synced
+  }
 }
 
 void deterministic_node::recover() {

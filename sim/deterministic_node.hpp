@@ -24,6 +24,7 @@
 #include "sim/exchange.hpp"
 #include "sim/exchange_session.hpp"
 #include "sim/faulty_store.hpp"
+#include "sim/simulated_disk.hpp"
 
 namespace broker::sim {
 
@@ -35,6 +36,7 @@ struct deterministic_node_options {
   std::set<std::string> holidays;
   uint64_t seed = 42;                           // the simulated exchange's market maker
   std::chrono::milliseconds quote_interval{250}; // how often it requotes
+  std::chrono::milliseconds conflation_interval{100}; // the sessions' beat
   timestamp start = 1'767'225'600'000'000'000; // 2026-01-01T00:00:00Z
   // The exchange outlives links and node crashes, as a real one does: each
   // link is a session to it (sim/exchange_session.hpp) with these faults,
@@ -43,6 +45,11 @@ struct deterministic_node_options {
   bool exchange_outlives_links = false;
   std::shared_ptr<session_faults> link_faults; // with exchange_outlives_links; null: none
   uint32_t exchange_reject_per_million = 0;    // see exchange_options
+  // The store on a disk that loses unsynced writes when the node crashes
+  // (sim/simulated_disk.hpp), with synchronous=FULL as brokerd runs it.
+  // Otherwise a crash keeps every write, as a process dying on a live
+  // machine does.
+  bool simulated_disk = false;
   std::shared_ptr<persistence_probe> probe;    // optional
   std::shared_ptr<commit_timings> commit_times; // optional
 };
@@ -93,6 +100,7 @@ public:
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
   manual_clock clock;
+  std::unique_ptr<simulated_disk> disk; // with options::simulated_disk; outlives db
   std::shared_ptr<faulty_store> db;
   std::shared_ptr<const instrument_table> instruments;
   std::unique_ptr<node> broker;
@@ -103,6 +111,7 @@ public:
 
 private:
   void start_node();
+  std::shared_ptr<store> open_store() const;
   exchange_options exchange_settings() const;
   options opts_;
   std::shared_ptr<const market_calendar> calendar_;

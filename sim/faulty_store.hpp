@@ -29,8 +29,13 @@ public:
   uint64_t injected = 0;        // commits failed on purpose
   uint64_t stalled = 0;         // commits refused by a stall
 
+  // The store underneath, closed and opened again (a simulated power cut).
+  void replace_inner(std::shared_ptr<store> inner) { inner_ = std::move(inner); }
+
   void commit(const write_batch& b) override {
     ++attempts;
+    if (!inner_)
+      throw store_error("no store (closed)");
     if (clock && clock->now() < stalled_until) {
       ++stalled;
       throw store_error("database is locked (injected stall)");

@@ -542,7 +542,7 @@ SQLite::Database open_write_connection(const std::string& path, const sqlite_opt
     // Coalescing is safe only when every commit syncs the WAL (see its header).
     bool coalesce = opts.coalesce_wal_writes && opts.synchronous_full;
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | connection_threading,
-                        opts.busy_timeout_ms, coalesce ? wal_coalescing_vfs() : "");
+                        opts.busy_timeout_ms, !opts.vfs.empty() ? opts.vfs.c_str() : coalesce ? wal_coalescing_vfs() : "");
     // WAL is persistent in the file; the reader's concurrency depends on it,
     // so a database that can't switch (":memory:") is refused.
     std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
@@ -568,7 +568,7 @@ SQLite::Database open_write_connection(const std::string& path, const sqlite_opt
 SQLite::Database open_read_connection(const std::string& path, const sqlite_options& opts) {
   try {
     return SQLite::Database(path, SQLite::OPEN_READONLY | connection_threading,
-                            opts.busy_timeout_ms);
+                            opts.busy_timeout_ms, opts.vfs);
   } catch (const SQLite::Exception& e) {
     fail("open (read) " + path, e);
   }
@@ -690,7 +690,7 @@ struct sqlite_store::checkpointer {
   std::thread thread;     // started once the connection is ready
 
   checkpointer(const std::string& path, const sqlite_options& opts)
-    : db(path, SQLite::OPEN_READWRITE | connection_threading, opts.busy_timeout_ms),
+    : db(path, SQLite::OPEN_READWRITE | connection_threading, opts.busy_timeout_ms, opts.vfs),
       threshold(opts.background_checkpoint_pages),
       tail_pages(std::max(16, opts.background_checkpoint_pages / 4)),
       hard_limit(opts.wal_pages_hard_limit), thread() {

@@ -29,6 +29,9 @@ struct sqlite_options {
   // With synchronous_full, the writer's commits reach the WAL in one write
   // each instead of two per page (storage/wal_coalescing_vfs.hpp).
   bool coalesce_wal_writes = true;
+  // Every connection opens the file through this SQLite VFS (deterministic
+  // simulation: sim/simulated_disk.hpp); empty: the default (or coalescing) one.
+  std::string vfs;
 };
 
 class sqlite_store final : public store {

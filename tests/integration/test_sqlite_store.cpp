@@ -114,7 +114,10 @@ TEST_CASE("sqlite_store: a batch retried after a failure stores every row once",
 TEST_CASE("sqlite_store: committed data survives reopening the file", "[sqlite_store]") {
   const bool full = GENERATE(true, false);
   INFO("synchronous_full = " << full);
-  committed_data_survives_reopening(sqlite_backend({full, 1000}));
+  sqlite_options o;
+  o.synchronous_full = full;
+  o.busy_timeout_ms = 1000;
+  committed_data_survives_reopening(sqlite_backend(o));
 }
 
 TEST_CASE("sqlite_store: migrations are recorded once and checked on open", "[sqlite_store]") {
