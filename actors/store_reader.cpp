@@ -42,7 +42,7 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
     // split; a per-user read would need a store method of its own.
     [=](load_atom, user_id user) -> caf::result<account_seed_ptr> {
       try {
-        auto seeds = seeds_from(db->load());
+        auto seeds = seeds_from(db->load_user(user));
         auto it = seeds.find(user);
         if (it == seeds.end())
           return account_seed_ptr{};

@@ -48,6 +48,7 @@ public:
     inner_->commit(b);
   }
   store_snapshot load() override { return inner_->load(); }
+  store_snapshot load_user(user_id u) override { return inner_->load_user(u); }
   std::vector<execution_row> executions_of(order_id id) override { return inner_->executions_of(id); }
   std::vector<candle> candles_since(timestamp from) override { return inner_->candles_since(from); }
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override {

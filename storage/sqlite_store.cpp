@@ -645,6 +645,12 @@ struct sqlite_store::reader {
   SQLite::Statement select_settlements;
   SQLite::Statement select_notifications;
   SQLite::Statement select_watchlists;
+  // The same reads for one user (?1): an account's reload.
+  struct one_user {
+    SQLite::Statement users, accounts, holdings, orders, executions, transfers, idempotency, alerts, journal,
+      settlements, notifications, watchlists;
+  };
+  std::unique_ptr<one_user> of_user; // prepared on first use
 
   reader(const std::string& path, const sqlite_options& opts)
     : db(open_read_connection(path, opts)),
@@ -821,6 +827,62 @@ void sqlite_store::commit(const write_batch& batch) {
   } catch (const SQLite::Exception& e) {
     w.ensure_rolled_back();
     fail("commit", e);
+  }
+}
+
+namespace {
+
+// `select` (one of the whole-table reads above) restricted to the rows whose
+// `column` is ?1: the condition goes before its ORDER BY.
+std::string for_one_user(const std::string& select, const char* column) {
+  auto order_by = select.rfind(" ORDER BY ");
+  auto head = select.substr(0, order_by), tail = select.substr(order_by);
+  bool filtered = head.find(" WHERE ") != std::string::npos;
+  return head + (filtered ? " AND " : " WHERE ") + column + " = ?1" + tail;
+}
+
+} // namespace
+
+store_snapshot sqlite_store::load_user(user_id u) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    if (!r.of_user) {
+      auto& db = r.db;
+      auto prepare = [&](const std::string& sql, const char* column) {
+        return SQLite::Statement(db, for_one_user(sql, column));
+      };
+      r.of_user.reset(new reader::one_user{
+        prepare(select_users_sql, "id"), prepare(select_accounts_sql, "user_id"),
+        prepare(select_holdings_sql, "user_id"), prepare(select_orders_sql, "user_id"),
+        prepare(std::string(execution_columns) + " ORDER BY rowid", "user_id"),
+        prepare(select_transfers_sql, "user_id"), prepare(select_idempotency_sql, "user_id"),
+        prepare(select_alerts_sql, "user_id"), prepare(select_journal_sql, "user_id"),
+        prepare(select_settlements_sql, "user_id"), prepare(select_notifications_sql, "user_id"),
+        prepare(select_watchlists_sql, "user_id")});
+    }
+    auto& q = *r.of_user;
+    for (auto* st : {&q.users, &q.accounts, &q.holdings, &q.orders, &q.executions, &q.transfers, &q.idempotency,
+                     &q.alerts, &q.journal, &q.settlements, &q.notifications, &q.watchlists})
+      st->bind(1, static_cast<int64_t>(u));
+    SQLite::Transaction tx(r.db, SQLite::TransactionBehavior::DEFERRED);
+    store_snapshot snap;
+    read_all(q.users, snap.users, read_user);
+    read_all(q.accounts, snap.accounts, read_account);
+    read_all(q.holdings, snap.holdings, read_holding);
+    read_all(q.orders, snap.orders, read_order);
+    read_all(q.executions, snap.executions, read_execution);
+    read_all(q.transfers, snap.transfers, read_transfer);
+    read_all(q.alerts, snap.alerts, read_alert);
+    read_all(q.idempotency, snap.idempotency, read_idempotency);
+    read_all(q.journal, snap.journal, read_journal_entry);
+    read_all(q.settlements, snap.settlements, read_settlement);
+    read_all(q.notifications, snap.notifications, read_notification);
+    read_all(q.watchlists, snap.watchlists, read_watchlist);
+    tx.commit();
+    return snap;
+  } catch (const SQLite::Exception& e) {
+    fail("load_user", e);
   }
 }
 

@@ -114,6 +114,10 @@ public:
   // Applies every row of the batch in one transaction, or none (throws store_error).
   virtual void commit(const write_batch& batch) = 0;
   virtual store_snapshot load() = 0;
+  // What load() holds of one user only (an account rebuilt after its actor
+  // died). The default filters load(); a backend overrides it with reads of
+  // that user's rows, so one account's reload does not read every account.
+  virtual store_snapshot load_user(user_id u);
   // Executions of one order, oldest first (order detail).
   virtual std::vector<execution_row> executions_of(order_id id) = 0;
   // One-minute candles starting at or after `from`, by symbol then start.

@@ -390,6 +390,27 @@ inline void every_row_type_round_trips(const backend& b) {
     CHECK(st->executions_of(make_order_id(10, 3)).empty());
   }
 
+  SECTION("load_user reads one user's rows, in load() order") {
+    for (user_id u : {10, 11, 99}) {
+      INFO("user " << u);
+      write_batch mine;
+      auto keep = [&](const auto& from, auto& to, auto owner) {
+        for (auto& row : from)
+          if (owner(row) == u)
+            to.push_back(row);
+      };
+      keep(batch.users, mine.users, [](const user_profile& x) { return x.id; });
+      keep(batch.accounts, mine.accounts, [](const account_row& x) { return x.user; });
+      keep(batch.holdings, mine.holdings, [](const holding_row& x) { return x.user; });
+      keep(batch.orders, mine.orders, [](const order& x) { return x.user; });
+      keep(batch.executions, mine.executions, [](const execution_row& x) { return x.user; });
+      keep(batch.transfers, mine.transfers, [](const transfer& x) { return x.user; });
+      keep(batch.idempotency, mine.idempotency, [](const idempotency_entry& x) { return x.user; });
+      keep(batch.alerts, mine.alerts, [](const price_alert& x) { return x.user; });
+      check_same(st->load_user(u), mine);
+    }
+  }
+
   SECTION("an empty batch is a no-op") {
     st->commit(write_batch{});
     check_same(st->load(), batch);
