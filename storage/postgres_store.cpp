@@ -1,4 +1,5 @@
 #include "storage/postgres_store.hpp"
+#include "storage/user_reads.hpp"
 
 #include <pqxx/pqxx>
 
@@ -454,49 +455,77 @@ constexpr const char* execution_columns =
 
 // seq numbers executions in insertion order (an identity column; rows are
 // never deleted), as SQLite's rowid does.
+// Each whole-table read of load() and its one-user twin of load_user().
+struct user_read {
+  const char* table_read;
+  const char* user_read;
+  const char* column;
+};
+constexpr user_read user_reads[] = {
+  {"select_users", "select_users_of", "id"},
+  {"select_accounts", "select_accounts_of", "user_id"},
+  {"select_holdings", "select_holdings_of", "user_id"},
+  {"select_orders", "select_orders_of", "user_id"},
+  {"select_executions", "select_executions_of_user", "user_id"},
+  {"select_transfers", "select_transfers_of", "user_id"},
+  {"select_alerts", "select_alerts_of", "user_id"},
+  {"select_idempotency", "select_idempotency_of", "user_id"},
+  {"select_journal", "select_journal_of", "user_id"},
+  {"select_settlements", "select_settlements_of", "user_id"},
+  {"select_notifications", "select_notifications_of", "user_id"},
+  {"select_watchlists", "select_watchlists_of", "user_id"},
+};
+
 const std::vector<std::pair<const char*, std::string>>& reader_statements() {
-  static const std::vector<std::pair<const char*, std::string>> list{
-    {"select_users",
-     "SELECT id, email, password_hash, name, phone, kyc, pan, date_of_birth, address,"
-     " kyc_reason, created_at FROM users ORDER BY id"},
-    {"select_accounts", "SELECT user_id, cash, next_transfer_id FROM accounts ORDER BY user_id"},
-    {"select_holdings",
-     "SELECT user_id, symbol, quantity, held_quantity, cost_basis FROM holdings"
-     " ORDER BY user_id, symbol COLLATE \"C\""},
-    {"select_orders",
-     "SELECT id, user_id, symbol, side, order_type, validity, quantity, price, trigger_price,"
-     " status, filled_quantity, filled_value, held_cash, exchange_order_id, reject_code,"
-     " reject_message, idempotency_key, created_at, updated_at, held_unsettled, unsettled_due,"
-     " fees FROM orders ORDER BY id"},
-    {"select_executions", std::string(execution_columns) + " ORDER BY seq"},
-    {"select_executions_of", std::string(execution_columns) + " WHERE order_id = $1 ORDER BY seq"},
-    {"select_transfers",
-     "SELECT user_id, id, kind, amount, status, gateway_reference, failure_reason, created_at,"
-     " updated_at FROM transfers ORDER BY user_id, id"},
-    {"select_idempotency",
-     "SELECT user_id, idempotency_key, request_digest, order_id FROM idempotency"
-     " ORDER BY user_id, idempotency_key COLLATE \"C\", order_id"},
-    {"select_alerts",
-     "SELECT user_id, id, symbol, condition, price, status, triggered_price, created_at,"
-     " updated_at FROM alerts ORDER BY user_id, id"},
-    {"select_candles_since",
-     "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= $1"
-     " ORDER BY symbol COLLATE \"C\", start"},
-    {"select_journal",
-     "SELECT id, user_id, at, kind, reference, user_cash, user_unsettled, user_held,"
-     " house_settlement, house_fees, statutory_charges, bank FROM journal ORDER BY id"},
-    {"select_settlements",
-     "SELECT user_id, due_day, amount FROM settlements WHERE amount > 0 ORDER BY user_id, due_day"},
-    {"select_notifications",
-     "SELECT id, user_id, at, kind, reference, message, is_read FROM notifications ORDER BY id"},
-    {"select_watchlists",
-     "SELECT user_id, id, name, symbols, deleted, created_at, updated_at FROM watchlists"
-     " ORDER BY user_id, id"},
-    // A range of the (symbol, start) primary key.
-    {"select_candles_of",
-     "SELECT symbol, start, open, high, low, close, volume FROM candles"
-     " WHERE symbol = $1 AND start >= $2 AND start < $3 ORDER BY start"},
-  };
+  static const std::vector<std::pair<const char*, std::string>> list = [] {
+    std::vector<std::pair<const char*, std::string>> l{
+      {"select_users",
+       "SELECT id, email, password_hash, name, phone, kyc, pan, date_of_birth, address,"
+       " kyc_reason, created_at FROM users ORDER BY id"},
+      {"select_accounts", "SELECT user_id, cash, next_transfer_id FROM accounts ORDER BY user_id"},
+      {"select_holdings",
+       "SELECT user_id, symbol, quantity, held_quantity, cost_basis FROM holdings"
+       " ORDER BY user_id, symbol COLLATE \"C\""},
+      {"select_orders",
+       "SELECT id, user_id, symbol, side, order_type, validity, quantity, price, trigger_price,"
+       " status, filled_quantity, filled_value, held_cash, exchange_order_id, reject_code,"
+       " reject_message, idempotency_key, created_at, updated_at, held_unsettled, unsettled_due,"
+       " fees FROM orders ORDER BY id"},
+      {"select_executions", std::string(execution_columns) + " ORDER BY seq"},
+      {"select_executions_of", std::string(execution_columns) + " WHERE order_id = $1 ORDER BY seq"},
+      {"select_transfers",
+       "SELECT user_id, id, kind, amount, status, gateway_reference, failure_reason, created_at,"
+       " updated_at FROM transfers ORDER BY user_id, id"},
+      {"select_idempotency",
+       "SELECT user_id, idempotency_key, request_digest, order_id FROM idempotency"
+       " ORDER BY user_id, idempotency_key COLLATE \"C\", order_id"},
+      {"select_alerts",
+       "SELECT user_id, id, symbol, condition, price, status, triggered_price, created_at,"
+       " updated_at FROM alerts ORDER BY user_id, id"},
+      {"select_candles_since",
+       "SELECT symbol, start, open, high, low, close, volume FROM candles WHERE start >= $1"
+       " ORDER BY symbol COLLATE \"C\", start"},
+      {"select_journal",
+       "SELECT id, user_id, at, kind, reference, user_cash, user_unsettled, user_held,"
+       " house_settlement, house_fees, statutory_charges, bank FROM journal ORDER BY id"},
+      {"select_settlements",
+       "SELECT user_id, due_day, amount FROM settlements WHERE amount > 0 ORDER BY user_id, due_day"},
+      {"select_notifications",
+       "SELECT id, user_id, at, kind, reference, message, is_read FROM notifications ORDER BY id"},
+      {"select_watchlists",
+       "SELECT user_id, id, name, symbols, deleted, created_at, updated_at FROM watchlists"
+       " ORDER BY user_id, id"},
+      // A range of the (symbol, start) primary key.
+      {"select_candles_of",
+       "SELECT symbol, start, open, high, low, close, volume FROM candles"
+       " WHERE symbol = $1 AND start >= $2 AND start < $3 ORDER BY start"},
+    };
+    for (auto& r : user_reads)
+      for (size_t i = 0, n = l.size(); i < n; ++i)
+        if (std::string_view{l[i].first} == r.table_read)
+          l.emplace_back(r.user_read, for_one_user(l[i].second, r.column, "$1"));
+    return l;
+  }();
   return list;
 }
 
@@ -919,6 +948,28 @@ store_snapshot postgres_store::load() {
     read_all(tx.exec_prepared("select_notifications"), snap.notifications, read_notification);
     read_all(tx.exec_prepared("select_watchlists"), snap.watchlists, read_watchlist);
     tx.commit(); // ends the read transaction; nothing was written
+    return snap;
+  });
+}
+
+store_snapshot postgres_store::load_user(user_id u) {
+  return reader_->run("load_user", [u](pqxx::connection& c) {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    store_snapshot snap;
+    auto rows = [&](const char* read) { return tx.exec_prepared(read, static_cast<int64_t>(u)); };
+    read_all(rows("select_users_of"), snap.users, read_user);
+    read_all(rows("select_accounts_of"), snap.accounts, read_account);
+    read_all(rows("select_holdings_of"), snap.holdings, read_holding);
+    read_all(rows("select_orders_of"), snap.orders, read_order);
+    read_all(rows("select_executions_of_user"), snap.executions, read_execution);
+    read_all(rows("select_transfers_of"), snap.transfers, read_transfer);
+    read_all(rows("select_alerts_of"), snap.alerts, read_alert);
+    read_all(rows("select_idempotency_of"), snap.idempotency, read_idempotency);
+    read_all(rows("select_journal_of"), snap.journal, read_journal_entry);
+    read_all(rows("select_settlements_of"), snap.settlements, read_settlement);
+    read_all(rows("select_notifications_of"), snap.notifications, read_notification);
+    read_all(rows("select_watchlists_of"), snap.watchlists, read_watchlist);
+    tx.commit();
     return snap;
   });
 }

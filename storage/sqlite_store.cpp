@@ -1,4 +1,5 @@
 #include "storage/sqlite_store.hpp"
+#include "storage/user_reads.hpp"
 #include "storage/wal_coalescing_vfs.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -830,19 +831,6 @@ void sqlite_store::commit(const write_batch& batch) {
   }
 }
 
-namespace {
-
-// `select` (one of the whole-table reads above) restricted to the rows whose
-// `column` is ?1: the condition goes before its ORDER BY.
-std::string for_one_user(const std::string& select, const char* column) {
-  auto order_by = select.rfind(" ORDER BY ");
-  auto head = select.substr(0, order_by), tail = select.substr(order_by);
-  bool filtered = head.find(" WHERE ") != std::string::npos;
-  return head + (filtered ? " AND " : " WHERE ") + column + " = ?1" + tail;
-}
-
-} // namespace
-
 store_snapshot sqlite_store::load_user(user_id u) {
   reader& r = *reader_;
   std::lock_guard<std::mutex> lock(r.mutex);
@@ -850,7 +838,7 @@ store_snapshot sqlite_store::load_user(user_id u) {
     if (!r.of_user) {
       auto& db = r.db;
       auto prepare = [&](const std::string& sql, const char* column) {
-        return SQLite::Statement(db, for_one_user(sql, column));
+        return SQLite::Statement(db, for_one_user(sql, column, "?1"));
       };
       r.of_user.reset(new reader::one_user{
         prepare(select_users_sql, "id"), prepare(select_accounts_sql, "user_id"),
