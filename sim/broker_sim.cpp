@@ -125,6 +125,8 @@ void print_summary(const simulation_config& cfg, const simulation_result& r) {
               static_cast<unsigned long long>(r.fills));
   for (auto& [what, n] : r.faults)
     std::printf(" %s %llu", what.c_str(), static_cast<unsigned long long>(n));
+  if (r.unsynced_writes_lost > 0)
+    std::printf(" (the crashes lost %llu unsynced writes)", static_cast<unsigned long long>(r.unsynced_writes_lost));
   std::printf("\n  invariants checked %llu times\n  digest %s\n", static_cast<unsigned long long>(r.invariant_checks),
               r.digest.c_str());
   if (!r.ok) {

@@ -10,6 +10,7 @@
 #include "protocol/json_writer.hpp"
 #include "sim/deterministic_node.hpp"
 #include "sim/exchange_session.hpp"
+#include "sim/simulated_client.hpp"
 #include "sim/invariants.hpp"
 #include "sim/state_digest.hpp"
 
@@ -29,6 +30,11 @@ constexpr uint32_t exchange_delay_per_million = 20'000; // late by up to 3 s
 constexpr uint32_t exchange_drop_per_million = 1'000;
 constexpr uint32_t account_kill_per_million = 1'000;
 constexpr uint32_t crash_per_million = 150;
+constexpr uint32_t slow_client_per_million = 5'000; // a client stops reading for 3-40 s
+constexpr int ws_users_percent = 30;                // users who keep a WebSocket open
+constexpr auto beat = std::chrono::seconds{5};      // the sessions' conflation interval here
+// A session closes a client that stays behind this long (session_options).
+constexpr auto slow_client_timeout = std::chrono::seconds{10};
 // At the end, faults off, this long for the broker and the exchange to
 // settle before the books are held against the exchange's records.
 constexpr auto quiet_time = std::chrono::minutes{2};
@@ -44,6 +50,12 @@ struct sim_user {
   bool kyc = false;
   bool funded = false;
   std::vector<order_id> working; // acknowledged and not known to be final
+  // A WebSocket client following its orders and a few symbols, reconnected
+  // on the next action after it was closed.
+  bool uses_websocket = false;
+  std::shared_ptr<simulated_client> client;
+  std::shared_ptr<frame_handler> connection;
+  timestamp slow_since = 0, slow_until = 0; // while its client does not read
 };
 
 class simulation {
@@ -102,6 +114,11 @@ private:
   }
 
   void act(size_t u);
+  void connect(size_t u);
+  void drop_connections(const char* why);
+  void resync_clients();
+  void end_slow_clients();
+  bool check_clients(const store_snapshot& snap);
   void place(size_t u);
   void after_actions();
   void set_store_faults(bool on);
@@ -156,6 +173,8 @@ void simulation::act(size_t u) {
     });
     return;
   }
+  if (me.uses_websocket && (!me.client || me.client->closed))
+    return connect(u);
   auto roll = me.funded ? pick(0, 99) : 0;
   if (roll < 10) {
     money amount = pick(1'000, 200'000) * 100;
@@ -192,6 +211,120 @@ void simulation::act(size_t u) {
   } else {
     b.list_orders(id, order_query{}, [this, u](std::variant<order_page, rejection> r) { outcome(u, "orders", r); });
   }
+}
+
+// Opens a WebSocket session: signs in, follows the orders channel and a few
+// symbols' quotes.
+void simulation::connect(size_t u) {
+  auto& me = users_[u];
+  ++result_.actions["connect"];
+  me.client = std::make_shared<simulated_client>();
+  me.slow_until = 0;
+  me.connection = node_->broker->open_session(me.client, [](const std::string& token) -> std::optional<user_id> {
+    if (token.rfind("sim-", 0) != 0)
+      return std::nullopt;
+    return std::stoll(token.substr(4));
+  });
+  me.connection->on_text(R"({"action":"auth","token":"sim-)" + std::to_string(*me.id) + R"("})");
+  std::string symbols;
+  for (int i = 0, n = static_cast<int>(pick(1, 3)); i < n; ++i)
+    symbols += std::string{i ? "," : ""} + "\"" + symbols_[static_cast<size_t>(pick(0, static_cast<int64_t>(symbols_.size()) - 1))]->symbol + "\"";
+  me.connection->on_text(R"({"action":"subscribe","channels":["orders"],"symbols":[)" + symbols + "]}");
+  record(who(u) + " connects a WebSocket");
+}
+
+// Every WebSocket goes (the node is crashing, or the run is over): the
+// clients see the connection drop, the sessions are told it closed.
+void simulation::drop_connections(const char* why) {
+  for (auto& me : users_) {
+    if (!me.connection)
+      continue;
+    me.client->close(1006, why);
+    me.client->set_slow(false);
+    me.connection->on_closed();
+    me.connection.reset();
+  }
+  node_->run();
+}
+
+// A client told its channel resynced fetches its orders again, as an app
+// would. Asked while the system is quiet, so the answer is the latest state.
+void simulation::resync_clients() {
+  for (size_t u = 0; u < users_.size(); ++u) {
+    auto& me = users_[u];
+    if (!me.client || me.client->closed || !me.client->resync_pending)
+      continue;
+    me.client->resync_pending = false;
+    order_query q;
+    q.limit = 500;
+    for (int64_t seen = 0, total = 1; seen < total; ++q.page) {
+      auto page = node_->ask<order_page>([&](auto done) { node_->broker->list_orders(*me.id, q, done); });
+      if (!outcome(u, "resync orders", page))
+        break;
+      auto& p = std::get<order_page>(page);
+      for (auto& o : p.orders)
+        me.client->order_status[o.id] = std::string{to_string(o.status)};
+      total = p.total;
+      seen += static_cast<int64_t>(p.orders.size());
+      if (p.orders.empty())
+        break;
+    }
+  }
+}
+
+// A client that stopped reading: its session stops writing quotes to it, and
+// closes it (1013) once it has stayed behind past slow_client_timeout.
+void simulation::end_slow_clients() {
+  auto now = node_->clock.now();
+  for (size_t u = 0; u < users_.size() && result_.ok; ++u) {
+    auto& me = users_[u];
+    if (!me.client || !me.client->slow() || now < me.slow_until)
+      continue;
+    auto behind = me.slow_until - me.slow_since;
+    if (me.client->quote_frames_while_slow > 0)
+      fail("slow_client (" + now_text() + "): user " + std::to_string(u) + "'s session wrote "
+           + std::to_string(me.client->quote_frames_while_slow) + " quote frames to a client that was not reading");
+    else if (!me.client->closed
+             && behind >= std::chrono::nanoseconds{slow_client_timeout + 2 * beat}.count())
+      fail("slow_client (" + now_text() + "): user " + std::to_string(u) + "'s client read nothing for "
+           + std::to_string(behind / 1'000'000) + " ms and its session did not close it");
+    else if (me.client->closed && me.client->close_code != close_try_again_later && me.client->close_code != close_normal)
+      fail("slow_client (" + now_text() + "): user " + std::to_string(u) + "'s slow client was closed with code "
+           + std::to_string(me.client->close_code));
+    record(who(u) + " client reads again" + (me.client->closed ? " (it was closed: " + me.client->close_reason + ")" : ""));
+    me.client->set_slow(false);
+  }
+}
+
+// What each open client following its orders was told equals the books: it
+// heard of every order placed since it followed them, and the last status
+// pushed of each is the order's status.
+bool simulation::check_clients(const store_snapshot& snap) {
+  std::map<order_id, const order*> by_id;
+  for (auto& o : snap.orders)
+    by_id[o.id] = &o;
+  for (size_t u = 0; u < users_.size(); ++u) {
+    auto& me = users_[u];
+    if (!me.client || me.client->closed || !me.client->following_orders)
+      continue;
+    auto& told = me.client->order_status;
+    for (auto& [id, status] : told) {
+      auto it = by_id.find(id);
+      if (it == by_id.end() || status != to_string(it->second->status)) {
+        fail("client_sees_books (at the end): user " + std::to_string(u) + "'s WebSocket was last told order "
+             + std::to_string(id) + " is " + status + "; the books say "
+             + (it == by_id.end() ? std::string{"no such order"} : std::string{to_string(it->second->status)}));
+        return false;
+      }
+    }
+    for (auto& o : snap.orders)
+      if (o.user == *me.id && o.created_at > me.client->following_since && !told.count(o.id)) {
+        fail("client_sees_books (at the end): user " + std::to_string(u) + "'s WebSocket never heard of order "
+             + std::to_string(o.id) + " (" + std::string{to_string(o.status)} + "), placed while it followed the orders channel");
+        return false;
+      }
+  }
+  return true;
 }
 
 // An order of any type and validity, priced around the last trade; a sell
@@ -288,6 +421,18 @@ void simulation::after_actions() {
     caf::anon_send_exit(node_->current_exchange, caf::exit_reason::kill);
     node_->run();
   }
+  if (fault_on("slow-client") && chance(slow_client_per_million)) {
+    auto u = static_cast<size_t>(pick(0, static_cast<int64_t>(users_.size()) - 1));
+    auto& me = users_[u];
+    if (me.client && !me.client->closed && !me.client->slow()) {
+      ++result_.faults["slow-client"];
+      me.slow_since = node_->clock.now();
+      me.slow_until = me.slow_since + pick(3'000, 40'000) * 1'000'000;
+      me.client->set_slow(true);
+      record(who(u) + " FAULT its WebSocket client stops reading for "
+             + std::to_string((me.slow_until - me.slow_since) / 1'000'000) + " ms");
+    }
+  }
   if (fault_on("store-stall") && chance(store_stall_per_million)) {
     ++result_.faults["store-stall"];
     auto for_ms = pick(1'000, 20'000);
@@ -297,6 +442,7 @@ void simulation::after_actions() {
   if (fault_on("crash") && chance(crash_per_million)) {
     ++result_.faults["crash"];
     record(now_text() + " FAULT the node crashes; restarting from its store");
+    drop_connections("the node crashed");
     node_->crash();
     set_store_faults(false); // the restart itself reads and writes; faults resume after
     node_->recover();
@@ -341,7 +487,9 @@ simulation_result simulation::run() {
   o.always_open = false; // NSE hours: orders before 09:15 and after 15:30 IST are refused
   o.seed = cfg_.seed;
   o.quote_interval = std::chrono::seconds{60}; // the market maker moves each minute: liquidity, not load
+  o.conflation_interval = beat;
   o.start = day_start();
+  o.simulated_disk = true;
   o.exchange_outlives_links = true; // reconciled against at every relink and restart, held against at the end
   link_faults_->rng.seed(cfg_.seed ^ 0x11f4);
   if (fault_on("exchange-duplicate"))
@@ -364,7 +512,9 @@ simulation_result simulation::run() {
   using event = std::pair<timestamp, size_t>; // when, which user
   std::priority_queue<event, std::vector<event>, std::greater<event>> due;
   for (size_t u = 0; u < cfg_.users; ++u) {
-    users_.push_back(sim_user{"user" + std::to_string(u) + "@sim.example", std::nullopt, false, false, {}});
+    users_.push_back(sim_user{});
+    users_.back().email = "user" + std::to_string(u) + "@sim.example";
+    users_.back().uses_websocket = pick(0, 99) < ws_users_percent;
     due.push({start + pick(0, cfg_.think_time.count()), u});
   }
   timestamp next_check = start + cfg_.check_every.count();
@@ -390,8 +540,14 @@ simulation_result simulation::run() {
       caf::anon_send_exit(victim, caf::exit_reason::unhandled_exception);
     }
     node_->run();
-    for (auto u : acting)
+    for (auto u : acting) {
+      auto& c = users_[u].client;
+      if (c && c->following_orders && c->following_since == 0)
+        c->following_since = node_->clock.now();
       due.push({next_action(node_->clock.now()), u});
+    }
+    resync_clients();
+    end_slow_clients();
     after_actions();
     if (result_.ok && node_->clock.now() >= next_check) {
       check("on the timer");
@@ -412,10 +568,14 @@ simulation_result simulation::run() {
   auto [records, refused] = node_->exchange_records();
   if (result_.ok && check("after the faults stopped")) {
     ++result_.invariant_checks;
-    auto broken = check_against_exchange(node_->db->load(), records, 1);
+    auto snap = node_->db->load();
+    auto broken = check_against_exchange(snap, records, 1);
     if (!broken.empty())
       fail(broken.front().invariant + " (at the end): " + broken.front().detail);
+    else if (check_clients(snap))
+      ++result_.invariant_checks;
   }
+  drop_connections("the run is over");
   auto snap = node_->db->load();
   result_.orders = snap.orders.size();
   for (auto& e : snap.executions)
@@ -424,6 +584,7 @@ simulation_result simulation::run() {
     if (fault_on(name.c_str()))
       result_.faults[name] += 0; // listed, even when none struck
   result_.faults["store-fail"] = node_->db->injected;
+  result_.unsynced_writes_lost = node_->disk->stats().writes_lost;
   if (fault_on("exchange-reject"))
     result_.faults["exchange-reject"] = refused;
   if (fault_on("exchange-duplicate"))
@@ -444,7 +605,8 @@ simulation_result simulation::run() {
 const std::vector<std::string>& fault_names() {
   static const std::vector<std::string> names{"store-fail",        "store-stall",      "exchange-reject",
                                               "exchange-duplicate", "exchange-reorder", "exchange-delay",
-                                              "exchange-drop",      "account-kill",     "crash"};
+                                              "exchange-drop",      "account-kill",     "slow-client",
+                                              "crash"};
   return names;
 }
 

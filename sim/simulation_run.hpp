@@ -1,16 +1,19 @@
 #pragma once
 // One deterministic simulation run (what broker-sim runs per seed): the real
-// node on the deterministic scheduler (sim/deterministic_node.hpp), N
-// simulated users who sign up, pass KYC, deposit, withdraw, place every order
-// type and validity, cancel, set alerts and read their books with seeded think
-// times over a simulated trading day, seeded faults, and the invariants
-// (sim/invariants.hpp) checked as it goes. Everything random comes from the
-// seed; time is virtual. The same seed gives the same digest of the final
-// books, on any machine.
+// node on the deterministic scheduler (sim/deterministic_node.hpp), its store
+// on a simulated disk that loses what was never synced when the node crashes,
+// N simulated users who sign up, pass KYC, deposit, withdraw, place every
+// order type and validity, cancel, set alerts and read their books with
+// seeded think times over a simulated trading day, some of them keeping a
+// WebSocket open on their orders and a few symbols' quotes; seeded faults;
+// and the invariants (sim/invariants.hpp) checked as it goes. Everything
+// random comes from the seed; time is virtual. The same seed gives the same
+// digest of the final books, on any machine.
 //
 // The exchange is one for the whole run, outliving links and crashes, as a
 // real one does; at the end, faults off, the books are held against its
-// records (sim/invariants.hpp). Faults, each drawn with its probability:
+// records, and each open WebSocket's view of its orders against the books.
+// Faults, each drawn with its probability:
 //   store-fail          a commit fails (the store answers as a full disk would)
 //   store-stall         the store is locked for 1-20 s: every commit meanwhile fails busy
 //   exchange-reject     the exchange refuses a new order
@@ -20,7 +23,10 @@
 //   exchange-drop       the exchange link dies (the connector reopens and reconciles)
 //   account-kill        an account actor is killed in the middle of a batch of
 //                       messages; its directory reloads it from the store
-//   crash               the whole node dies at once and restarts from its store
+//   slow-client         a WebSocket client stops reading for 3-40 s: its session
+//                       must stop writing quotes to it and close it (1013) past 10 s
+//   crash               the whole node dies at once (the power with it) and
+//                       restarts from what its store had synced
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -63,6 +69,7 @@ struct simulation_result {
   uint64_t orders = 0, fills = 0;       // in the final books
   std::map<std::string, uint64_t> faults; // injected, by kind
   uint64_t invariant_checks = 0;
+  uint64_t unsynced_writes_lost = 0;     // by the crashes, on the simulated disk
   double simulated_seconds = 0, wall_seconds = 0;
 };
 
