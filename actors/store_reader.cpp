@@ -40,6 +40,14 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
     },
     // Rare (an account actor crashed), so the whole snapshot is read and
     // split; a per-user read would need a store method of its own.
+    [=](alerts_atom, const std::string& symbol) -> caf::result<std::vector<price_alert>> {
+      try {
+        return db->active_alerts_of(symbol);
+      } catch (const std::exception& e) {
+        return to_error(rejection{reject_reason::storage_unavailable,
+                                  std::string{"could not read the alerts: "} + e.what(), {}});
+      }
+    },
     [=](load_atom, user_id user) -> caf::result<account_seed_ptr> {
       try {
         auto seeds = seeds_from(db->load_user(user));

@@ -7,7 +7,8 @@
 // Speaks: (candles_atom, symbol, from, to) -> vector<candle>, one symbol's
 // stored one-minute candles starting in [from, to); (load_atom, user) ->
 // account_seed_ptr, what the store holds of one account (null: no such
-// user). A failed read is storage_unavailable.
+// user); (alerts_atom, symbol) -> vector<price_alert>, the symbol's active
+// alerts. A failed read is storage_unavailable.
 #include <memory>
 
 #include <caf/allowed_unsafe_message_type.hpp>

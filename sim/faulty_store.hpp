@@ -49,6 +49,9 @@ public:
   }
   store_snapshot load() override { return inner_->load(); }
   store_snapshot load_user(user_id u) override { return inner_->load_user(u); }
+  std::vector<price_alert> active_alerts_of(const std::string& symbol) override {
+    return inner_->active_alerts_of(symbol);
+  }
   std::vector<execution_row> executions_of(order_id id) override { return inner_->executions_of(id); }
   std::vector<candle> candles_since(timestamp from) override { return inner_->candles_since(from); }
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override {

@@ -1,5 +1,5 @@
 #include "storage/postgres_store.hpp"
-#include "storage/user_reads.hpp"
+#include "storage/narrowed_reads.hpp"
 
 #include <pqxx/pqxx>
 
@@ -523,7 +523,10 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
     for (auto& r : user_reads)
       for (size_t i = 0, n = l.size(); i < n; ++i)
         if (std::string_view{l[i].first} == r.table_read)
-          l.emplace_back(r.user_read, for_one_user(l[i].second, r.column, "$1"));
+          l.emplace_back(r.user_read, rows_where(l[i].second, r.column, "$1"));
+    for (size_t i = 0, n = l.size(); i < n; ++i)
+      if (std::string_view{l[i].first} == "select_alerts")
+        l.emplace_back("select_alerts_of_symbol", rows_where(l[i].second, "symbol", "$1"));
     return l;
   }();
   return list;
@@ -971,6 +974,18 @@ store_snapshot postgres_store::load_user(user_id u) {
     read_all(rows("select_watchlists_of"), snap.watchlists, read_watchlist);
     tx.commit();
     return snap;
+  });
+}
+
+std::vector<price_alert> postgres_store::active_alerts_of(const std::string& symbol) {
+  return reader_->run("active_alerts_of", [&symbol](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<price_alert> rows;
+    read_all(tx.exec_prepared("select_alerts_of_symbol", symbol), rows, read_alert);
+    rows.erase(std::remove_if(rows.begin(), rows.end(),
+                              [](const price_alert& a) { return a.status != alert_status::active; }),
+               rows.end());
+    return rows;
   });
 }
 

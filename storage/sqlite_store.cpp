@@ -1,5 +1,5 @@
 #include "storage/sqlite_store.hpp"
-#include "storage/user_reads.hpp"
+#include "storage/narrowed_reads.hpp"
 #include "storage/wal_coalescing_vfs.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -652,6 +652,7 @@ struct sqlite_store::reader {
       settlements, notifications, watchlists;
   };
   std::unique_ptr<one_user> of_user; // prepared on first use
+  std::unique_ptr<SQLite::Statement> alerts_of_symbol; // likewise
 
   reader(const std::string& path, const sqlite_options& opts)
     : db(open_read_connection(path, opts)),
@@ -838,7 +839,7 @@ store_snapshot sqlite_store::load_user(user_id u) {
     if (!r.of_user) {
       auto& db = r.db;
       auto prepare = [&](const std::string& sql, const char* column) {
-        return SQLite::Statement(db, for_one_user(sql, column, "?1"));
+        return SQLite::Statement(db, rows_where(sql, column, "?1"));
       };
       r.of_user.reset(new reader::one_user{
         prepare(select_users_sql, "id"), prepare(select_accounts_sql, "user_id"),
@@ -871,6 +872,24 @@ store_snapshot sqlite_store::load_user(user_id u) {
     return snap;
   } catch (const SQLite::Exception& e) {
     fail("load_user", e);
+  }
+}
+
+std::vector<price_alert> sqlite_store::active_alerts_of(const std::string& symbol) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    if (!r.alerts_of_symbol)
+      r.alerts_of_symbol = std::make_unique<SQLite::Statement>(r.db, rows_where(select_alerts_sql, "symbol", "?1"));
+    r.alerts_of_symbol->bind(1, symbol);
+    std::vector<price_alert> rows;
+    read_all(*r.alerts_of_symbol, rows, read_alert);
+    rows.erase(std::remove_if(rows.begin(), rows.end(),
+                              [](const price_alert& a) { return a.status != alert_status::active; }),
+               rows.end());
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("active_alerts_of", e);
   }
 }
 

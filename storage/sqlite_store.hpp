@@ -48,6 +48,7 @@ public:
   void commit(const write_batch& batch) override;
   store_snapshot load() override;
   store_snapshot load_user(user_id u) override;
+  std::vector<price_alert> active_alerts_of(const std::string& symbol) override;
   std::vector<execution_row> executions_of(order_id id) override;
   std::vector<candle> candles_since(timestamp from) override;
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override;

@@ -30,4 +30,10 @@ store_snapshot store::load_user(user_id u) {
   return s;
 }
 
+std::vector<price_alert> store::active_alerts_of(const std::string& symbol) {
+  auto alerts = load().alerts;
+  keep_only(alerts, [&](const price_alert& a) { return a.symbol == symbol && a.status == alert_status::active; });
+  return alerts;
+}
+
 } // namespace broker

@@ -118,6 +118,9 @@ public:
   // died). The default filters load(); a backend overrides it with reads of
   // that user's rows, so one account's reload does not read every account.
   virtual store_snapshot load_user(user_id u);
+  // The active price alerts on one symbol (its actor rebuilt after dying),
+  // by user then id. The default filters load().
+  virtual std::vector<price_alert> active_alerts_of(const std::string& symbol);
   // Executions of one order, oldest first (order detail).
   virtual std::vector<execution_row> executions_of(order_id id) = 0;
   // One-minute candles starting at or after `from`, by symbol then start.

@@ -411,6 +411,21 @@ inline void every_row_type_round_trips(const backend& b) {
     }
   }
 
+  SECTION("active_alerts_of reads one symbol's active alerts") {
+    write_batch other; // another symbol's active alert stays out
+    other.alerts = {make_alert(12, 7, alert_condition::above, alert_status::active)};
+    other.alerts[0].symbol = "TCS";
+    st->commit(other);
+    std::vector<price_alert> active;
+    for (auto& a : batch.alerts)
+      if (a.status == alert_status::active)
+        active.push_back(a);
+    REQUIRE(active.size() == 2);
+    check_same(st->active_alerts_of("HDFCBANK"), active);
+    check_same(st->active_alerts_of("TCS"), other.alerts);
+    CHECK(st->active_alerts_of("INFY").empty());
+  }
+
   SECTION("an empty batch is a no-op") {
     st->commit(write_batch{});
     check_same(st->load(), batch);

@@ -1,10 +1,10 @@
-#include "storage/user_reads.hpp"
+#include "storage/narrowed_reads.hpp"
 
 #include <stdexcept>
 
 namespace broker {
 
-std::string for_one_user(const std::string& select, const std::string& column, const std::string& parameter) {
+std::string rows_where(const std::string& select, const std::string& column, const std::string& parameter) {
   auto order_by = select.rfind(" ORDER BY ");
   if (order_by == std::string::npos)
     throw std::logic_error("for_one_user: no ORDER BY in " + select);
