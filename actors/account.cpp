@@ -446,7 +446,7 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
         [=](const price_alert& a) { self->state.book->forget_alert(a.id); },
         [=](const price_alert& a) {
           // Durable first, then armed: a fired alert always has a row to mark.
-          self->send(self->state.env->symbols->at(a.symbol), alert_atom::value, a);
+          self->send(self->state.env->symbols->of(a.symbol), alert_atom::value, a);
         });
     },
     [=](unalert_atom, int64_t id) -> caf::result<price_alert> {
@@ -459,7 +459,7 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
         self, std::move(out), std::move(batch),
         [=](const price_alert&) { self->state.book->restore_alert(before); },
         [=](const price_alert& a) {
-          self->send(self->state.env->symbols->at(a.symbol), unalert_atom::value, a.user, a.id);
+          self->send(self->state.env->symbols->of(a.symbol), unalert_atom::value, a.user, a.id);
         });
     },
     [=](alerts_atom) -> caf::result<std::vector<price_alert>> {

@@ -309,9 +309,8 @@ caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbo
       for (auto& t : ticks)
         by_symbol[t.symbol].push_back(std::move(t));
       for (auto& [symbol, batch] : by_symbol) {
-        auto it = self->state.symbols->find(symbol);
-        if (it != self->state.symbols->end())
-          self->send(it->second, ticks_atom::value, std::move(batch));
+        if (auto actor = self->state.symbols->of(symbol))
+          self->send(actor, ticks_atom::value, std::move(batch));
       }
     },
   };

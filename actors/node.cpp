@@ -38,7 +38,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   auto symbol_opts = opts.symbols;
   symbol_opts.counters = counters_;
   quotes_ = std::make_shared<latest_quotes>(*instruments_);
-  symbols_ = spawn_symbols(sys, *instruments_, calendar, persistence_,
+  symbols_ = spawn_symbols(sys, *instruments_, calendar, persistence_, reader_,
                            db->candles_since(calendar->session_start(clock.now())), quotes_,
                            symbol_opts);
   for (size_t i = 0; i < std::max<size_t>(1, opts.quote_fanouts); ++i)
@@ -83,11 +83,12 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   directory_ = spawn_directory(sys, seeds_from(std::move(snap)), env);
   users_ = spawn_users(sys, std::move(existing_users), persistence_, directory_, &clock, opts.users);
   // Symbols report fired alerts to the directory; the stored active ones are re-armed.
-  for (auto& [_, a] : *symbols_)
+  for (auto& a : symbols_->all())
     caf::anon_send(a, account_atom::value, directory_);
+  caf::anon_send(symbols_->supervisor, account_atom::value, directory_);
   for (auto& a : active_alerts)
-    if (auto it = symbols_->find(a.symbol); it != symbols_->end())
-      caf::anon_send(it->second, alert_atom::value, a);
+    if (auto s = symbols_->of(a.symbol))
+      caf::anon_send(s, alert_atom::value, a);
   for (size_t i = 0; i < std::max<size_t>(1, opts.gateways); ++i)
     gateways_.push_back(spawn_gateway(sys, &clock, opts.gateway));
   caf::anon_send(connector_, account_atom::value, directory_);
@@ -111,7 +112,8 @@ void node::stop(std::chrono::seconds timeout) {
   // No new reports, then no new writes, then the last flush.
   std::vector<caf::actor> first{outside_.exchange, connector_, users_, directory_,
                                outside_.kyc_provider, outside_.payment_gateway};
-  for (auto& [_, a] : *symbols_)
+  first.push_back(symbols_->supervisor); // before its actors: none is spawned again
+  for (auto& a : symbols_->all())
     first.push_back(a);
   first.push_back(board_);
   first.insert(first.end(), fanouts_.begin(), fanouts_.end());
@@ -138,7 +140,8 @@ void node::exit_all(caf::exit_reason why) {
     caf::anon_send_exit(g, why);
   for (auto& f : fanouts_)
     caf::anon_send_exit(f, why);
-  for (auto& [_, a] : *symbols_)
+  caf::anon_send_exit(symbols_->supervisor, why);
+  for (auto& a : symbols_->all())
     caf::anon_send_exit(a, why);
   if (board_)
     caf::anon_send_exit(board_, why);
@@ -406,12 +409,12 @@ int node::current_tax_year() const {
 
 template <class T, class... Ts>
 void node::ask_symbol(const std::string& symbol, reply<T> done, Ts... args) {
-  auto it = symbols_->find(symbol);
-  if (it == symbols_->end()) {
+  auto actor = symbols_->of(symbol);
+  if (!actor) {
     done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
     return;
   }
-  ask(it->second, std::move(done), args...);
+  ask(actor, std::move(done), args...);
 }
 
 void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
@@ -421,13 +424,13 @@ void node::get_candles(const std::string& symbol, timestamp from, timestamp to,
     ask_symbol(symbol, std::move(done), candles_atom::value, from, to);
     return;
   }
-  auto it = symbols_->find(symbol);
-  if (it == symbols_->end()) {
+  auto live = symbols_->of(symbol);
+  if (!live) {
     done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
     return;
   }
   // Past days from the store, then today from the symbol actor.
-  caf::actor reader = reader_, live = it->second;
+  caf::actor reader = reader_;
   using candles = std::vector<candle>;
   auto call = make_call<candles>(std::move(done), [=](caf::event_based_actor* self, auto c) {
     self->request(reader, caf::infinite, candles_atom::value, symbol, from, std::min(to, today))

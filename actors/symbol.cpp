@@ -1,6 +1,8 @@
 #include "actors/symbol.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 
 #include <caf/all.hpp>
 
@@ -100,7 +102,7 @@ void on_trade(symbol_ptr self, const tick& t) {
 caf::behavior symbol_actor(symbol_ptr self, instrument inst,
                            std::shared_ptr<const market_calendar> calendar,
                            caf::actor persistence, std::vector<candle> today,
-                           std::shared_ptr<latest_quotes> board, symbol_options opts) {
+                           std::shared_ptr<latest_quotes> board, symbol_options opts, bool respawned) {
   auto& st = self->state;
   st.opts = opts;
   st.board = std::move(board);
@@ -129,6 +131,14 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
     st.minutes = std::move(today);
     st.board->publish(st.slot, st.current);
   }
+  // Spawned again after dying: the quote it last published is the latest
+  // word (bid, ask and the last tick's time, which candles do not keep).
+  if (respawned) {
+    if (auto q = st.board->quote_of(inst.symbol); q && q->time > 0) {
+      st.current = *q;
+      st.session = std::max(st.session, st.calendar->session_start(q->time));
+    }
+  }
   // The minute under way is written when the node stops, not lost.
   self->set_exit_handler([=](const caf::exit_msg& em) {
     if (self->state.building.volume > 0)
@@ -155,7 +165,18 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
       if (a.status != alert_status::active)
         return;
       auto& book = a.condition == alert_condition::above ? self->state.above : self->state.below;
-      book.emplace(a.price, std::make_pair(a.user, a.id));
+      // Armed once however often it is sent (a respawned actor re-reads the store).
+      auto key = std::make_pair(a.user, a.id);
+      auto [first, last] = book.equal_range(a.price);
+      if (std::none_of(first, last, [&](const auto& e) { return e.second == key; }))
+        book.emplace(a.price, key);
+    },
+    [=](alerts_atom) {
+      std::vector<std::pair<user_id, int64_t>> armed;
+      for (auto* book : {&self->state.above, &self->state.below})
+        for (auto& [_, key] : *book)
+          armed.push_back(key);
+      return armed;
     },
     [=](unalert_atom, user_id user, int64_t id) {
       for (auto* book : {&self->state.above, &self->state.below})
@@ -179,12 +200,131 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
   };
 }
 
+// The symbol actors' supervisor: it monitors them, and spawns again one that
+// died of anything but the node stopping (user_shutdown) or dying (kill).
+struct supervisor_state {
+  std::map<std::string, instrument> instruments;
+  std::shared_ptr<const market_calendar> calendar;
+  caf::actor persistence, store_reader, directory;
+  std::shared_ptr<latest_quotes> board;
+  symbol_options opts;
+  std::weak_ptr<symbol_actors> actors; // the node holds it
+  std::map<caf::actor_addr, std::string> watched;
+  static inline const char* name = "symbol_supervisor";
+};
+
+using supervisor_ptr = caf::stateful_actor<supervisor_state>*;
+
+void watch(supervisor_ptr self, const std::string& symbol, const caf::actor& a) {
+  self->state.watched[a.address()] = symbol;
+  self->monitor(a);
+}
+
+void arm_stored_alerts(supervisor_ptr self, const std::string& symbol, const caf::actor& actor) {
+  self->request(self->state.store_reader, caf::infinite, alerts_atom::value, symbol)
+    .then(
+      [=](const std::vector<price_alert>& alerts) {
+        for (auto& a : alerts)
+          self->send(actor, alert_atom::value, a);
+      },
+      [=](const caf::error& e) {
+        std::fprintf(stderr, "symbol_supervisor: %s's alerts not re-armed: %s\n", symbol.c_str(),
+                     caf::to_string(e).c_str());
+      });
+}
+
+// A new actor in the dead one's place, with today's candles (when the store
+// can give them), then the symbol's active alerts from the store. An alert
+// armed on the dead actor meanwhile was written before it was sent, and the
+// store is read after the new handle is in place, so it is armed again.
+void respawn_with(supervisor_ptr self, const std::string& symbol, std::vector<candle> candles) {
+  auto& st = self->state;
+  auto actors = st.actors.lock();
+  if (!actors)
+    return;
+  auto a = self->spawn(symbol_actor, st.instruments.at(symbol), st.calendar, st.persistence, std::move(candles),
+                       st.board, st.opts, true);
+  if (st.directory)
+    self->send(a, account_atom::value, st.directory);
+  actors->put(symbol, a);
+  watch(self, symbol, a);
+  arm_stored_alerts(self, symbol, a);
+  std::fprintf(stderr, "symbol_supervisor: %s's actor is back\n", symbol.c_str());
+}
+
+void respawn(supervisor_ptr self, const std::string& symbol) {
+  auto& st = self->state;
+  auto q = st.board->quote_of(symbol);
+  timestamp today = st.calendar->session_start(q ? q->time : 0);
+  self->request(st.store_reader, caf::infinite, candles_atom::value, symbol, today,
+                std::numeric_limits<timestamp>::max())
+    .then([=](std::vector<candle>& candles) { respawn_with(self, symbol, std::move(candles)); },
+          [=](const caf::error& e) {
+            std::fprintf(stderr, "symbol_supervisor: %s's candles unreadable (%s); its chart starts again\n",
+                         symbol.c_str(), caf::to_string(e).c_str());
+            respawn_with(self, symbol, {});
+          });
+}
+
+caf::behavior symbol_supervisor(supervisor_ptr self, supervisor_state init) {
+  self->state = std::move(init);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.watched.find(dm.source);
+    if (it == st.watched.end())
+      return;
+    auto symbol = it->second;
+    st.watched.erase(it);
+    if (dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::kill
+        || dm.reason == caf::exit_reason::normal)
+      return; // the node is stopping, or dying with everything
+    std::fprintf(stderr, "symbol_supervisor: %s's actor stopped (%s); spawning it again\n", symbol.c_str(),
+                 caf::to_string(dm.reason).c_str());
+    respawn(self, symbol);
+  });
+  return {
+    [=](watch_atom, const std::string& symbol, const caf::actor& a) { watch(self, symbol, a); },
+    [=](account_atom, const caf::actor& directory) { self->state.directory = directory; },
+  };
+}
+
 } // namespace
+
+caf::actor symbol_actors::of(const std::string& symbol) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto it = actors_.find(symbol);
+  return it == actors_.end() ? caf::actor{} : it->second;
+}
+
+bool symbol_actors::trades(const std::string& symbol) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return actors_.count(symbol) > 0;
+}
+
+std::vector<caf::actor> symbol_actors::all() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  std::vector<caf::actor> out;
+  for (auto& [_, a] : actors_)
+    out.push_back(a);
+  return out;
+}
+
+void symbol_actors::put(const std::string& symbol, caf::actor a) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto& slot = actors_[symbol];
+  restarts_ += slot ? 1 : 0;
+  slot = std::move(a);
+}
+
+uint64_t symbol_actors::restarts() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return restarts_;
+}
 
 std::shared_ptr<const symbol_actors> spawn_symbols(caf::actor_system& sys,
                                                    const instrument_table& instruments,
                                                    std::shared_ptr<const market_calendar> calendar,
-                                                   caf::actor persistence,
+                                                   caf::actor persistence, caf::actor store_reader,
                                                    std::vector<candle> today,
                                                    std::shared_ptr<latest_quotes> board,
                                                    symbol_options opts) {
@@ -192,9 +332,23 @@ std::shared_ptr<const symbol_actors> spawn_symbols(caf::actor_system& sys,
   for (auto& c : today)
     by_symbol[c.symbol].push_back(std::move(c));
   auto out = std::make_shared<symbol_actors>();
+  supervisor_state init;
   for (auto& inst : instruments.all())
-    out->emplace(inst.symbol, sys.spawn(symbol_actor, inst, calendar, persistence,
-                                        std::move(by_symbol[inst.symbol]), board, opts));
+    init.instruments.emplace(inst.symbol, inst);
+  init.calendar = calendar;
+  init.persistence = persistence;
+  init.store_reader = store_reader;
+  init.board = board;
+  init.opts = opts;
+  init.actors = out;
+  auto supervisor = sys.spawn(symbol_supervisor, std::move(init));
+  out->supervisor = supervisor;
+  for (auto& inst : instruments.all()) {
+    auto a = sys.spawn(symbol_actor, inst, calendar, persistence, std::move(by_symbol[inst.symbol]), board, opts,
+                       false);
+    out->put(inst.symbol, a);
+    caf::anon_send(supervisor, watch_atom::value, inst.symbol, a);
+  }
   return out;
 }
 

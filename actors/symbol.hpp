@@ -14,12 +14,14 @@
 //
 // Speaks: (ticks_atom, vector<tick>) from the connector; (quote_atom) -> quote;
 // (candles_atom, from, to) -> vector<candle>, the one-minute candles starting
-// in [from, to); the price-alert trigger book (alert_atom, unalert_atom).
+// in [from, to); the price-alert trigger book (alert_atom, unalert_atom;
+// (alerts_atom) -> the armed alerts as (user, id) pairs).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,15 +48,37 @@ struct symbol_options {
   std::shared_ptr<market_counters> counters; // null: not counted
 };
 
-// Every instrument's symbol actor, by symbol. Built once at start, read-only after.
-using symbol_actors = std::map<std::string, caf::actor>;
+// Every instrument's symbol actor, by symbol. The set of symbols is fixed at
+// start; the actor of one may be replaced (its supervisor respawns one that
+// died), so a handle is looked up each time it is used.
+class symbol_actors {
+public:
+  // Invalid for a symbol not traded here.
+  caf::actor of(const std::string& symbol) const;
+  bool trades(const std::string& symbol) const;
+  std::vector<caf::actor> all() const;
+  // The supervisor only: `symbol`'s actor from now on.
+  void put(const std::string& symbol, caf::actor a);
+  caf::actor supervisor; // set once by spawn_symbols
+  uint64_t restarts() const;
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, caf::actor> actors_;
+  uint64_t restarts_ = 0;
+};
 
 // `today` are the stored one-minute candles of the current trading day (any
 // symbols, by symbol then start): a restart mid-session picks up the day.
+// The symbol actors are linked to a supervisor: one that dies of anything but
+// the node stopping is spawned again, carrying on from the quote it last
+// published, with today's candles and the active alerts of its symbol read
+// from the store (through `store_reader`). Send the supervisor
+// (account_atom, directory) as each symbol actor is sent it.
 std::shared_ptr<const symbol_actors> spawn_symbols(caf::actor_system& sys,
                                                    const instrument_table& instruments,
                                                    std::shared_ptr<const market_calendar> calendar,
-                                                   caf::actor persistence,
+                                                   caf::actor persistence, caf::actor store_reader,
                                                    std::vector<candle> today,
                                                    std::shared_ptr<latest_quotes> board,
                                                    symbol_options opts);

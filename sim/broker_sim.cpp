@@ -48,7 +48,7 @@ using broker::sim::simulation_result;
        "  --check-every D     full invariant checks on the store (default 30m)\n"
        "  --faults LIST       comma-separated, of: store-fail store-stall exchange-reject\n"
        "                      exchange-duplicate exchange-reorder exchange-delay exchange-drop\n"
-       "                      account-kill crash; or all (default), or none\n"
+       "                      account-kill symbol-kill slow-client crash; or all (default), or none\n"
        "  --work-dir D        where each run's database goes (default /tmp/broker-sim)\n"
        "  --instruments F     instrument master (default config/instruments.csv)\n";
   std::exit(code);

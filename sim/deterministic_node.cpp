@@ -124,6 +124,16 @@ caf::actor deterministic_node::account_of(user_id u) {
   return out;
 }
 
+std::vector<std::pair<user_id, int64_t>> deterministic_node::armed_alerts(const std::string& symbol) {
+  std::vector<std::pair<user_id, int64_t>> out;
+  sys->spawn([&, actor = broker->symbols().of(symbol)](caf::event_based_actor* self) {
+    self->request(actor, caf::infinite, alerts_atom::value)
+      .then([&](std::vector<std::pair<user_id, int64_t>>& armed) { out = std::move(armed); }, [](caf::error&) {});
+  });
+  run();
+  return out;
+}
+
 std::pair<std::vector<execution_report>, uint64_t> deterministic_node::exchange_records() {
   std::pair<std::vector<execution_report>, uint64_t> out;
   if (!venue)

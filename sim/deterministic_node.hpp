@@ -89,6 +89,8 @@ public:
 
   // The user's account actor (spawned if need be); invalid for an unknown user.
   caf::actor account_of(user_id u);
+  // The alerts `symbol`'s actor holds armed, as (user, alert id).
+  std::vector<std::pair<user_id, int64_t>> armed_alerts(const std::string& symbol);
   // With exchange_outlives_links: every report the exchange made, in order,
   // and how many new orders it refused on purpose.
   std::pair<std::vector<execution_report>, uint64_t> exchange_records();

@@ -29,6 +29,7 @@ constexpr uint32_t exchange_reorder_per_million = 10'000;
 constexpr uint32_t exchange_delay_per_million = 20'000; // late by up to 3 s
 constexpr uint32_t exchange_drop_per_million = 1'000;
 constexpr uint32_t account_kill_per_million = 1'000;
+constexpr uint32_t symbol_kill_per_million = 500;
 constexpr uint32_t crash_per_million = 150;
 constexpr uint32_t slow_client_per_million = 5'000; // a client stops reading for 3-40 s
 constexpr int ws_users_percent = 30;                // users who keep a WebSocket open
@@ -124,6 +125,8 @@ private:
   void set_store_faults(bool on);
   void quiesce();
   caf::actor pick_account_to_kill();
+  caf::actor pick_symbol_to_kill();
+  bool check_alerts_armed(const store_snapshot& snap);
   bool check(const char* when);
   void fail(std::string why) {
     if (result_.ok) {
@@ -472,6 +475,35 @@ caf::actor simulation::pick_account_to_kill() {
   return a;
 }
 
+// A traded symbol's actor, to be killed in the middle of the next batch.
+caf::actor simulation::pick_symbol_to_kill() {
+  if (!fault_on("symbol-kill") || !chance(symbol_kill_per_million))
+    return {};
+  auto* inst = symbols_[static_cast<size_t>(pick(0, static_cast<int64_t>(symbols_.size()) - 1))];
+  ++result_.faults["symbol-kill"];
+  record(now_text() + " FAULT " + inst->symbol + "'s actor is killed mid-flow; its supervisor spawns it again");
+  return node_->broker->symbols().of(inst->symbol);
+}
+
+// Every symbol actor holds armed exactly the active alerts the store holds
+// for its symbol: none lost with a dead actor, none left over.
+bool simulation::check_alerts_armed(const store_snapshot& snap) {
+  std::map<std::string, std::set<std::pair<user_id, int64_t>>> stored;
+  for (auto& a : snap.alerts)
+    if (a.status == alert_status::active)
+      stored[a.symbol].insert({a.user, a.id});
+  for (auto& inst : node_->instruments->all()) {
+    auto armed = node_->armed_alerts(inst.symbol);
+    std::set<std::pair<user_id, int64_t>> held(armed.begin(), armed.end());
+    if (held != stored[inst.symbol]) {
+      fail("alerts_armed (at the end): " + inst.symbol + "'s actor holds " + std::to_string(held.size())
+           + " alerts armed, the store " + std::to_string(stored[inst.symbol].size()) + " active");
+      return false;
+    }
+  }
+  return true;
+}
+
 // Every fault off, then time for what is under way to finish: late and
 // held reports arrive, failed writes are retried, stuck orders asked about.
 void simulation::quiesce() {
@@ -530,15 +562,16 @@ simulation_result simulation::run() {
       acting.push_back(due.top().second);
       due.pop();
     }
-    auto victim = pick_account_to_kill();
+    std::vector<caf::actor> victims;
+    for (auto v : {pick_account_to_kill(), pick_symbol_to_kill()})
+      if (v)
+        victims.push_back(v);
     for (auto u : acting)
       act(u);
-    if (victim) {
+    if (!victims.empty())
       node_->step(static_cast<size_t>(pick(0, 30)));
-      // As a handler's uncaught exception would: CAF's `kill` would take the
-      // directory (linked, supervising) with it.
-      caf::anon_send_exit(victim, caf::exit_reason::unhandled_exception);
-    }
+    for (auto& v : victims) // as a handler's uncaught exception would
+      caf::anon_send_exit(v, caf::exit_reason::unhandled_exception);
     node_->run();
     for (auto u : acting) {
       auto& c = users_[u].client;
@@ -572,7 +605,7 @@ simulation_result simulation::run() {
     auto broken = check_against_exchange(snap, records, 1);
     if (!broken.empty())
       fail(broken.front().invariant + " (at the end): " + broken.front().detail);
-    else if (check_clients(snap))
+    else if (check_clients(snap) && check_alerts_armed(snap))
       ++result_.invariant_checks;
   }
   drop_connections("the run is over");
@@ -605,8 +638,8 @@ simulation_result simulation::run() {
 const std::vector<std::string>& fault_names() {
   static const std::vector<std::string> names{"store-fail",        "store-stall",      "exchange-reject",
                                               "exchange-duplicate", "exchange-reorder", "exchange-delay",
-                                              "exchange-drop",      "account-kill",     "slow-client",
-                                              "crash"};
+                                              "exchange-drop",      "account-kill",     "symbol-kill",
+                                              "slow-client",        "crash"};
   return names;
 }
 

@@ -23,6 +23,8 @@
 //   exchange-drop       the exchange link dies (the connector reopens and reconciles)
 //   account-kill        an account actor is killed in the middle of a batch of
 //                       messages; its directory reloads it from the store
+//   symbol-kill         a symbol actor is killed likewise; its supervisor spawns it
+//                       again with its quote, candles and the store's active alerts
 //   slow-client         a WebSocket client stops reading for 3-40 s: its session
 //                       must stop writing quotes to it and close it (1013) past 10 s
 //   crash               the whole node dies at once (the power with it) and

@@ -107,19 +107,20 @@ struct market_fixture {
     store = sys->spawn(recorder, std::string{"persistence"});
     quotes = std::make_shared<latest_quotes>(table);
     symbols = spawn_symbols(*sys, table, std::make_shared<market_calendar>(calendar_rules{}),
-                            store, std::move(today), quotes, opts);
+                            store, caf::actor{}, std::move(today), quotes, opts);
     fanout = spawn_quote_fanout(*sys, opts.conflation_interval);
     sched->run();
   }
   ~market_fixture() {
     caf::anon_send_exit(fanout, caf::exit_reason::user_shutdown);
-    for (auto& [_, a] : *symbols)
+    caf::anon_send_exit(symbols->supervisor, caf::exit_reason::user_shutdown);
+    for (auto& a : symbols->all())
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched->run();
     caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
     sched->run();
   }
-  caf::actor symbol(const std::string& s) const { return symbols->at(s); }
+  caf::actor symbol(const std::string& s) const { return symbols->of(s); }
   std::shared_ptr<frame_handler> open(
     std::shared_ptr<fake_sink> sink, session_options so,
     std::shared_ptr<connection_count> count = std::make_shared<connection_count>(10),

@@ -44,7 +44,7 @@ TEST_CASE("a chart reaching back before today reads past days from the store", "
     h.db->commit(past);
     // Today, a trade on the live symbol actor.
     timestamp now = h.clock.now();
-    caf::anon_send(h.broker->symbols().at("TCS"), ticks_atom::value,
+    caf::anon_send(h.broker->symbols().of("TCS"), ticks_atom::value,
                    std::vector<tick>{tick{"TCS", now, 386'000, 4, 385'995, 386'005}});
     h.run();
 
