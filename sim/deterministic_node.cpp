@@ -116,21 +116,19 @@ void deterministic_node::recover() {
 
 caf::actor deterministic_node::account_of(user_id u) {
   caf::actor out;
-  sys->spawn([&, dir = broker->directory()](caf::event_based_actor* self) {
+  request_from(broker->directory(), [&](caf::event_based_actor* self, const caf::actor& dir) {
     self->request(dir, caf::infinite, account_atom::value, u)
       .then([&](caf::actor& a) { out = std::move(a); }, [](caf::error&) {});
   });
-  run();
   return out;
 }
 
 std::vector<std::pair<user_id, int64_t>> deterministic_node::armed_alerts(const std::string& symbol) {
   std::vector<std::pair<user_id, int64_t>> out;
-  sys->spawn([&, actor = broker->symbols().of(symbol)](caf::event_based_actor* self) {
+  request_from(broker->symbols().of(symbol), [&](caf::event_based_actor* self, const caf::actor& actor) {
     self->request(actor, caf::infinite, alerts_atom::value)
       .then([&](std::vector<std::pair<user_id, int64_t>>& armed) { out = std::move(armed); }, [](caf::error&) {});
   });
-  run();
   return out;
 }
 
@@ -138,12 +136,11 @@ std::pair<std::vector<execution_report>, uint64_t> deterministic_node::exchange_
   std::pair<std::vector<execution_report>, uint64_t> out;
   if (!venue)
     throw std::logic_error("exchange_records needs exchange_outlives_links");
-  sys->spawn([&](caf::event_based_actor* self) {
-    self->request(venue, caf::infinite, orders_atom::value)
+  request_from(venue, [&](caf::event_based_actor* self, const caf::actor& exchange) {
+    self->request(exchange, caf::infinite, orders_atom::value)
       .then([&](std::vector<execution_report>& records, uint64_t refused) { out = {std::move(records), refused}; },
             [](caf::error&) {});
   });
-  run();
   return out;
 }
 

@@ -145,7 +145,8 @@ private:
   simulation_result result_;
   // Acknowledged: they must survive any crash.
   std::set<order_id> acked_orders_;
-  std::map<user_id, std::set<int64_t>> acked_deposits_; // transfer ids
+  std::map<user_id, std::set<int64_t>> acked_transfers_; // deposits and withdrawals, by transfer id
+  std::set<std::pair<user_id, int64_t>> acked_alerts_;
   std::map<order_id, order_status> last_seen_; // for legal transitions
 };
 
@@ -184,11 +185,14 @@ void simulation::act(size_t u) {
     b.deposit(id, amount, [this, u, id](std::variant<transfer, rejection> r) {
       if (outcome(u, "deposit", r)) {
         users_[u].funded = true;
-        acked_deposits_[id].insert(std::get<transfer>(r).id);
+        acked_transfers_[id].insert(std::get<transfer>(r).id);
       }
     });
   } else if (roll < 15) {
-    b.withdraw(id, pick(100, 50'000) * 100, [this, u](std::variant<transfer, rejection> r) { outcome(u, "withdraw", r); });
+    b.withdraw(id, pick(100, 50'000) * 100, [this, u, id](std::variant<transfer, rejection> r) {
+      if (outcome(u, "withdraw", r))
+        acked_transfers_[id].insert(std::get<transfer>(r).id);
+    });
   } else if (roll < 65) {
     place(u);
   } else if (roll < 80) {
@@ -206,7 +210,10 @@ void simulation::act(size_t u) {
     money price = std::clamp(q->ltp + (above ? 1 : -1) * pick(1, 20) * inst->tick_size, inst->lower_band(),
                              inst->upper_band());
     b.create_alert(id, {inst->symbol, above ? alert_condition::above : alert_condition::below, price},
-                   [this, u](std::variant<price_alert, rejection> r) { outcome(u, "alert", r); });
+                   [this, u](std::variant<price_alert, rejection> r) {
+                     if (outcome(u, "alert", r))
+                       acked_alerts_.insert({std::get<price_alert>(r).user, std::get<price_alert>(r).id});
+                   });
   } else if (roll < 90) {
     b.balance(id, [this, u](std::variant<cash_balance, rejection> r) { outcome(u, "balance", r); });
   } else if (roll < 95) {
@@ -394,13 +401,22 @@ bool simulation::check(const char* when) {
   std::set<std::pair<user_id, int64_t>> transfers;
   for (auto& t : snap.transfers)
     transfers.insert({t.user, t.id});
-  for (auto& [user, ids] : acked_deposits_)
+  for (auto& [user, ids] : acked_transfers_)
     for (auto id : ids)
       if (!transfers.count({user, id})) {
-        fail(std::string{"acknowledged_survives ("} + when + "): deposit " + std::to_string(id) + " of user "
+        fail(std::string{"acknowledged_survives ("} + when + "): transfer " + std::to_string(id) + " of user "
              + std::to_string(user) + " was acknowledged and is not in the store");
         return false;
       }
+  std::set<std::pair<user_id, int64_t>> alerts;
+  for (auto& a : snap.alerts)
+    alerts.insert({a.user, a.id});
+  for (auto& key : acked_alerts_)
+    if (!alerts.count(key)) {
+      fail(std::string{"acknowledged_survives ("} + when + "): alert " + std::to_string(key.second) + " of user "
+           + std::to_string(key.first) + " was acknowledged and is not in the store");
+      return false;
+    }
   for (auto& o : snap.orders) {
     auto seen = last_seen_.find(o.id);
     if (seen != last_seen_.end() && seen->second != o.status && !is_legal_transition(seen->second, o.status)) {
