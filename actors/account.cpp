@@ -292,6 +292,12 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       if (st.env->exchange_status && !st.env->exchange_status->up.load() && !st.book->knows_idempotency_key(key))
         return to_error(rejection{reject_reason::exchange_unavailable,
                                   "the exchange is not reachable: the order was not placed, try again", {}});
+      if (auto halt = st.env->halts ? st.env->halts->of(r.symbol) : std::nullopt;
+          halt && !st.book->knows_idempotency_key(key))
+        return to_error(rejection{reject_reason::symbol_halted,
+                                  "trading in " + r.symbol + " is halted (" + halt->reason
+                                    + "): the order was not placed",
+                                  "symbol"});
       write_batch batch;
       auto inst = st.env->instruments->find(r.symbol);
       auto out = st.book->place(r, key, inst, st.env->calendar->is_open(now(self)), now(self), batch);

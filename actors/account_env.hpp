@@ -10,6 +10,7 @@
 #include "actors/exchange_connector.hpp"
 #include "actors/order_ids.hpp"
 #include "actors/symbol.hpp"
+#include "actors/trading_halts.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
@@ -31,6 +32,7 @@ struct account_env {
   const utc_clock* clock = nullptr;
   id_sources ids; // node-wide order, journal entry and notification ids
   std::shared_ptr<const symbol_actors> symbols;
+  std::shared_ptr<const trading_halts> halts; // null: nothing is ever halted
   std::shared_ptr<const book_rules> rules; // fees, settlement, cost basis (null: defaults)
   // Stamp each batch with the time it is handed to persistence: only when a
   // persistence_probe is there to read it (measurements, not production).

@@ -1,5 +1,6 @@
 #include "actors/node.hpp"
 
+#include <cstdio>
 #include <limits>
 #include <set>
 
@@ -76,6 +77,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
                         std::make_shared<order_id_source>(last_entry + 1),
                         std::make_shared<order_id_source>(last_note + 1)};
   env->symbols = symbols_;
+  env->halts = halts_;
   std::vector<price_alert> active_alerts;
   for (auto& a : snap.alerts)
     if (a.status == alert_status::active)
@@ -399,6 +401,21 @@ void node::watchlists(user_id u, reply<std::vector<watchlist>> done) {
 }
 void node::watchlist_call(user_id u, watchlist_command c, reply<watchlist> done) {
   ask_account(u, std::move(done), watchlists_atom::value, std::move(c));
+}
+
+bool node::halt_trading(const std::string& symbol, std::string reason) {
+  if (!symbols_->trades(symbol))
+    return false;
+  halts_->halt(trading_halt{symbol, std::move(reason), clock_.now()});
+  std::fprintf(stderr, "node: trading in %s is halted\n", symbol.c_str());
+  return true;
+}
+
+bool node::resume_trading(const std::string& symbol) {
+  bool was = halts_->resume(symbol);
+  if (was)
+    std::fprintf(stderr, "node: trading in %s resumes\n", symbol.c_str());
+  return was;
 }
 
 int node::current_tax_year() const {

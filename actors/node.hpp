@@ -26,6 +26,7 @@
 #include "actors/persistence.hpp"
 #include "actors/session.hpp"
 #include "actors/symbol.hpp"
+#include "actors/trading_halts.hpp"
 #include "actors/users.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/frames.hpp"
@@ -150,6 +151,11 @@ public:
   const market_counters& counters() const { return *counters_; }
   const exchange_link_status& exchange_status() const { return *exchange_status_; }
   const latest_quotes& quotes() const { return *quotes_; }
+  // Operators: new orders in a halted symbol are refused symbol_halted.
+  // False for a symbol not traded here (halt) or not halted (resume).
+  bool halt_trading(const std::string& symbol, std::string reason);
+  bool resume_trading(const std::string& symbol);
+  const trading_halts& halts() const { return *halts_; }
 
 private:
   void exit_all(caf::exit_reason why);
@@ -174,6 +180,7 @@ private:
   std::shared_ptr<connection_count> connections_;
   std::shared_ptr<market_counters> counters_;
   std::shared_ptr<exchange_link_status> exchange_status_;
+  std::shared_ptr<trading_halts> halts_ = std::make_shared<trading_halts>();
   // Account handles, so a call is one hop to the account, not two. Read from
   // edge threads and bridge actors alike, hence the mutex. Shared with each
   // cached account, which takes itself out when it dies: a call made after

@@ -34,6 +34,7 @@ std::string_view code_of(reject_reason r) {
     case reject_reason::watchlist_full: return "watchlist_full";
     case reject_reason::notification_not_found: return "notification_not_found";
     case reject_reason::interrupted: return "interrupted";
+    case reject_reason::symbol_halted: return "symbol_halted";
   }
   return "internal_error";
 }

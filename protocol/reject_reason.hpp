@@ -38,6 +38,7 @@ enum class reject_reason : uint8_t {
   watchlist_full,
   notification_not_found,
   interrupted, // the actor handling it died mid-request (it restarts from the store): done or not, unknown
+  symbol_halted, // an operator halted trading in the symbol: new orders wait until it resumes
 };
 
 std::string_view code_of(reject_reason r); // "insufficient_funds"
