@@ -492,6 +492,81 @@ CREATE TABLE watchlists (
 );
 )sql";
 
+// Migration 8. The operator console: operators (their own table, not users),
+// trading halts that outlive a restart, and the operators' audit log. The log
+// is append-only in the database itself, so neither a bug in the app nor a
+// hand-typed statement rewrites history; an owner of the schema can still drop
+// the triggers, which no trigger can prevent. Its ids come from the database,
+// increasing: SQLite's AUTOINCREMENT never hands out an id again (the largest
+// is kept in sqlite_sequence), PostgreSQL's identity is a sequence. Operator
+// names and symbols compare as bytes: "Admin" and "admin" are two operators.
+const char* const v8_sqlite = R"sql(
+CREATE TABLE operators (
+  name          TEXT    NOT NULL PRIMARY KEY,
+  password_hash TEXT    NOT NULL,
+  created_at    INTEGER NOT NULL,
+  disabled      INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE trading_halts (
+  symbol        TEXT    NOT NULL PRIMARY KEY,
+  reason        TEXT    NOT NULL,
+  since         INTEGER NOT NULL,
+  operator_name TEXT    NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE audit_log (
+  id             INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+  at             INTEGER NOT NULL,
+  operator_name  TEXT    NOT NULL,
+  remote_address TEXT    NOT NULL,
+  action         TEXT    NOT NULL,
+  target         TEXT    NOT NULL,
+  detail         TEXT    NOT NULL,
+  status         INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END;
+)sql";
+
+// Row triggers do not fire on TRUNCATE, so it gets a statement trigger of its own.
+const char* const v8_postgres = R"sql(
+CREATE TABLE operators (
+  name          TEXT    NOT NULL PRIMARY KEY,
+  password_hash TEXT    NOT NULL,
+  created_at    BIGINT  NOT NULL,
+  disabled      BIGINT  NOT NULL
+);
+
+CREATE TABLE trading_halts (
+  symbol        TEXT    NOT NULL PRIMARY KEY,
+  reason        TEXT    NOT NULL,
+  since         BIGINT  NOT NULL,
+  operator_name TEXT    NOT NULL
+);
+
+CREATE TABLE audit_log (
+  id             BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at             BIGINT  NOT NULL,
+  operator_name  TEXT    NOT NULL,
+  remote_address TEXT    NOT NULL,
+  action         TEXT    NOT NULL,
+  target         TEXT    NOT NULL,
+  detail         TEXT    NOT NULL,
+  status         BIGINT  NOT NULL
+);
+CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP;
+END $$;
+CREATE TRIGGER audit_log_no_update_or_delete BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change();
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -504,6 +579,7 @@ const std::vector<migration>& all_migrations() {
     {5, "price alerts", v5_sqlite, v5_postgres},
     {6, "double-entry journal, settlement, charges", v6_sqlite, v6_postgres},
     {7, "notifications and watchlists", v7_sqlite, v7_postgres},
+    {8, "operators, their audit log, trading halts", v8_sqlite, v8_postgres},
   };
   return list;
 }

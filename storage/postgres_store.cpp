@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -519,6 +521,16 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
       {"select_candles_of",
        "SELECT symbol, start, open, high, low, close, volume FROM candles"
        " WHERE symbol = $1 AND start >= $2 AND start < $3 ORDER BY start"},
+      {"select_operators",
+       "SELECT name, password_hash, created_at, disabled FROM operators ORDER BY name COLLATE \"C\""},
+      {"select_operator",
+       "SELECT name, password_hash, created_at, disabled FROM operators WHERE name = $1"},
+      // A range of the primary key, read backwards: $1 is the largest id wanted.
+      {"select_audit",
+       "SELECT id, at, operator_name, remote_address, action, target, detail, status"
+       " FROM audit_log WHERE id <= $1 ORDER BY id DESC LIMIT $2"},
+      {"select_halts",
+       "SELECT symbol, reason, since, operator_name FROM trading_halts ORDER BY symbol COLLATE \"C\""},
     };
     for (auto& r : user_reads)
       for (size_t i = 0, n = l.size(); i < n; ++i)
@@ -532,12 +544,31 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
   return list;
 }
 
+// The operator console's writes: one row per call, outside write_batch
+// (store.hpp), so plain statements rather than arrays.
+constexpr const char* insert_operator_sql =
+  "INSERT INTO operators (name, password_hash, created_at, disabled) VALUES ($1, $2, $3, $4)"
+  " ON CONFLICT (name) DO NOTHING"; // a name already taken keeps its row
+// No id: the identity column assigns it (migration 8).
+constexpr const char* insert_audit_sql =
+  "INSERT INTO audit_log (at, operator_name, remote_address, action, target, detail, status)"
+  " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+constexpr const char* upsert_halt_sql =
+  "INSERT INTO trading_halts (symbol, reason, since, operator_name) VALUES ($1, $2, $3, $4)"
+  " ON CONFLICT (symbol) DO UPDATE SET reason = excluded.reason, since = excluded.since,"
+  " operator_name = excluded.operator_name";
+constexpr const char* delete_halt_sql = "DELETE FROM trading_halts WHERE symbol = $1";
+
 const std::vector<std::pair<const char*, std::string>>& writer_statements() {
   static const std::vector<std::pair<const char*, std::string>> list = [] {
     std::vector<std::pair<const char*, std::string>> l;
     for (const table_spec* t : all_tables)
       l.emplace_back(t->statement, insert_sql(*t));
     l.emplace_back(notification_reads_spec.statement, mark_read_sql);
+    l.emplace_back("insert_operator", insert_operator_sql);
+    l.emplace_back("insert_audit", insert_audit_sql);
+    l.emplace_back("upsert_halt", upsert_halt_sql);
+    l.emplace_back("delete_halt", delete_halt_sql);
     return l;
   }();
   return list;
@@ -757,6 +788,40 @@ watchlist read_watchlist(const pqxx::row& row) {
   w.created_at = r.i64();
   w.updated_at = r.i64();
   return w;
+}
+
+operator_account read_operator(const pqxx::row& row) {
+  row_reader r(row);
+  operator_account a;
+  a.name = r.text();
+  a.password_hash = r.text();
+  a.created_at = r.i64();
+  a.disabled = r.i64() != 0;
+  return a;
+}
+
+audit_entry read_audit_entry(const pqxx::row& row) {
+  row_reader r(row);
+  audit_entry e;
+  e.id = r.i64();
+  e.at = r.i64();
+  e.operator_name = r.text();
+  e.remote_address = r.text();
+  e.action = r.text();
+  e.target = r.text();
+  e.detail = r.text();
+  e.status = static_cast<int>(r.i64());
+  return e;
+}
+
+stored_halt read_halt(const pqxx::row& row) {
+  row_reader r(row);
+  stored_halt h;
+  h.symbol = r.text();
+  h.reason = r.text();
+  h.since = r.i64();
+  h.operator_name = r.text();
+  return h;
 }
 
 template <class T>
@@ -1018,6 +1083,94 @@ std::vector<candle> postgres_store::candles_of(const std::string& symbol, timest
     read_all(tx.exec_prepared("select_candles_of", detail::postgres_text(symbol),
                               static_cast<int64_t>(from), static_cast<int64_t>(to)),
              rows, read_candle);
+    return rows;
+  });
+}
+
+// ---- The operator console's rows ----------------------------------------------
+// Each write is one statement outside any transaction block: its own
+// transaction, durable once answered (synchronous_commit). On the writer
+// session, so it waits for a commit() in progress instead of interleaving
+// with it; reads go to the reader. Text goes in as it will be stored
+// (postgres_text), lookups included, as for the books' rows.
+
+bool postgres_store::add_operator(const operator_account& a) {
+  return writer_->run("add_operator", [&a](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    const pqxx::result r =
+      tx.exec_prepared("insert_operator", detail::postgres_text(a.name),
+                       detail::postgres_text(a.password_hash), static_cast<int64_t>(a.created_at),
+                       int64_t{a.disabled ? 1 : 0});
+    return r.affected_rows() == 1; // 0: the name was taken
+  });
+}
+
+std::optional<operator_account> postgres_store::find_operator(const std::string& name) {
+  return reader_->run("find_operator", [&name](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    const pqxx::result r = tx.exec_prepared("select_operator", detail::postgres_text(name));
+    std::optional<operator_account> found;
+    if (!r.empty()) // the primary key: at most one
+      found = read_operator(r[0]);
+    return found;
+  });
+}
+
+std::vector<operator_account> postgres_store::operators() {
+  return reader_->run("operators", [](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<operator_account> rows;
+    read_all(tx.exec_prepared("select_operators"), rows, read_operator);
+    return rows;
+  });
+}
+
+int64_t postgres_store::append_audit(const audit_entry& e) {
+  return writer_->run("append_audit", [&e](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    using detail::postgres_text;
+    return tx
+      .exec_prepared1("insert_audit", static_cast<int64_t>(e.at), postgres_text(e.operator_name),
+                      postgres_text(e.remote_address), postgres_text(e.action),
+                      postgres_text(e.target), postgres_text(e.detail), int64_t{e.status})[0]
+      .as<int64_t>();
+  });
+}
+
+std::vector<audit_entry> postgres_store::audit_log(int64_t before_id, size_t limit) {
+  // As in sqlite_store: "id < before_id" as "id <= before_id - 1", and a
+  // limit past the largest bigint is no limit.
+  const int64_t last = before_id > 0 ? before_id - 1 : std::numeric_limits<int64_t>::max();
+  const auto most = static_cast<int64_t>(
+    std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+  return reader_->run("audit_log", [last, most](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<audit_entry> rows;
+    read_all(tx.exec_prepared("select_audit", last, most), rows, read_audit_entry);
+    return rows;
+  });
+}
+
+void postgres_store::put_halt(const stored_halt& h) {
+  writer_->run("put_halt", [&h](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared("upsert_halt", detail::postgres_text(h.symbol), detail::postgres_text(h.reason),
+                     static_cast<int64_t>(h.since), detail::postgres_text(h.operator_name));
+  });
+}
+
+void postgres_store::remove_halt(const std::string& symbol) {
+  writer_->run("remove_halt", [&symbol](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared("delete_halt", detail::postgres_text(symbol)); // no row: nothing to do
+  });
+}
+
+std::vector<stored_halt> postgres_store::halts() {
+  return reader_->run("halts", [](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<stored_halt> rows;
+    read_all(tx.exec_prepared("select_halts"), rows, read_halt);
     return rows;
   });
 }

@@ -15,6 +15,10 @@
 // caller retries. Retrying a batch is always safe: upserts write the latest
 // state and executions / idempotency entries are insert-once, so a batch
 // applied twice (a COMMIT whose answer was lost) stores every row once.
+// The operator console's writes are retried the same way. put_halt and
+// remove_halt are idempotent; the other two are not: an audit entry whose
+// answer was lost may be appended twice (the log may repeat a line, never
+// lose one), and add_operator may answer false for the operator it just added.
 //
 // The one difference from SQLite: PostgreSQL text holds valid UTF-8 only and
 // never a NUL byte, so a NUL or an invalid UTF-8 sequence in a string is
@@ -22,6 +26,7 @@
 // every retry and stall persistence for good.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +58,15 @@ public:
   std::vector<execution_row> executions_of(order_id id) override;
   std::vector<candle> candles_since(timestamp from) override;
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override;
+
+  bool add_operator(const operator_account& a) override;
+  std::optional<operator_account> find_operator(const std::string& name) override;
+  std::vector<operator_account> operators() override;
+  int64_t append_audit(const audit_entry& e) override;
+  std::vector<audit_entry> audit_log(int64_t before_id, size_t limit) override;
+  void put_halt(const stored_halt& h) override;
+  void remove_halt(const std::string& symbol) override;
+  std::vector<stored_halt> halts() override;
 
 private:
   struct session; // one connection, its mutex, and what to prepare on it

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <optional>
@@ -45,13 +46,14 @@ void bind_one(SQLite::Statement& s, int i, const std::string& v) { s.bind(i, v);
 // Enum wire names; short enough for the small-string buffer, so no allocation.
 void bind_one(SQLite::Statement& s, int i, std::string_view v) { s.bind(i, std::string(v)); }
 
-// Binds args to ?1..?N in order and runs a statement that returns no rows.
+// Binds args to ?1..?N in order and runs a statement that returns no rows;
+// answers how many rows it changed.
 template <class... Args>
-void run(SQLite::Statement& s, const Args&... args) {
+int run(SQLite::Statement& s, const Args&... args) {
   reset_guard guard(s);
   int i = 0;
   (bind_one(s, ++i, args), ...);
-  s.exec();
+  return s.exec();
 }
 
 // Reads the current row's columns left to right, in the SELECT's order.
@@ -511,6 +513,80 @@ watchlist read_watchlist(SQLite::Statement& s) {
   return w;
 }
 
+// ---- The operator console's rows ----------------------------------------------
+// Written one call at a time, outside write_batch (store.hpp).
+
+// Insert-once: a name already taken keeps its row, and the caller is told.
+constexpr const char* insert_operator_sql =
+  "INSERT INTO operators (name, password_hash, created_at, disabled) VALUES (?1, ?2, ?3, ?4)"
+  " ON CONFLICT (name) DO NOTHING";
+constexpr const char* select_operators_sql =
+  "SELECT name, password_hash, created_at, disabled FROM operators ORDER BY name";
+constexpr const char* select_operator_sql =
+  "SELECT name, password_hash, created_at, disabled FROM operators WHERE name = ?1";
+
+// Answers 1 if written, 0 if the name was taken.
+int write_row(SQLite::Statement& s, const operator_account& a) {
+  return run(s, a.name, a.password_hash, a.created_at, int64_t{a.disabled ? 1 : 0});
+}
+operator_account read_operator(SQLite::Statement& s) {
+  row_reader r(s);
+  operator_account a;
+  a.name = r.text();
+  a.password_hash = r.text();
+  a.created_at = r.i64();
+  a.disabled = r.i64() != 0;
+  return a;
+}
+
+// No id: the table's AUTOINCREMENT assigns it (migration 8).
+constexpr const char* insert_audit_sql =
+  "INSERT INTO audit_log (at, operator_name, remote_address, action, target, detail, status)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+// A range of the rowid, read backwards: ?1 is the largest id wanted.
+constexpr const char* select_audit_sql =
+  "SELECT id, at, operator_name, remote_address, action, target, detail, status FROM audit_log"
+  " WHERE id <= ?1 ORDER BY id DESC LIMIT ?2";
+
+void write_row(SQLite::Statement& s, const audit_entry& e) {
+  run(s, e.at, e.operator_name, e.remote_address, e.action, e.target, e.detail,
+      int64_t{e.status});
+}
+audit_entry read_audit_entry(SQLite::Statement& s) {
+  row_reader r(s);
+  audit_entry e;
+  e.id = r.i64();
+  e.at = r.i64();
+  e.operator_name = r.text();
+  e.remote_address = r.text();
+  e.action = r.text();
+  e.target = r.text();
+  e.detail = r.text();
+  e.status = static_cast<int>(r.i64());
+  return e;
+}
+
+constexpr const char* upsert_halt_sql =
+  "INSERT INTO trading_halts (symbol, reason, since, operator_name) VALUES (?1, ?2, ?3, ?4)"
+  " ON CONFLICT (symbol) DO UPDATE SET reason = excluded.reason, since = excluded.since,"
+  " operator_name = excluded.operator_name";
+constexpr const char* delete_halt_sql = "DELETE FROM trading_halts WHERE symbol = ?1";
+constexpr const char* select_halts_sql =
+  "SELECT symbol, reason, since, operator_name FROM trading_halts ORDER BY symbol";
+
+void write_row(SQLite::Statement& s, const stored_halt& h) {
+  run(s, h.symbol, h.reason, h.since, h.operator_name);
+}
+stored_halt read_halt(SQLite::Statement& s) {
+  row_reader r(s);
+  stored_halt h;
+  h.symbol = r.text();
+  h.reason = r.text();
+  h.since = r.i64();
+  h.operator_name = r.text();
+  return h;
+}
+
 template <class T>
 void write_all(SQLite::Statement& s, const std::vector<T>& rows) {
   for (const T& row : rows)
@@ -596,6 +672,10 @@ struct sqlite_store::writer {
   SQLite::Statement insert_notification;
   SQLite::Statement mark_read;
   SQLite::Statement upsert_watchlist;
+  SQLite::Statement insert_operator;
+  SQLite::Statement insert_audit;
+  SQLite::Statement upsert_halt;
+  SQLite::Statement delete_halt;
 
   writer(const std::string& path, const sqlite_options& opts)
     : db(open_write_connection(path, opts)),
@@ -612,7 +692,11 @@ struct sqlite_store::writer {
       upsert_settlement(db, upsert_settlement_sql),
       insert_notification(db, insert_notification_sql),
       mark_read(db, mark_read_sql),
-      upsert_watchlist(db, upsert_watchlist_sql) {}
+      upsert_watchlist(db, upsert_watchlist_sql),
+      insert_operator(db, insert_operator_sql),
+      insert_audit(db, insert_audit_sql),
+      upsert_halt(db, upsert_halt_sql),
+      delete_halt(db, delete_halt_sql) {}
 
   // A failed statement may or may not have ended the transaction (SQLite
   // rolls back by itself on some errors, e.g. SQLITE_FULL); either way the
@@ -646,6 +730,10 @@ struct sqlite_store::reader {
   SQLite::Statement select_settlements;
   SQLite::Statement select_notifications;
   SQLite::Statement select_watchlists;
+  SQLite::Statement select_operators;
+  SQLite::Statement select_operator;
+  SQLite::Statement select_audit;
+  SQLite::Statement select_halts;
   // The same reads for one user (?1): an account's reload.
   struct one_user {
     SQLite::Statement users, accounts, holdings, orders, executions, transfers, idempotency, alerts, journal,
@@ -671,7 +759,11 @@ struct sqlite_store::reader {
       select_journal(db, select_journal_sql),
       select_settlements(db, select_settlements_sql),
       select_notifications(db, select_notifications_sql),
-      select_watchlists(db, select_watchlists_sql) {}
+      select_watchlists(db, select_watchlists_sql),
+      select_operators(db, select_operators_sql),
+      select_operator(db, select_operator_sql),
+      select_audit(db, select_audit_sql),
+      select_halts(db, select_halts_sql) {}
 };
 
 // Checkpoints off the commit path. The writer's WAL hook (run after every
@@ -959,6 +1051,111 @@ std::vector<execution_row> sqlite_store::executions_of(order_id id) {
     return rows;
   } catch (const SQLite::Exception& e) {
     fail("executions_of", e);
+  }
+}
+
+// ---- The operator console's rows ----------------------------------------------
+// Each write is one statement in autocommit mode: its own transaction, synced
+// as a commit is (synchronous). On the writer connection, under its mutex, so
+// it never lands inside a commit()'s transaction; reads go to the reader.
+
+bool sqlite_store::add_operator(const operator_account& a) {
+  writer& w = *writer_;
+  std::lock_guard<std::mutex> lock(w.mutex);
+  try {
+    return write_row(w.insert_operator, a) == 1;
+  } catch (const SQLite::Exception& e) {
+    fail("add_operator", e);
+  }
+}
+
+std::optional<operator_account> sqlite_store::find_operator(const std::string& name) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    std::vector<operator_account> rows;
+    r.select_operator.bind(1, name);
+    read_all(r.select_operator, rows, read_operator);
+    if (rows.empty())
+      return std::nullopt;
+    return std::move(rows.front()); // the primary key: at most one
+  } catch (const SQLite::Exception& e) {
+    fail("find_operator", e);
+  }
+}
+
+std::vector<operator_account> sqlite_store::operators() {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    std::vector<operator_account> rows;
+    read_all(r.select_operators, rows, read_operator);
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("operators", e);
+  }
+}
+
+int64_t sqlite_store::append_audit(const audit_entry& e) {
+  writer& w = *writer_;
+  std::lock_guard<std::mutex> lock(w.mutex);
+  try {
+    write_row(w.insert_audit, e);
+    // The insert's rowid: no other statement ran on this connection since (mutex).
+    return w.db.getLastInsertRowid();
+  } catch (const SQLite::Exception& x) {
+    fail("append_audit", x);
+  }
+}
+
+std::vector<audit_entry> sqlite_store::audit_log(int64_t before_id, size_t limit) {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    // "id < before_id" as "id <= before_id - 1": "from the newest" is then
+    // id <= INT64_MAX, no sentinel id left out. A limit past INT64_MAX is no limit.
+    const int64_t last = before_id > 0 ? before_id - 1 : std::numeric_limits<int64_t>::max();
+    const auto most = static_cast<int64_t>(
+      std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+    std::vector<audit_entry> rows;
+    r.select_audit.bind(1, last);
+    r.select_audit.bind(2, most);
+    read_all(r.select_audit, rows, read_audit_entry);
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("audit_log", e);
+  }
+}
+
+void sqlite_store::put_halt(const stored_halt& h) {
+  writer& w = *writer_;
+  std::lock_guard<std::mutex> lock(w.mutex);
+  try {
+    write_row(w.upsert_halt, h);
+  } catch (const SQLite::Exception& e) {
+    fail("put_halt", e);
+  }
+}
+
+void sqlite_store::remove_halt(const std::string& symbol) {
+  writer& w = *writer_;
+  std::lock_guard<std::mutex> lock(w.mutex);
+  try {
+    run(w.delete_halt, symbol); // no row: nothing to do, not an error
+  } catch (const SQLite::Exception& e) {
+    fail("remove_halt", e);
+  }
+}
+
+std::vector<stored_halt> sqlite_store::halts() {
+  reader& r = *reader_;
+  std::lock_guard<std::mutex> lock(r.mutex);
+  try {
+    std::vector<stored_halt> rows;
+    read_all(r.select_halts, rows, read_halt);
+    return rows;
+  } catch (const SQLite::Exception& e) {
+    fail("halts", e);
   }
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 // broker::store on one SQLite file in WAL mode. Two connections: the writer
-// (used by commit(), i.e. the persistence actor) and a read-only reader (load()
-// and executions_of(), any thread). WAL lets the reader see the last committed
-// state while a commit is being written, so order-detail reads never wait for
-// a commit's fsync.
+// (used by commit(), i.e. the persistence actor, and the operator console's
+// writes) and a read-only reader (load(), executions_of() and every other
+// read, any thread). WAL lets the reader see the last committed state while a
+// commit is being written, so order-detail reads never wait for a commit's
+// fsync.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,15 @@ public:
   std::vector<execution_row> executions_of(order_id id) override;
   std::vector<candle> candles_since(timestamp from) override;
   std::vector<candle> candles_of(const std::string& symbol, timestamp from, timestamp to) override;
+
+  bool add_operator(const operator_account& a) override;
+  std::optional<operator_account> find_operator(const std::string& name) override;
+  std::vector<operator_account> operators() override;
+  int64_t append_audit(const audit_entry& e) override;
+  std::vector<audit_entry> audit_log(int64_t before_id, size_t limit) override;
+  void put_halt(const stored_halt& h) override;
+  void remove_halt(const std::string& symbol) override;
+  std::vector<stored_halt> halts() override;
 
 private:
   struct writer; // write connection, its cached statements and its mutex

@@ -1,13 +1,18 @@
 #pragma once
-// The store interface. The persistence actor is its only writer; it commits
-// one write_batch per flush, in one transaction. SQLite (embedded default) and
-// PostgreSQL implement it; the same test suite runs against both.
+// The store interface. The persistence actor is the only writer of the books;
+// it commits one write_batch per flush, in one transaction. The operator
+// console's rows (operators, their audit log, trading halts) are not the
+// books': each of their calls is its own transaction, written directly, so an
+// admin request is answered only once its audit line is durable. SQLite
+// (embedded default) and PostgreSQL implement it; the same test suite runs
+// against both.
 //
 // Rows are written as their latest state (upsert by key), except executions,
 // which are insert-once by exec_id: a replayed report cannot be stored twice.
 #include <cstdint>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -103,6 +108,36 @@ struct store_snapshot {
   std::vector<watchlist> watchlists; // deleted ones too (their ids stay taken)
 };
 
+// An operator of the broker (the admin console), not a user: separate table,
+// separate tokens. password_hash is libsodium's crypto_pwhash_str (argon2id).
+struct operator_account {
+  std::string name;          // unique, 1..64 chars
+  std::string password_hash;
+  timestamp created_at = 0;
+  bool disabled = false;
+};
+
+// One line of the operators' audit log: every admin request and action.
+// Append-only: the backends refuse UPDATE and DELETE on its table.
+struct audit_entry {
+  int64_t id = 0;            // assigned by the store, increasing
+  timestamp at = 0;
+  std::string operator_name; // "" when nobody was authenticated (a failed login)
+  std::string remote_address;
+  std::string action;        // e.g. "POST /admin/v1/halts", "login"
+  std::string target;        // e.g. "symbol:INFY", "" when none
+  std::string detail;        // free text (reason given, error code)
+  int status = 0;            // the HTTP status answered
+};
+
+// A symbol whose trading an operator halted; kept so a restart keeps it halted.
+struct stored_halt {
+  std::string symbol;
+  std::string reason;
+  timestamp since = 0;
+  std::string operator_name;
+};
+
 // Thrown by a backend when a commit or read fails; the batch was not applied.
 struct store_error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -135,6 +170,23 @@ public:
         out.push_back(std::move(c));
     return out;
   }
+
+  // The operator console's rows. Each call below throws store_error on a
+  // backend failure, is its own transaction, durable when it returns, and may
+  // run on any thread, concurrently with commit() and the reads.
+
+  // Operators (admin console). add_operator: false if the name is taken (nothing written).
+  virtual bool add_operator(const operator_account& a) = 0;
+  virtual std::optional<operator_account> find_operator(const std::string& name) = 0;
+  virtual std::vector<operator_account> operators() = 0; // by name
+  // Appends one entry (its id is ignored) and answers the id it was given.
+  virtual int64_t append_audit(const audit_entry& e) = 0;
+  // Newest first: entries with id < before_id (before_id <= 0: from the newest), at most limit.
+  virtual std::vector<audit_entry> audit_log(int64_t before_id, size_t limit) = 0;
+  // Halts: put replaces the symbol's row; remove of an absent symbol does nothing.
+  virtual void put_halt(const stored_halt& h) = 0;
+  virtual void remove_halt(const std::string& symbol) = 0;
+  virtual std::vector<stored_halt> halts() = 0; // by symbol
 };
 
 } // namespace broker

@@ -7,15 +7,19 @@
 // Round trips of every row type, upsert and insert-once rules, all-or-nothing
 // batches, retries, durability across instances, migrations (and migration
 // 6's opening balances), unparseable enums, reads racing commits, candles,
-// the journal, settlements, notifications, watchlists.
+// the journal, settlements, notifications, watchlists, and the operator
+// console's rows: operators, the audit log, trading halts.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -196,6 +200,37 @@ inline price_alert make_alert(user_id user, int64_t id, alert_condition conditio
   return a;
 }
 
+inline operator_account make_operator(const std::string& name, bool disabled) {
+  operator_account a;
+  a.name = name;
+  a.password_hash = "$argon2id$v=19$m=262144,t=3,p=1$" + name + "$aGFzaA";
+  a.created_at = 1'720'000'000'000'000'000 + static_cast<int64_t>(name.size());
+  a.disabled = disabled;
+  return a;
+}
+
+// Entry k of a log; its id is the store's to give, so left for the caller.
+inline audit_entry make_audit(int k) {
+  audit_entry e;
+  e.at = 1'730'000'000'000'000'000 + k;
+  e.operator_name = k % 3 == 0 ? "" : "ops-" + std::to_string(k % 3); // "": a failed login
+  e.remote_address = "203.0.113." + std::to_string(k) + ":5" + std::to_string(k);
+  e.action = k % 2 ? "POST /admin/v1/halts" : "login";
+  e.target = k % 2 ? "symbol:M&M" : "";
+  e.detail = "reason \"circuit\" {x,y} 'q' \\ NULL \xE2\x82\xB9 #" + std::to_string(k);
+  e.status = k % 3 == 0 ? 401 : 200 + k;
+  return e;
+}
+
+inline stored_halt make_halt(const std::string& symbol, timestamp since) {
+  stored_halt h;
+  h.symbol = symbol;
+  h.reason = "news pending \"" + symbol + "\" \xE2\x9C\x8B";
+  h.since = since;
+  h.operator_name = "ops-" + std::to_string(since % 7);
+  return h;
+}
+
 // ---- Field-by-field comparison (the domain structs have no operator==) -------
 
 inline void check_same(const user_profile& a, const user_profile& b) {
@@ -307,6 +342,31 @@ inline void check_same(const price_alert& a, const price_alert& b) {
   CHECK(a.triggered_price == b.triggered_price);
   CHECK(a.created_at == b.created_at);
   CHECK(a.updated_at == b.updated_at);
+}
+
+inline void check_same(const operator_account& a, const operator_account& b) {
+  CHECK(a.name == b.name);
+  CHECK(a.password_hash == b.password_hash);
+  CHECK(a.created_at == b.created_at);
+  CHECK(a.disabled == b.disabled);
+}
+
+inline void check_same(const audit_entry& a, const audit_entry& b) {
+  CHECK(a.id == b.id);
+  CHECK(a.at == b.at);
+  CHECK(a.operator_name == b.operator_name);
+  CHECK(a.remote_address == b.remote_address);
+  CHECK(a.action == b.action);
+  CHECK(a.target == b.target);
+  CHECK(a.detail == b.detail);
+  CHECK(a.status == b.status);
+}
+
+inline void check_same(const stored_halt& a, const stored_halt& b) {
+  CHECK(a.symbol == b.symbol);
+  CHECK(a.reason == b.reason);
+  CHECK(a.since == b.since);
+  CHECK(a.operator_name == b.operator_name);
 }
 
 template <class T>
@@ -1051,6 +1111,254 @@ inline void watchlists_round_trip_and_upsert(const backend& b) {
   CHECK(got[0].symbols == std::vector<std::string>{"TCS"});
   CHECK(got[0].updated_at == 12);
   CHECK(got[0].created_at == 10);
+}
+
+// ---- The operator console: operators, the audit log, halts ----------------------
+
+inline void operators_round_trip_and_names_stay_taken(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  CHECK(st->operators().empty());
+  CHECK_FALSE(st->find_operator("root").has_value());
+
+  // Added out of order; names compare as bytes: upper case, then '&', then
+  // lower case. 64 characters (the longest name) and non-ASCII ones too.
+  const std::string longest(64, 'z');
+  const operator_account zeta = make_operator("zeta", true);
+  const operator_account alpha = make_operator("alpha", false);
+  const operator_account upper = make_operator("Alpha", false);
+  const operator_account ops = make_operator("M&M \xE0\xA4\x85 ops", true);
+  const operator_account last = make_operator(longest, false);
+  for (const operator_account& a : {zeta, alpha, upper, ops, last}) {
+    INFO("operator " << a.name);
+    CHECK(st->add_operator(a));
+  }
+  for (const operator_account& a : {zeta, alpha, upper, ops, last}) {
+    INFO("operator " << a.name);
+    const std::optional<operator_account> found = st->find_operator(a.name);
+    REQUIRE(found.has_value());
+    check_same(*found, a);
+  }
+  const std::vector<operator_account> by_name{upper, ops, alpha, zeta, last};
+  check_same(st->operators(), by_name);
+
+  SECTION("a taken name answers false and leaves the first operator as it was") {
+    operator_account impostor = make_operator("alpha", true);
+    impostor.password_hash = "$argon2id$v=19$m=8,t=1,p=1$b3RoZXI$b3RoZXI";
+    impostor.created_at = 5;
+    CHECK_FALSE(st->add_operator(impostor));
+    const std::optional<operator_account> found = st->find_operator("alpha");
+    REQUIRE(found.has_value());
+    check_same(*found, alpha);
+    check_same(st->operators(), by_name);
+  }
+
+  SECTION("an unknown name is nullopt: not a prefix, not another case") {
+    CHECK_FALSE(st->find_operator("alph").has_value());
+    CHECK_FALSE(st->find_operator("alphas").has_value());
+    CHECK_FALSE(st->find_operator("ALPHA").has_value());
+    CHECK_FALSE(st->find_operator("").has_value());
+    CHECK_FALSE(st->find_operator(longest + "z").has_value());
+  }
+
+  SECTION("operators are kept across reopening, and their names stay taken") {
+    st.reset();
+    st = b.open();
+    check_same(st->operators(), by_name);
+    const std::optional<operator_account> found = st->find_operator(zeta.name);
+    REQUIRE(found.has_value());
+    check_same(*found, zeta);
+    CHECK_FALSE(st->add_operator(make_operator("zeta", false)));
+    CHECK(st->add_operator(make_operator("beta", false)));
+    CHECK(st->operators().size() == by_name.size() + 1);
+  }
+
+  // Not part of the books: a commit does not touch them.
+  const std::vector<operator_account> before = st->operators();
+  st->commit(full_batch());
+  check_same(st->operators(), before);
+}
+
+inline void audit_log_appends_and_pages_newest_first(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  CHECK(st->audit_log(0, 100).empty());
+
+  // want[k] is entry k with the id the store gave it; ids increase.
+  std::vector<audit_entry> want;
+  for (int k = 0; k < 5; ++k) {
+    audit_entry e = make_audit(k);
+    e.id = k == 2 ? 1'000'000 : -7; // ignored
+    const int64_t id = st->append_audit(e);
+    INFO("entry " << k << " got id " << id);
+    CHECK(id > 0);
+    if (!want.empty())
+      CHECK(id > want.back().id);
+    e.id = id;
+    want.push_back(e);
+  }
+  const auto newest_first = [&want](std::initializer_list<int> ks) {
+    std::vector<audit_entry> out;
+    for (int k : ks)
+      out.push_back(want[k]);
+    return out;
+  };
+  const int64_t first = want[0].id, newest = want[4].id;
+
+  // Every field, newest first, from the newest: before_id 0 or negative.
+  check_same(st->audit_log(0, 100), newest_first({4, 3, 2, 1, 0}));
+  check_same(st->audit_log(-1, 100), newest_first({4, 3, 2, 1, 0}));
+  check_same(st->audit_log(0, std::numeric_limits<size_t>::max()), newest_first({4, 3, 2, 1, 0}));
+
+  // limit at the boundaries: none, fewer than there are, exactly, more.
+  CHECK(st->audit_log(0, 0).empty());
+  check_same(st->audit_log(0, 1), newest_first({4}));
+  check_same(st->audit_log(0, 4), newest_first({4, 3, 2, 1}));
+  check_same(st->audit_log(0, 5), newest_first({4, 3, 2, 1, 0}));
+  check_same(st->audit_log(0, 6), newest_first({4, 3, 2, 1, 0}));
+
+  // before_id is exclusive: the entry with that id is not in its page.
+  check_same(st->audit_log(newest + 1, 1), newest_first({4}));
+  check_same(st->audit_log(newest, 1), newest_first({3}));
+  check_same(st->audit_log(want[3].id, 2), newest_first({2, 1}));
+  check_same(st->audit_log(want[3].id, 3), newest_first({2, 1, 0}));
+  check_same(st->audit_log(want[3].id, 4), newest_first({2, 1, 0}));
+  check_same(st->audit_log(want[1].id, 10), newest_first({0}));
+  CHECK(st->audit_log(first, 10).empty());
+  CHECK(st->audit_log(1, 10).empty()); // ids are positive
+  CHECK(st->audit_log(newest, 0).empty());
+
+  // Paging as the console does: each page starts before the last one's oldest.
+  std::vector<audit_entry> walked;
+  int64_t before = 0;
+  for (int pages = 0; pages < 10; ++pages) {
+    std::vector<audit_entry> page = st->audit_log(before, 2);
+    CHECK(page.size() <= 2);
+    if (page.empty())
+      break;
+    before = page.back().id;
+    walked.insert(walked.end(), page.begin(), page.end());
+  }
+  check_same(walked, newest_first({4, 3, 2, 1, 0}));
+
+  // Closed and opened again: the same log, and new ids still come after it.
+  st.reset();
+  st = b.open();
+  check_same(st->audit_log(0, 100), newest_first({4, 3, 2, 1, 0}));
+  audit_entry later = make_audit(5);
+  later.id = first; // ignored: an id is never given twice
+  later.id = st->append_audit(later);
+  CHECK(later.id > newest);
+  want.push_back(later);
+  check_same(st->audit_log(0, 2), newest_first({5, 4}));
+  check_same(st->audit_log(later.id, 1), newest_first({4}));
+}
+
+inline void halts_are_put_replaced_and_removed(const backend& b) {
+  std::unique_ptr<store> st = b.open();
+  CHECK(st->halts().empty());
+  st->remove_halt("INFY"); // absent, from an empty table: nothing happens
+  CHECK(st->halts().empty());
+
+  const stored_halt tcs = make_halt("TCS", 300), infy = make_halt("INFY", 100),
+                    mm = make_halt("M&M", 200), lower = make_halt("infy", 400);
+  for (const stored_halt& h : {tcs, infy, mm, lower})
+    st->put_halt(h);
+  check_same(st->halts(), {infy, mm, tcs, lower}); // by symbol, as bytes
+
+  // put replaces every field of the symbol's row, and only that row.
+  stored_halt again = infy;
+  again.reason = "";
+  again.since = 999;
+  again.operator_name = "ops-other";
+  st->put_halt(again);
+  check_same(st->halts(), {again, mm, tcs, lower});
+
+  st->remove_halt("TCS");
+  check_same(st->halts(), {again, mm, lower});
+  st->remove_halt("TCS");  // already gone
+  st->remove_halt("NOPE"); // never there
+  st->remove_halt("M&");   // the symbol, not a prefix
+  check_same(st->halts(), {again, mm, lower});
+
+  // Closed and opened again: what was halted still is.
+  st.reset();
+  st = b.open();
+  check_same(st->halts(), {again, mm, lower});
+  st->remove_halt("infy"); // case matters: INFY stays
+  st->put_halt(tcs);
+  check_same(st->halts(), {again, mm, tcs});
+}
+
+// The console's calls come from other threads than the persistence actor's
+// commits: on each backend they share the writer connection, so they must
+// take turns with commits, never interleave with one.
+inline void console_writes_race_commits(const backend& b) {
+  std::unique_ptr<store> st_owner = b.open();
+  store& st = *st_owner;
+  constexpr int per_thread = 60;
+  constexpr user_id owner = 7;
+  std::mutex failure_mutex;
+  std::vector<std::string> failures;
+  auto guarded = [&](const char* what, auto body) {
+    return [&failure_mutex, &failures, what, body] {
+      try {
+        body();
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        failures.push_back(std::string(what) + ": " + e.what());
+      }
+    };
+  };
+  std::vector<int64_t> ids[2];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back(guarded("append_audit", [&st, &ids, t] {
+      for (int k = 0; k < per_thread; ++k)
+        ids[t].push_back(st.append_audit(make_audit(t * per_thread + k)));
+    }));
+  std::map<std::string, stored_halt> halted; // what the halts thread leaves
+  threads.emplace_back(guarded("put_halt", [&st, &halted] {
+    for (int k = 0; k < per_thread; ++k) {
+      const stored_halt h = make_halt("S" + std::to_string(k % 5), k);
+      st.put_halt(h);
+      halted[h.symbol] = h;
+      if (k % 3 == 0) {
+        st.remove_halt("S" + std::to_string((k + 1) % 5));
+        halted.erase("S" + std::to_string((k + 1) % 5));
+      }
+    }
+  }));
+  threads.emplace_back(guarded("commit", [&st] {
+    for (int64_t k = 1; k <= per_thread; ++k) {
+      write_batch batch;
+      batch.orders = {make_order(owner, k)};
+      batch.executions = {make_execution("R-" + std::to_string(k), make_order_id(owner, k),
+                                         exec_kind::trade)};
+      st.commit(batch);
+    }
+  }));
+  for (std::thread& t : threads)
+    t.join();
+  for (const std::string& f : failures)
+    FAIL_CHECK(f);
+
+  // Each thread's ids increase, no id was given twice, and the log holds every entry.
+  std::vector<int64_t> all;
+  for (auto& mine : ids) {
+    CHECK(std::is_sorted(mine.begin(), mine.end()));
+    all.insert(all.end(), mine.begin(), mine.end());
+  }
+  std::sort(all.begin(), all.end());
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  const std::vector<audit_entry> log = st.audit_log(0, 10 * per_thread);
+  REQUIRE(log.size() == static_cast<size_t>(2 * per_thread));
+  for (size_t i = 0; i < log.size(); ++i)
+    CHECK(log[i].id == all[all.size() - 1 - i]);
+  CHECK(st.load().orders.size() == static_cast<size_t>(per_thread));
+  CHECK(st.load().executions.size() == static_cast<size_t>(per_thread));
+  std::vector<stored_halt> want_halts;
+  for (const auto& entry : halted)
+    want_halts.push_back(entry.second);
+  check_same(st.halts(), want_halts);
 }
 
 } // namespace store_contract

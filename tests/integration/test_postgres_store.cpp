@@ -1,7 +1,8 @@
 // postgres_store against a real PostgreSQL server: the store contract
 // (store_contract.hpp), then what only this backend has: array literals and
 // text cleaning, reconnecting after a lost connection, the database's
-// encoding, migrations of several stores starting at once.
+// encoding, migrations of several stores starting at once, the audit log's
+// triggers.
 //
 // The server is the one BROKER_TEST_DATABASE_URL names; ctest's "pg" fixture
 // starts a throwaway one (tests/support/pg_cluster.sh). Every test starts from
@@ -258,6 +259,26 @@ TEST_CASE("postgres_store: candles_of returns one symbol's candles in [from, to)
   candles_of_returns_one_symbols_range(pg_backend());
 }
 
+TEST_CASE("postgres_store: operators round-trip and a taken name stays taken",
+          "[postgres_store][operator_console]") {
+  operators_round_trip_and_names_stay_taken(pg_backend());
+}
+
+TEST_CASE("postgres_store: the audit log appends and pages newest first",
+          "[postgres_store][operator_console]") {
+  audit_log_appends_and_pages_newest_first(pg_backend());
+}
+
+TEST_CASE("postgres_store: halts are put, replaced and removed, and kept across reopening",
+          "[postgres_store][operator_console]") {
+  halts_are_put_replaced_and_removed(pg_backend());
+}
+
+TEST_CASE("postgres_store: the console's writes take turns with commits",
+          "[postgres_store][operator_console][threads]") {
+  console_writes_race_commits(pg_backend());
+}
+
 // ---- Array literals and text ------------------------------------------------------
 
 TEST_CASE("postgres array_literal: numbers and quoted, escaped text", "[postgres_store]") {
@@ -443,10 +464,11 @@ TEST_CASE("postgres_store: the schema is what the migrations leave",
                                                   " WHERE schemaname = 'store_test'"
                                                   " ORDER BY tablename"))
     tables.push_back(r[0].as<std::string>());
-  CHECK(tables == std::vector<std::string>{"accounts", "alerts", "candles", "executions",
-                                           "holdings", "idempotency", "journal",
-                                           "notifications", "orders", "schema_migrations",
-                                           "settlements", "transfers", "users", "watchlists"});
+  CHECK(tables == std::vector<std::string>{"accounts", "alerts", "audit_log", "candles",
+                                           "executions", "holdings", "idempotency", "journal",
+                                           "notifications", "operators", "orders",
+                                           "schema_migrations", "settlements", "trading_halts",
+                                           "transfers", "users", "watchlists"});
   auto index_exists = [](const std::string& name) {
     return run_sql(server_url(), "SELECT count(*) FROM pg_indexes WHERE schemaname = 'store_test'"
                                  " AND indexname = '" + name + "'")[0][0].as<int>() == 1;
@@ -542,4 +564,38 @@ TEST_CASE("postgres_store: a large batch with repeated keys is one commit", "[po
   CHECK(s.executions.size() == static_cast<size_t>(n));
   CHECK(s.executions.front().report.exec_id == "L-1");
   CHECK(s.executions.back().report.exec_id == "L-" + std::to_string(n));
+}
+
+TEST_CASE("postgres_store: the audit log refuses UPDATE, DELETE and TRUNCATE from any connection",
+          "[postgres_store][operator_console]") {
+  backend b = pg_backend();
+  std::unique_ptr<store> st = b.open();
+  audit_entry e = make_audit(1);
+  e.id = st->append_audit(e);
+  REQUIRE(st->audit_log(0, 10).size() == 1);
+
+  // Not through the store: a connection of its own, as psql would be.
+  const std::string url = schema_url();
+  REQUIRE_THROWS_WITH(run_sql(url, "UPDATE audit_log SET detail = 'rewritten', status = 200"),
+                      Catch::Contains("append-only") && Catch::Contains("UPDATE"));
+  REQUIRE_THROWS_WITH(run_sql(url, "DELETE FROM audit_log WHERE id = " + std::to_string(e.id)),
+                      Catch::Contains("append-only") && Catch::Contains("DELETE"));
+  REQUIRE_THROWS_WITH(run_sql(url, "TRUNCATE audit_log"),
+                      Catch::Contains("append-only") && Catch::Contains("TRUNCATE"));
+  // An id can't be chosen either: the identity column is GENERATED ALWAYS.
+  REQUIRE_THROWS_AS(run_sql(url, "INSERT INTO audit_log (id, at, operator_name, remote_address,"
+                                 " action, target, detail, status)"
+                                 " VALUES (1000000, 1, '', '', 'x', '', '', 0)"),
+                    pqxx::sql_error);
+  // Appending stays allowed, there too.
+  run_sql(url, "INSERT INTO audit_log (at, operator_name, remote_address, action, target, detail,"
+               " status) VALUES (1, 'psql', '', 'insert', '', '', 0)");
+
+  const std::vector<audit_entry> after = st->audit_log(0, 10);
+  REQUIRE(after.size() == 2);
+  check_same(after[1], e);
+  CHECK(after[0].id > e.id);
+  CHECK(after[0].operator_name == "psql");
+  CHECK(run_sql(url, "SELECT count(*) FROM audit_log WHERE detail = 'rewritten'")[0][0].as<int>()
+        == 0);
 }

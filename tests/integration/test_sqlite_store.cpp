@@ -1,6 +1,7 @@
 // sqlite_store against real files: the store contract (store_contract.hpp),
 // then what only SQLite has: WAL mode and its bound, ":memory:" refused,
-// embedded NUL bytes, the upgrade of a file from migration 1.
+// embedded NUL bytes, the upgrade of a file from migration 1, the audit log's
+// triggers.
 #include <catch2/catch.hpp>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -155,6 +156,26 @@ TEST_CASE("sqlite_store: candles_of returns one symbol's candles in [from, to)",
   candles_of_returns_one_symbols_range(sqlite_backend());
 }
 
+TEST_CASE("sqlite_store: operators round-trip and a taken name stays taken",
+          "[sqlite_store][operator_console]") {
+  operators_round_trip_and_names_stay_taken(sqlite_backend());
+}
+
+TEST_CASE("sqlite_store: the audit log appends and pages newest first",
+          "[sqlite_store][operator_console]") {
+  audit_log_appends_and_pages_newest_first(sqlite_backend());
+}
+
+TEST_CASE("sqlite_store: halts are put, replaced and removed, and kept across reopening",
+          "[sqlite_store][operator_console]") {
+  halts_are_put_replaced_and_removed(sqlite_backend());
+}
+
+TEST_CASE("sqlite_store: the console's writes take turns with commits",
+          "[sqlite_store][operator_console][threads]") {
+  console_writes_race_commits(sqlite_backend());
+}
+
 // ---- SQLite only -------------------------------------------------------------------
 
 TEST_CASE("sqlite_store: the file is in WAL mode with the schema migrations leave",
@@ -164,7 +185,8 @@ TEST_CASE("sqlite_store: the file is in WAL mode with the schema migrations leav
   SQLite::Database db(dir.file(), SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal"); // persistent
   for (const char* table : {"users", "accounts", "holdings", "orders", "executions",
-                            "transfers", "idempotency", "candles", "alerts"})
+                            "transfers", "idempotency", "candles", "alerts", "operators",
+                            "audit_log", "trading_halts"})
     CHECK(db.tableExists(table));
   // Migration 2 dropped orders_by_user; executions_by_order stays.
   auto index_exists = [&db](const char* name) {
@@ -295,4 +317,35 @@ TEST_CASE("sqlite_store: migration 6 splits existing money into free and held in
   account_book book{std::move(seed)};
   CHECK(book.cash().held == 345600);
   CHECK(book.cash().withdrawable == 1000000 - 345600);
+}
+
+TEST_CASE("sqlite_store: the audit log refuses UPDATE and DELETE from any connection",
+          "[sqlite_store][operator_console]") {
+  temp_dir dir;
+  sqlite_store st(dir.file(), {});
+  audit_entry e = make_audit(1);
+  e.id = st.append_audit(e);
+  const std::vector<audit_entry> before = st.audit_log(0, 10);
+  REQUIRE(before.size() == 1);
+
+  // Not through the store: a connection of its own, as a SQL shell would be.
+  SQLite::Database db(dir.file(), SQLite::OPEN_READWRITE);
+  REQUIRE_THROWS_WITH(db.exec("UPDATE audit_log SET detail = 'rewritten', status = 200"),
+                      Catch::Contains("append-only") && Catch::Contains("UPDATE"));
+  REQUIRE_THROWS_WITH(db.exec("UPDATE audit_log SET id = id + 100"),
+                      Catch::Contains("append-only"));
+  REQUIRE_THROWS_WITH(db.exec("DELETE FROM audit_log"),
+                      Catch::Contains("append-only") && Catch::Contains("DELETE"));
+  REQUIRE_THROWS_WITH(db.exec("DELETE FROM audit_log WHERE id = " + std::to_string(e.id)),
+                      Catch::Contains("append-only"));
+  // Appending stays allowed, there too.
+  db.exec("INSERT INTO audit_log (at, operator_name, remote_address, action, target, detail,"
+          " status) VALUES (1, 'shell', '', 'insert', '', '', 0)");
+
+  const std::vector<audit_entry> after = st.audit_log(0, 10);
+  REQUIRE(after.size() == 2);
+  check_same(after[1], e);
+  CHECK(after[0].id > e.id);
+  CHECK(after[0].operator_name == "shell");
+  CHECK(db.execAndGet("SELECT count(*) FROM audit_log WHERE detail = 'rewritten'").getInt() == 0);
 }
