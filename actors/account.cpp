@@ -1,4 +1,5 @@
 #include "actors/account.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <set>
 
@@ -264,7 +265,7 @@ caf::result<transfer> move_money(account_ptr self, transfer t, write_batch batch
 } // namespace
 
 caf::behavior account_actor(account_ptr self, account_seed seed,
-                            std::shared_ptr<const account_env> env) {
+                            std::shared_ptr<const account_env> env, uint64_t supervisor) {
   self->state.watchlists = std::make_unique<watchlist_book>(seed.profile.id, seed.watchlists);
   self->state.book = std::make_unique<account_book>(std::move(seed), env->ids, env->rules);
   self->state.env = std::move(env);
@@ -276,7 +277,7 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
   // Transfers begun before a stop: their outcome is asked for again.
   for (auto& t : self->state.book->pending_transfers())
     settle_transfer(self, t, [](const transfer&) {});
-  return {
+  return instrumented(self, self->state.env->census, actor_kind::account, std::to_string(self->state.book->profile().id), supervisor, {
     [=](place_atom, const place_order_request& r, const std::string& key,
         timestamp deadline) -> caf::result<order> {
       auto& st = self->state;
@@ -566,12 +567,12 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       self->send(session, push_atom::value, self->state.book->cash());
     },
     [=](unwatch_atom, const caf::actor& session) { self->state.watchers.erase(session); },
-  };
+  });
 }
 
 caf::actor spawn_account(caf::local_actor* parent, account_seed seed,
                          std::shared_ptr<const account_env> env) {
-  return parent->spawn<caf::linked>(account_actor, std::move(seed), std::move(env));
+  return parent->spawn<caf::linked>(account_actor, std::move(seed), std::move(env), parent->id());
 }
 
 } // namespace broker

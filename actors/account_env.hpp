@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/account_book.hpp"
+#include "actors/census.hpp"
 #include "actors/exchange_connector.hpp"
 #include "actors/order_ids.hpp"
 #include "actors/symbol.hpp"
@@ -37,6 +38,7 @@ struct account_env {
   // Stamp each batch with the time it is handed to persistence: only when a
   // persistence_probe is there to read it (measurements, not production).
   bool stamp_handover = false;
+  std::shared_ptr<actor_census> census; // null: accounts are not enrolled
 };
 
 } // namespace broker

@@ -1,4 +1,5 @@
 #include "actors/directory.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <cstdio>
 #include <unordered_map>
@@ -106,7 +107,7 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
       pending_kyc.push_back(user);
   for (auto user : pending_kyc)
     account_of(self, user);
-  return {
+  return instrumented(self, self->state.env->census, actor_kind::directory, "", 0, {
     [=](account_atom, user_id user) -> caf::result<caf::actor> {
       if (auto it = self->state.reloading.find(user); it != self->state.reloading.end()) {
         it->second.push_back(self->make_response_promise());
@@ -133,7 +134,7 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
     [=](caf::get_atom) { // how many accounts are live, for the console and tests
       return static_cast<int64_t>(self->state.accounts.size());
     },
-  };
+  });
 }
 
 caf::actor spawn_directory(caf::actor_system& sys, std::map<user_id, account_seed> seeds,

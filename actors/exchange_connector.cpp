@@ -1,4 +1,5 @@
 #include "actors/exchange_connector.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -245,7 +246,7 @@ caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbo
     self->state.waiting.push_back(std::move(msg));
     return false;
   };
-  return {
+  return instrumented(self, self->state.opts.census, actor_kind::connector, self->state.opts.link, 0, {
     // Where accounts are found (the directory is spawned after the connector).
     [=](account_atom, caf::actor directory) { self->state.directory = std::move(directory); },
     // The exchange link is up; `working` are the broker's non-final orders to reconcile.
@@ -313,7 +314,7 @@ caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbo
           self->send(actor, ticks_atom::value, std::move(batch));
       }
     },
-  };
+  });
 }
 
 caf::actor spawn_exchange_connector(caf::actor_system& sys, std::shared_ptr<const symbol_actors> symbols,

@@ -25,6 +25,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "actors/symbol.hpp"
 #include "protocol/types.hpp"
 
@@ -45,6 +46,7 @@ struct exchange_link_status {
 
 struct connector_options {
   std::string link = "in-process"; // what kind of link, for logs and operators
+  std::shared_ptr<actor_census> census; // null: not enrolled
   // Opens a new link when the current one dies; empty: a dead link is not
   // replaced (cancels wait). Reopened after a back-off doubling from 100 ms
   // to 5 s, plus up to half again at random (seeded).

@@ -1,4 +1,5 @@
 #include "actors/fix_link.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -278,7 +279,7 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
     return {};
   }
   self->delayed_send(self, opts.logon_timeout, logon_timeout_atom::value);
-  return {
+  return instrumented(self, opts.census, actor_kind::exchange_link, opts.begin_string + " " + opts.host + ":" + std::to_string(opts.port), 0, {
     [=](reconcile_atom, std::vector<order>& working) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       st.connector = caf::actor_cast<caf::actor>(self->current_sender());
@@ -380,7 +381,7 @@ caf::behavior fix_link(link_ptr self, fix_link_options opts) {
         finish(self, caf::sec::request_timeout);
       }
     },
-  };
+  });
 }
 
 } // namespace

@@ -34,11 +34,13 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "protocol/clock.hpp"
 
 namespace broker {
 
 struct fix_link_options {
+  std::shared_ptr<actor_census> census; // null: not enrolled
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   std::string sender_comp_id = "BROKER";

@@ -1,4 +1,5 @@
 #include "actors/gateway.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <vector>
 
@@ -63,14 +64,14 @@ caf::behavior gateway_actor(gateway_ptr self, const utc_clock* clock, gateway_op
         c->expire(true);
     pending->clear();
   });
-  return {
+  return instrumented(self, opts.census, actor_kind::gateway, "#" + std::to_string(self->id()), 0, {
     [=](call_atom, std::shared_ptr<gateway_call>& c) {
       self->state.pending->push_back(c);
       c->start(self);
       arm_sweep(self);
     },
     [=](sweep_atom) { sweep(self); },
-  };
+  });
 }
 
 } // namespace

@@ -13,6 +13,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "protocol/clock.hpp"
 
 namespace broker {
@@ -41,6 +42,7 @@ public:
 struct gateway_options {
   // How often pending calls are checked against their deadlines.
   std::chrono::milliseconds sweep_every{1000};
+  std::shared_ptr<actor_census> census; // null: not enrolled
 };
 
 caf::actor spawn_gateway(caf::actor_system& sys, const utc_clock* clock, gateway_options opts);

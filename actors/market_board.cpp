@@ -1,4 +1,5 @@
 #include "actors/market_board.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <algorithm>
 
@@ -27,10 +28,11 @@ std::map<std::string, quote> snapshot(const latest_quotes& board) {
 }
 
 caf::behavior market_board(board_ptr self, std::shared_ptr<const latest_quotes> quotes,
-                           std::vector<index_definition> indices) {
+                           std::vector<index_definition> indices,
+                           std::shared_ptr<actor_census> census) {
   self->state.quotes = std::move(quotes);
   self->state.indices = std::move(indices);
-  return {
+  return instrumented(self, census, actor_kind::market_board, "", 0, {
     [=](movers_atom, bool gainers, int64_t limit) {
       std::vector<quote> all;
       for (auto& [_, q] : snapshot(*self->state.quotes))
@@ -51,14 +53,15 @@ caf::behavior market_board(board_ptr self, std::shared_ptr<const latest_quotes> 
         out.push_back(compute_index(def, quotes));
       return out;
     },
-  };
+  });
 }
 
 } // namespace
 
 caf::actor spawn_market_board(caf::actor_system& sys, std::shared_ptr<const latest_quotes> quotes,
-                              std::vector<index_definition> indices) {
-  return sys.spawn(market_board, std::move(quotes), std::move(indices));
+                              std::vector<index_definition> indices,
+                              std::shared_ptr<actor_census> census) {
+  return sys.spawn(market_board, std::move(quotes), std::move(indices), std::move(census));
 }
 
 } // namespace broker

@@ -10,12 +10,14 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "actors/latest_quotes.hpp"
 #include "protocol/indices.hpp"
 
 namespace broker {
 
 caf::actor spawn_market_board(caf::actor_system& sys, std::shared_ptr<const latest_quotes> quotes,
-                              std::vector<index_definition> indices);
+                              std::vector<index_definition> indices,
+                              std::shared_ptr<actor_census> census = nullptr);
 
 } // namespace broker

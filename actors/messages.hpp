@@ -89,6 +89,11 @@ using fired_atom = caf::atom_constant<caf::atom("fired")>;
 
 using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: run this call
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
+// Operator console (actors/instrumented_behavior.hpp): an actor's mailbox depth.
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using audit_atom = caf::atom_constant<caf::atom("audit")>;   // operator desk: the audit log
+using halt_atom = caf::atom_constant<caf::atom("halt")>;     // operator desk: halt a symbol
+using resume_atom = caf::atom_constant<caf::atom("resume")>; // operator desk: trade it again
 
 // One watchlist call for the account: which verb, on which list, with what.
 struct watchlist_command {

@@ -21,6 +21,10 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
            outside_services outside, node_options opts)
   : sys_(sys), clock_(clock), instruments_(std::move(instruments)), opts_(opts),
     outside_(std::move(outside)) {
+  census_ = opts.census ? opts.census : std::make_shared<actor_census>();
+  auto enrolled = opts.instrument_actors ? census_ : nullptr;
+  opts.persistence.census = opts.users.census = opts.gateway.census = opts.symbols.census =
+    opts.connector.census = opts.desk.census = enrolled;
   auto snap = db->load();
   auto existing_users = snap.users;
   std::vector<order> working;
@@ -31,8 +35,10 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
       working.push_back(o);
   }
 
+  for (auto& h : db->halts())
+    halts_->halt(trading_halt{h.symbol, h.reason, h.since, h.operator_name});
   persistence_ = spawn_persistence(sys, db, opts.persistence);
-  reader_ = spawn_store_reader(sys, db, opts.persistence.detached);
+  reader_ = spawn_store_reader(sys, db, opts.persistence.detached, enrolled);
   calendar_ = calendar;
   connections_ = std::make_shared<connection_count>(opts.sessions.max_connections_per_user);
   counters_ = std::make_shared<market_counters>();
@@ -43,7 +49,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
                            db->candles_since(calendar->session_start(clock.now())), quotes_,
                            symbol_opts);
   for (size_t i = 0; i < std::max<size_t>(1, opts.quote_fanouts); ++i)
-    fanouts_.push_back(spawn_quote_fanout(sys, opts.symbols.conflation_interval));
+    fanouts_.push_back(spawn_quote_fanout(sys, opts.symbols.conflation_interval, enrolled));
   exchange_status_ = std::make_shared<exchange_link_status>();
   connector_options co = opts.connector;
   co.link = outside_.exchange_link;
@@ -52,7 +58,7 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
   co.link_reports_market_data = outside_.exchange_reports_market_data;
   co.on_market_data = [quotes = quotes_](bool flowing) { quotes->set_stale(!flowing); };
   connector_ = spawn_exchange_connector(sys, symbols_, co);
-  board_ = spawn_market_board(sys, quotes_, opts.indices);
+  board_ = spawn_market_board(sys, quotes_, opts.indices, enrolled);
   auto env = std::make_shared<account_env>();
   env->persistence = persistence_;
   env->store_reader = reader_;
@@ -78,12 +84,14 @@ node::node(caf::actor_system& sys, std::shared_ptr<store> db,
                         std::make_shared<order_id_source>(last_note + 1)};
   env->symbols = symbols_;
   env->halts = halts_;
+  env->census = enrolled;
   std::vector<price_alert> active_alerts;
   for (auto& a : snap.alerts)
     if (a.status == alert_status::active)
       active_alerts.push_back(a);
   directory_ = spawn_directory(sys, seeds_from(std::move(snap)), env);
   users_ = spawn_users(sys, std::move(existing_users), persistence_, directory_, &clock, opts.users);
+  desk_ = spawn_operator_desk(sys, db, halts_, opts.desk);
   // Symbols report fired alerts to the directory; the stored active ones are re-armed.
   for (auto& a : symbols_->all())
     caf::anon_send(a, account_atom::value, directory_);
@@ -112,7 +120,7 @@ void node::stop(std::chrono::seconds timeout) {
                     caf::after(timeout) >> [&] { waiting = 1; });
   };
   // No new reports, then no new writes, then the last flush.
-  std::vector<caf::actor> first{outside_.exchange, connector_, users_, directory_,
+  std::vector<caf::actor> first{outside_.exchange, connector_, users_, directory_, desk_,
                                outside_.kyc_provider, outside_.payment_gateway};
   first.push_back(symbols_->supervisor); // before its actors: none is spawned again
   for (auto& a : symbols_->all())
@@ -124,7 +132,7 @@ void node::stop(std::chrono::seconds timeout) {
   // Last: whatever they still wait for is answered "shutting down".
   stop_and_wait(gateways_);
   gateways_.clear();
-  for (auto* a : {&outside_.exchange, &connector_, &users_, &directory_, &outside_.kyc_provider,
+  for (auto* a : {&outside_.exchange, &connector_, &users_, &directory_, &desk_, &outside_.kyc_provider,
                   &outside_.payment_gateway, &persistence_, &board_, &reader_})
     *a = nullptr;
 }
@@ -134,7 +142,7 @@ node::~node() { exit_all(caf::exit_reason::user_shutdown); }
 void node::kill_all() { exit_all(caf::exit_reason::kill); }
 
 void node::exit_all(caf::exit_reason why) {
-  for (auto& a : {users_, directory_, connector_, persistence_, reader_, outside_.exchange,
+  for (auto& a : {users_, directory_, desk_, connector_, persistence_, reader_, outside_.exchange,
                   outside_.kyc_provider, outside_.payment_gateway})
     if (a)
       caf::anon_send_exit(a, why);
@@ -403,19 +411,78 @@ void node::watchlist_call(user_id u, watchlist_command c, reply<watchlist> done)
   ask_account(u, std::move(done), watchlists_atom::value, std::move(c));
 }
 
-bool node::halt_trading(const std::string& symbol, std::string reason) {
-  if (!symbols_->trades(symbol))
-    return false;
-  halts_->halt(trading_halt{symbol, std::move(reason), clock_.now()});
-  std::fprintf(stderr, "node: trading in %s is halted\n", symbol.c_str());
-  return true;
+void node::halt_trading(const std::string& symbol, std::string reason, std::string operator_name,
+                        reply<trading_halt> done) {
+  if (!symbols_->trades(symbol)) {
+    done(rejection{reject_reason::unknown_symbol, "unknown symbol " + symbol, "symbol"});
+    return;
+  }
+  ask(desk_, std::move(done), halt_atom::value,
+      trading_halt{symbol, std::move(reason), clock_.now(), std::move(operator_name)});
 }
 
-bool node::resume_trading(const std::string& symbol) {
-  bool was = halts_->resume(symbol);
-  if (was)
-    std::fprintf(stderr, "node: trading in %s resumes\n", symbol.c_str());
-  return was;
+void node::resume_trading(const std::string& symbol, reply<bool> done) {
+  ask(desk_, std::move(done), resume_atom::value, symbol);
+}
+
+void node::operator_login(std::string name, std::string password, reply<std::string> done) {
+  ask(desk_, std::move(done), login_atom::value, std::move(name), std::move(password));
+}
+
+void node::audit(audit_entry e, reply<int64_t> done) {
+  ask(desk_, std::move(done), audit_atom::value, std::move(e));
+}
+
+void node::audit_log(int64_t before_id, int64_t limit, reply<std::vector<audit_entry>> done) {
+  ask(desk_, std::move(done), audit_atom::value, before_id, limit);
+}
+
+void node::sample_actors(std::chrono::milliseconds patience,
+                         reply<std::vector<actor_sample>> done) {
+  using samples = std::vector<actor_sample>;
+  auto census = census_;
+  auto call = make_call<samples>(std::move(done), [=](caf::event_based_actor* self, auto c) {
+    struct gathering {
+      samples rows;
+      size_t waiting = 0;
+    };
+    auto g = std::make_shared<gathering>();
+    for (auto& e : census->entries()) {
+      actor_sample s;
+      s.entry = e;
+      g->rows.push_back(std::move(s));
+    }
+    auto finish_one = [=] {
+      if (--g->waiting > 0)
+        return;
+      for (auto& s : g->rows) { // the gauges after the depths: never older than them
+        s.messages = s.entry.gauge->messages.load(std::memory_order_relaxed);
+        s.handler_ns = s.entry.gauge->handler_ns.load(std::memory_order_relaxed);
+        s.last_active_ns = s.entry.gauge->last_active_ns.load(std::memory_order_relaxed);
+        s.at_ns = census->now_ns();
+      }
+      c->answer(std::move(g->rows));
+    };
+    g->waiting = g->rows.size() + 1; // + 1: held until every request is out
+    for (size_t i = 0; i < g->rows.size(); ++i) {
+      auto a = caf::actor_cast<caf::actor>(g->rows[i].entry.address);
+      if (!a) {
+        finish_one();
+        continue;
+      }
+      // caf::duration, not a std::chrono one: CAF 0.17 drops the priority
+      // of a request given a std::chrono timeout (CAF-0.17-NOTES).
+      self->request<caf::message_priority::high>(a, caf::duration{patience}, stats_atom::value)
+        .then([=](uint64_t depth) {
+                g->rows[i].mailbox = static_cast<int64_t>(depth);
+                finish_one();
+              },
+              [=](caf::error&) { finish_one(); });
+    }
+    finish_one();
+  });
+  call->deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count();
+  send_call(gateway_for(next_gateway_++), std::move(call));
 }
 
 int node::current_tax_year() const {
@@ -497,7 +564,8 @@ void node::get_quote(const std::string& symbol, reply<quote> done) {
 std::shared_ptr<frame_handler> node::open_session(std::shared_ptr<frame_sink> sink,
                                                   token_verifier verify) {
   session_services services{directory_, quotes_,
-                           fanouts_[next_fanout_++ % fanouts_.size()], connections_, counters_};
+                           fanouts_[next_fanout_++ % fanouts_.size()], connections_, counters_,
+                           opts_.instrument_actors ? census_ : nullptr};
   return broker::open_session(sys_, std::move(services), opts_.sessions, std::move(sink),
                               std::move(verify));
 }

@@ -19,10 +19,12 @@
 #include <caf/exit_reason.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "actors/exchange_connector.hpp"
 #include "actors/gateway.hpp"
 #include "actors/market_board.hpp"
 #include "actors/messages.hpp"
+#include "actors/operator_desk.hpp"
 #include "actors/persistence.hpp"
 #include "actors/session.hpp"
 #include "actors/symbol.hpp"
@@ -68,6 +70,11 @@ struct node_options {
   // The exchange connector's checks for stuck orders (its link, reopen and
   // status are the node's own).
   connector_options connector;
+  // Where every long-lived actor enrolls, for the operator console. Null: the
+  // node makes one on the steady clock (a simulation passes one on its own).
+  std::shared_ptr<actor_census> census;
+  bool instrument_actors = true; // false: the census stays empty (to measure its cost)
+  operator_desk_options desk;
 };
 
 template <class T>
@@ -151,11 +158,24 @@ public:
   const market_counters& counters() const { return *counters_; }
   const exchange_link_status& exchange_status() const { return *exchange_status_; }
   const latest_quotes& quotes() const { return *quotes_; }
-  // Operators: new orders in a halted symbol are refused symbol_halted.
-  // False for a symbol not traded here (halt) or not halted (resume).
-  bool halt_trading(const std::string& symbol, std::string reason);
-  bool resume_trading(const std::string& symbol);
+  // Null unless node_options::persistence.timings was set.
+  const std::shared_ptr<commit_timings>& commit_times() const { return opts_.persistence.timings; }
+  // Operators (actors/operator_desk.hpp). New orders in a halted symbol are
+  // refused symbol_halted. A halt is stored before it takes effect and
+  // outlives a restart; unknown_symbol for a symbol not traded here.
+  void halt_trading(const std::string& symbol, std::string reason, std::string operator_name,
+                    reply<trading_halt> done);
+  void resume_trading(const std::string& symbol, reply<bool> done); // false: was not halted
   const trading_halts& halts() const { return *halts_; }
+  // The operator's name, or invalid_credentials.
+  void operator_login(std::string name, std::string password, reply<std::string> done);
+  void audit(audit_entry e, reply<int64_t> done); // appended before the answer
+  void audit_log(int64_t before_id, int64_t limit, reply<std::vector<audit_entry>> done);
+  const std::shared_ptr<actor_census>& census() const { return census_; }
+  // Every enrolled actor with its mailbox depth, asked at high priority so a
+  // backlog does not delay the answer; an actor silent for `patience` is
+  // shown with mailbox -1.
+  void sample_actors(std::chrono::milliseconds patience, reply<std::vector<actor_sample>> done);
 
 private:
   void exit_all(caf::exit_reason why);
@@ -181,6 +201,7 @@ private:
   std::shared_ptr<market_counters> counters_;
   std::shared_ptr<exchange_link_status> exchange_status_;
   std::shared_ptr<trading_halts> halts_ = std::make_shared<trading_halts>();
+  std::shared_ptr<actor_census> census_;
   // Account handles, so a call is one hop to the account, not two. Read from
   // edge threads and bridge actors alike, hence the mutex. Shared with each
   // cached account, which takes itself out when it dies: a call made after
@@ -193,7 +214,7 @@ private:
   std::shared_ptr<account_cache> accounts_ = std::make_shared<account_cache>();
   node_options opts_;
   outside_services outside_;
-  caf::actor persistence_, reader_, connector_, directory_, users_;
+  caf::actor persistence_, reader_, connector_, directory_, users_, desk_;
   std::vector<caf::actor> gateways_;
   caf::actor board_;
   std::vector<caf::actor> fanouts_;

@@ -1,4 +1,5 @@
 #include "actors/persistence.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -133,7 +134,7 @@ caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
     self->state.stopping = em.reason;
     self->send(self, flush_now_atom::value);
   });
-  return {
+  return instrumented(self, opts.census, actor_kind::persistence, "", 0, {
     [=](commit_atom, write_batch& batch) -> caf::result<caf::ok_atom> {
       if (self->state.opts.probe && !batch.empty())
         self->state.opts.probe->arrived(batch, self->state.transactions,
@@ -148,7 +149,7 @@ caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
         self->quit(self->state.stopping);
     },
     [=](caf::get_atom) { return self->state.commits; },
-  };
+  });
 }
 
 caf::actor spawn_persistence(caf::actor_system& sys, std::shared_ptr<store> db,

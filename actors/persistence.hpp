@@ -14,6 +14,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "actors/commit_timings.hpp"
 #include "storage/store.hpp"
 
@@ -59,6 +60,7 @@ struct persistence_options {
   // If set, told of every batch's arrival and every transaction (order_bench's
   // per-stage latency). Called on the persistence thread.
   std::shared_ptr<persistence_probe> probe;
+  std::shared_ptr<actor_census> census; // null: not enrolled
 };
 
 caf::actor spawn_persistence(caf::actor_system& sys, std::shared_ptr<store> db,

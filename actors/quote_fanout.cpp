@@ -1,4 +1,5 @@
 #include "actors/quote_fanout.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <algorithm>
 #include <set>
@@ -79,12 +80,13 @@ bool forget(fanout_state& st, const caf::actor& session) {
   return false;
 }
 
-caf::behavior quote_fanout(fanout_ptr self, std::chrono::milliseconds interval) {
+caf::behavior quote_fanout(fanout_ptr self, std::chrono::milliseconds interval,
+                           std::shared_ptr<actor_census> census) {
   self->state.interval = interval;
   self->set_down_handler([=](const caf::down_msg& dm) {
     forget(self->state, caf::actor_cast<caf::actor>(dm.source));
   });
-  return {
+  return instrumented(self, census, actor_kind::quote_fanout, "#" + std::to_string(self->id()), 0, {
     [=](watch_atom, const caf::actor& session) {
       auto& st = self->state;
       if (!watching(st, session)) {
@@ -112,13 +114,14 @@ caf::behavior quote_fanout(fanout_ptr self, std::chrono::milliseconds interval) 
       }
       arm_beat(self);
     },
-  };
+  });
 }
 
 } // namespace
 
-caf::actor spawn_quote_fanout(caf::actor_system& sys, std::chrono::milliseconds interval) {
-  return sys.spawn(quote_fanout, interval);
+caf::actor spawn_quote_fanout(caf::actor_system& sys, std::chrono::milliseconds interval,
+                              std::shared_ptr<actor_census> census) {
+  return sys.spawn(quote_fanout, interval, std::move(census));
 }
 
 } // namespace broker

@@ -16,8 +16,11 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
+
 namespace broker {
 
-caf::actor spawn_quote_fanout(caf::actor_system& sys, std::chrono::milliseconds interval);
+caf::actor spawn_quote_fanout(caf::actor_system& sys, std::chrono::milliseconds interval,
+                              std::shared_ptr<actor_census> census = nullptr);
 
 } // namespace broker

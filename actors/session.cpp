@@ -1,4 +1,5 @@
 #include "actors/session.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <algorithm>
 #include <map>
@@ -405,6 +406,8 @@ void on_frame(session_ptr self, const std::string& text) {
     }
     self->state.user = user;
     *self->state.signed_in = *user;
+    if (auto& census = self->state.services.census)
+      census->set_key(self->id(), "user " + std::to_string(*user));
     send_ack(self, "auth");
   } else if (a == "subscribe" || a == "unsubscribe" || a == "mode") {
     auto channels = msg->find("channels");
@@ -476,7 +479,7 @@ caf::behavior session_actor(session_ptr self, session_services services, session
     if (self->state.account && dm.source == self->state.account.address())
       refollow_account(self);
   });
-  return {
+  return instrumented(self, self->state.services.census, actor_kind::session, "", 0, {
     [=](frame_atom, const std::string& text) { on_frame(self, text); },
     [=](frame_atom, bool /* binary */) {
       send_error(self, "unsupported_frame", "binary frames are not supported; send JSON text");
@@ -509,7 +512,7 @@ caf::behavior session_actor(session_ptr self, session_services services, session
       unwatch_all(self);
       self->quit();
     },
-  };
+  });
 }
 
 // Feeds a connection's frames to its session actor.

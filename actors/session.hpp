@@ -21,6 +21,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "actors/connection_count.hpp"
 #include "actors/latest_quotes.hpp"
 #include "actors/symbol.hpp"
@@ -46,6 +47,7 @@ struct session_services {
   caf::actor fanout;                           // the beat (quote_fanout.hpp)
   std::shared_ptr<connection_count> connections; // signed-in connections per user
   std::shared_ptr<market_counters> counters;   // null: not counted
+  std::shared_ptr<actor_census> census;        // null: not enrolled
 };
 
 // Spawns the actor and returns the handler the connection feeds frames to.

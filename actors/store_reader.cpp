@@ -1,4 +1,5 @@
 #include "actors/store_reader.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <caf/all.hpp>
 
@@ -10,8 +11,9 @@ namespace broker {
 
 namespace {
 
-caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
-  return {
+caf::behavior store_reader(caf::event_based_actor* self, std::shared_ptr<store> db,
+                           std::shared_ptr<actor_census> census) {
+  return instrumented(self, census, actor_kind::store_reader, "", 0, {
     [=](candles_atom, const std::string& symbol, timestamp from,
         timestamp to) -> caf::result<std::vector<candle>> {
       try {
@@ -60,15 +62,16 @@ caf::behavior store_reader(caf::event_based_actor*, std::shared_ptr<store> db) {
                                   std::string{"could not reload the account: "} + e.what(), {}});
       }
     },
-  };
+  });
 }
 
 } // namespace
 
-caf::actor spawn_store_reader(caf::actor_system& sys, std::shared_ptr<store> db, bool detached) {
+caf::actor spawn_store_reader(caf::actor_system& sys, std::shared_ptr<store> db, bool detached,
+                              std::shared_ptr<actor_census> census) {
   if (detached)
-    return sys.spawn<caf::detached>(store_reader, std::move(db));
-  return sys.spawn(store_reader, std::move(db));
+    return sys.spawn<caf::detached>(store_reader, std::move(db), std::move(census));
+  return sys.spawn(store_reader, std::move(db), std::move(census));
 }
 
 } // namespace broker

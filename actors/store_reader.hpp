@@ -14,6 +14,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "actors/account_book.hpp"
 #include "storage/store.hpp"
 
@@ -30,6 +31,7 @@ namespace broker {
 
 // `detached`: false on the deterministic test scheduler, which would still
 // give a detached actor a real thread.
-caf::actor spawn_store_reader(caf::actor_system& sys, std::shared_ptr<store> db, bool detached);
+caf::actor spawn_store_reader(caf::actor_system& sys, std::shared_ptr<store> db, bool detached,
+                              std::shared_ptr<actor_census> census = nullptr);
 
 } // namespace broker

@@ -1,4 +1,5 @@
 #include "actors/symbol.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -102,7 +103,8 @@ void on_trade(symbol_ptr self, const tick& t) {
 caf::behavior symbol_actor(symbol_ptr self, instrument inst,
                            std::shared_ptr<const market_calendar> calendar,
                            caf::actor persistence, std::vector<candle> today,
-                           std::shared_ptr<latest_quotes> board, symbol_options opts, bool respawned) {
+                           std::shared_ptr<latest_quotes> board, symbol_options opts, bool respawned,
+                           uint64_t supervisor) {
   auto& st = self->state;
   st.opts = opts;
   st.board = std::move(board);
@@ -145,7 +147,7 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
       store_candle(self, self->state.building);
     self->quit(em.reason);
   });
-  return {
+  return instrumented(self, opts.census, actor_kind::symbol, inst.symbol, supervisor, {
     [=](ticks_atom, const std::vector<tick>& ticks) {
       auto& st = self->state;
       for (auto& t : ticks) {
@@ -197,7 +199,7 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
         out.push_back(st.building);
       return out;
     },
-  };
+  });
 }
 
 // The symbol actors' supervisor: it monitors them, and spawns again one that
@@ -243,7 +245,7 @@ void respawn_with(supervisor_ptr self, const std::string& symbol, std::vector<ca
   if (!actors)
     return;
   auto a = self->spawn(symbol_actor, st.instruments.at(symbol), st.calendar, st.persistence, std::move(candles),
-                       st.board, st.opts, true);
+                       st.board, st.opts, true, self->id());
   if (st.directory)
     self->send(a, account_atom::value, st.directory);
   actors->put(symbol, a);
@@ -282,10 +284,10 @@ caf::behavior symbol_supervisor(supervisor_ptr self, supervisor_state init) {
                  caf::to_string(dm.reason).c_str());
     respawn(self, symbol);
   });
-  return {
+  return instrumented(self, self->state.opts.census, actor_kind::supervisor, "symbols", 0, {
     [=](watch_atom, const std::string& symbol, const caf::actor& a) { watch(self, symbol, a); },
     [=](account_atom, const caf::actor& directory) { self->state.directory = directory; },
-  };
+  });
 }
 
 } // namespace
@@ -345,7 +347,7 @@ std::shared_ptr<const symbol_actors> spawn_symbols(caf::actor_system& sys,
   out->supervisor = supervisor;
   for (auto& inst : instruments.all()) {
     auto a = sys.spawn(symbol_actor, inst, calendar, persistence, std::move(by_symbol[inst.symbol]), board, opts,
-                       false);
+                       false, supervisor.id());
     out->put(inst.symbol, a);
     caf::anon_send(supervisor, watch_atom::value, inst.symbol, a);
   }

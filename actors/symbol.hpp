@@ -28,6 +28,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
 #include "actors/latest_quotes.hpp"
 #include "protocol/instruments.hpp"
 #include "protocol/market_calendar.hpp"
@@ -46,6 +47,7 @@ struct symbol_options {
   // How often sessions send what changed (the quote_fanout's beat).
   std::chrono::milliseconds conflation_interval{100};
   std::shared_ptr<market_counters> counters; // null: not counted
+  std::shared_ptr<actor_census> census;      // null: not enrolled
 };
 
 // Every instrument's symbol actor, by symbol. The set of symbols is fixed at

@@ -5,7 +5,8 @@
 // halts and resumes) and every account (which asks on each order); one
 // mutex, taken for a map lookup.
 //
-// Halts are not stored yet: a restarted node trades every symbol.
+// The operator desk stores a halt before it is put here, and the node puts
+// the stored ones back at start.
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@ struct trading_halt {
   std::string symbol;
   std::string reason; // shown to a refused client
   timestamp since = 0;
+  std::string operator_name; // who halted it
 };
 
 class trading_halts {

@@ -1,4 +1,5 @@
 #include "actors/users.hpp"
+#include "actors/instrumented_behavior.hpp"
 
 #include <set>
 #include <unordered_map>
@@ -9,10 +10,6 @@
 #include "actors/messages.hpp"
 
 namespace broker {
-
-password_cost password_cost::minimum() {
-  return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-}
 
 namespace {
 
@@ -35,19 +32,6 @@ struct users_state {
 
 using users_ptr = caf::stateful_actor<users_state>*;
 
-std::string hash_password(const std::string& password, const password_cost& cost) {
-  char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.opslimit, cost.memlimit,
-                            crypto_pwhash_ALG_ARGON2ID13)
-      != 0)
-    throw std::runtime_error("password hashing ran out of memory");
-  return out;
-}
-
-bool password_matches(const std::string& hash, const std::string& password) {
-  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
-}
-
 } // namespace
 
 caf::behavior users_actor(users_ptr self, std::vector<user_profile> existing,
@@ -65,7 +49,7 @@ caf::behavior users_actor(users_ptr self, std::vector<user_profile> existing,
   st.clock = clock;
   st.opts = opts;
   st.dummy_hash = hash_password("not a real password", opts.cost);
-  return {
+  return instrumented(self, opts.census, actor_kind::users, "", 0, {
     [=](signup_atom, const signup_request& r) -> caf::result<user_id> {
       auto& st = self->state;
       if (st.by_email.count(r.email) || st.reserved.count(r.email))
@@ -110,7 +94,7 @@ caf::behavior users_actor(users_ptr self, std::vector<user_profile> existing,
                                   "email or password is wrong", {}});
       return it->second.id;
     },
-  };
+  });
 }
 
 caf::actor spawn_users(caf::actor_system& sys, std::vector<user_profile> existing,

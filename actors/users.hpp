@@ -7,20 +7,17 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/census.hpp"
+#include "actors/passwords.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/types.hpp"
 
 namespace broker {
 
-struct password_cost {
-  unsigned long long opslimit = 2;            // crypto_pwhash_OPSLIMIT_INTERACTIVE
-  size_t memlimit = 64ull * 1024 * 1024;      // crypto_pwhash_MEMLIMIT_INTERACTIVE
-  static password_cost minimum();             // for tests: libsodium's floor
-};
-
 struct users_options {
   password_cost cost;
   bool detached = true; // false on the deterministic test scheduler
+  std::shared_ptr<actor_census> census; // null: not enrolled
 };
 
 caf::actor spawn_users(caf::actor_system& sys, std::vector<user_profile> existing,

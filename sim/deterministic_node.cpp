@@ -68,6 +68,11 @@ void deterministic_node::start_node() {
   no.users.cost = password_cost::minimum();
   no.users.detached = false;
   no.persistence.detached = false;
+  no.desk.cost = password_cost::minimum();
+  no.desk.detached = false;
+  // Handler times on the simulated clock: zero, as every handler runs in no
+  // simulated time, and the same in every run.
+  no.census = std::make_shared<actor_census>([this] { return clock.now(); });
   no.persistence.timings = opts_.commit_times;
   no.persistence.probe = opts_.probe;
   no.symbols.conflation_interval = opts_.conflation_interval;

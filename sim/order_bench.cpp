@@ -117,6 +117,7 @@ struct options {
   double max_rate = 320000;
   int refine = 2;               // bisection steps between the last pass and the first fail
   std::optional<int> persistence_nice; // else left alone, as brokerd
+  bool census = true; // --no-census: actors not enrolled nor counted (the console's cost)
   int retries = 1;              // a failing step is run again this many times
   double min_rate = 500;        // lowest rate tried when the start rate already fails
   bool seconds_given = false, warmup_given = false;
@@ -150,6 +151,7 @@ bool sets_caf(const options& o, const std::string& key) {
     "  --workers N         CAF scheduler threads (default: one per core, as brokerd runs)\n"
     "  --caf S.K=V         any CAF setting, e.g. work-stealing.moderate-sleep-duration=1ms\n"
     "  --max-batch-rows N  persistence flushes early at this many rows (default %zu)\n"
+    "  --no-census           actors neither enrolled nor counted: what the console costs\n"
     "  --persistence-nice N  nice value of the persistence thread (default: left alone, as\n"
     "                      brokerd; negative needs root or CAP_SYS_NICE)\n"
     "  --spin              busy-wait between sends instead of sleeping (costs a core)\n"
@@ -251,6 +253,7 @@ options parse_args(int argc, char** argv) {
       o.persistence_nice = std::atoi(v.c_str());
     }
     else if (a == "--min-rate") o.min_rate = num(a);
+    else if (a == "--no-census") o.census = false;
     else if (a == "--data-dir") o.data_dir = value(a);
     else if (a == "--database-url") o.database_url = value(a);
     else if (a == "--exchange") {
@@ -827,6 +830,7 @@ run_result run_once(const options& o, double rate, const std::string& dir_hint) 
         broker::node_options no;
         no.users.cost = broker::password_cost::minimum();
         no.persistence.max_batch_rows = o.max_batch_rows;
+        no.instrument_actors = o.census;
         no.persistence.timings = commit_timings;
         no.persistence.probe = stage_probe;
         if (o.min_commit_interval_us >= 0)

@@ -36,8 +36,15 @@ TEST_CASE("a halted symbol refuses new orders until trading resumes", "[actors][
     auto resting = ok(place("TCS", 380000, "k1"));
     h.run();
 
-    CHECK_FALSE(h.broker->halt_trading("NOSUCH", "test"));
-    REQUIRE(h.broker->halt_trading("TCS", "news pending"));
+    auto halt = [&](const std::string& symbol, const std::string& reason) {
+      return h.ask<trading_halt>(
+        [&](auto done) { h.broker->halt_trading(symbol, reason, "ops", done); });
+    };
+    auto resume = [&](const std::string& symbol) {
+      return ok(h.ask<bool>([&](auto done) { h.broker->resume_trading(symbol, done); }));
+    };
+    CHECK(refused(halt("NOSUCH", "test")) == reject_reason::unknown_symbol);
+    CHECK(ok(halt("TCS", "news pending")).operator_name == "ops");
     auto bal_before = ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
     auto refused = place("TCS", 380000, "");
     REQUIRE(std::holds_alternative<rejection>(refused));
@@ -55,9 +62,19 @@ TEST_CASE("a halted symbol refuses new orders until trading resumes", "[actors][
     REQUIRE(h.broker->halts().all().size() == 1);
     CHECK(h.broker->halts().all()[0].reason == "news pending");
 
-    CHECK(h.broker->resume_trading("TCS"));
-    CHECK_FALSE(h.broker->resume_trading("TCS"));
+    // Stored before it took effect: a node started again on the store keeps it.
+    h.crash();
+    h.recover();
+    REQUIRE(h.broker->halts().all().size() == 1);
+    CHECK(h.broker->halts().all()[0].operator_name == "ops");
+    CHECK(broker::testing::refused(place("TCS", 380000, "")) == reject_reason::symbol_halted);
+
+    CHECK(resume("TCS"));
+    CHECK_FALSE(resume("TCS"));
     CHECK(std::holds_alternative<order>(place("TCS", 380000, "")));
+    h.crash();
+    h.recover();
+    CHECK(h.broker->halts().all().empty()); // the resume was stored too
   }
   std::filesystem::remove_all(dir);
 }
