@@ -18,6 +18,8 @@
 #include "actors/fix_link.hpp"
 #include "actors/node.hpp"
 #include "actors/scheduler_settings.hpp"
+#include "actors/passwords.hpp"
+#include "edge/admin_api.hpp"
 #include "edge/brokerd_options.hpp"
 #include "edge/http_server.hpp"
 #include "edge/rest_api.hpp"
@@ -76,6 +78,36 @@ std::shared_ptr<broker::store> open_store(const brokerd_settings& cfg) {
   }
 }
 
+// brokerd --add-operator NAME: the password is one line on stdin (not an
+// argument, which other users of the machine could read in the process list).
+int add_operator(const brokerd_settings& cfg, const std::string& name) {
+  std::string password;
+  std::getline(std::cin, password);
+  if (password.size() < 12 || password.size() > 1024) {
+    std::cerr << "brokerd: an operator's password is 12 to 1024 characters, read from stdin\n";
+    return 2;
+  }
+  std::filesystem::create_directories(cfg.data_dir);
+  auto db = open_store(cfg);
+  broker::system_utc_clock clock;
+  auto cost = cfg.password_cost_minimum ? broker::password_cost::minimum() : broker::password_cost{};
+  broker::operator_account account{name, broker::hash_password(password, cost), clock.now(), false};
+  if (!db->add_operator(account)) {
+    std::cerr << "brokerd: there is already an operator named " << name << "\n";
+    return 1;
+  }
+  broker::audit_entry e;
+  e.at = clock.now();
+  e.remote_address = "local";
+  e.action = "add-operator";
+  e.target = "operator:" + name;
+  e.detail = "created from the command line";
+  e.status = 200;
+  db->append_audit(e);
+  std::cout << "brokerd: operator " << name << " created" << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -121,6 +153,14 @@ int main(int argc, char** argv) {
     std::cout << broker::edge::brokerd_config_text(cfg);
     return 0;
   }
+  if (invocation.what == broker::edge::brokerd_invocation::action::add_operator) {
+    try {
+      return add_operator(cfg, invocation.operator_name);
+    } catch (const std::exception& e) {
+      std::cerr << "brokerd: " << e.what() << "\n";
+      return 1;
+    }
+  }
   // Memory and priority tuning for benchmarks on a small VM, off by default
   // (sim/resident_memory.hpp, sim/thread_priority.hpp say what each buys).
   if (cfg.lock_memory) {
@@ -155,6 +195,9 @@ int main(int argc, char** argv) {
     broker::edge::token_authority tokens{
       broker::edge::load_or_create_secret(cfg.data_dir + "/token.key"),
       static_cast<int64_t>(cfg.token_ttl_seconds), clock};
+    broker::edge::token_authority operator_tokens{
+      broker::edge::load_or_create_secret(cfg.data_dir + "/admin-token.key"),
+      static_cast<int64_t>(cfg.admin_token_ttl_seconds), clock, "brokerd-admin"};
 
     caf::actor_system sys{caf_cfg};
     broker::sim::exchange_options ex;
@@ -196,6 +239,9 @@ int main(int argc, char** argv) {
       opts.persistence.on_thread_start = [nice = cfg.persistence_nice] {
         broker::sim::set_this_thread_nice(nice, "brokerd: persistence");
       };
+    opts.persistence.timings = std::make_shared<broker::commit_timings>(); // for /metrics
+    if (cfg.password_cost_minimum)
+      opts.desk.cost = broker::password_cost::minimum();
     opts.persistence.retry_backoff_min = std::chrono::milliseconds{cfg.store_retry_min_ms};
     opts.persistence.retry_backoff_max = std::chrono::milliseconds{cfg.store_retry_max_ms};
     opts.fees = cfg.fees;
@@ -225,6 +271,19 @@ int main(int argc, char** argv) {
       // and reused by actor threads, so it comes from the pre-touched arena too.
       if (cfg.prefault_memory_mib > 0)
         http.on_io_thread_start = [] { broker::join_books_arena(); };
+      // The console first: the listening line is the last one a starter waits for.
+      broker::edge::admin_api admin{node, operator_tokens};
+      std::unique_ptr<broker::edge::http_server> admin_server;
+      if (!cfg.admin_address.empty()) {
+        broker::edge::server_options console;
+        console.address = cfg.admin_address;
+        console.port = cfg.admin_port;
+        console.io_threads = 1;
+        admin_server = std::make_unique<broker::edge::http_server>(admin, console);
+        admin_server->start();
+        std::cout << "brokerd operator console on http://" << cfg.admin_address << ":" << admin_server->port()
+                  << std::endl;
+      }
       broker::edge::http_server server{api, http};
       server.start();
       std::cout << "brokerd listening on http://" << cfg.address << ":" << server.port()
@@ -235,6 +294,8 @@ int main(int argc, char** argv) {
       int signal_number = 0;
       sigwait(&stop_signals, &signal_number);
       std::cout << "brokerd stopping" << std::endl;
+      if (admin_server)
+        admin_server->stop();
       server.stop();                   // no more requests into the actors,
       if (feed)
         caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);

@@ -193,6 +193,11 @@ const std::vector<option>& option_table() {
            [](auto& st) -> auto& { return st.payment_fail_above; }),
     whole<size_t>("token-ttl-seconds", "N", "login token lifetime (0: expired when issued, for tests)",
                   &s::token_ttl_seconds),
+    text("admin-address", "A", "operator console listen address (\"\": no console)", &s::admin_address),
+    whole<uint16_t>("admin-port", "P", "operator console TCP port; 0 picks a free one (printed on start)",
+                    &s::admin_port),
+    whole<size_t>("admin-token-ttl-seconds", "N", "operator login token lifetime",
+                  &s::admin_token_ttl_seconds),
     {"password-cost", "C", "argon2id cost: interactive (libsodium's) or min (tests only)",
      "interactive or min",
      [](brokerd_settings& st, std::string_view v) {
@@ -405,6 +410,16 @@ brokerd_invocation read_brokerd_options(const std::vector<std::string>& args, co
       out.what = brokerd_invocation::action::print_config;
       continue;
     }
+    if (a == "--add-operator" || starts_with(a, "--add-operator=")) {
+      out.what = brokerd_invocation::action::add_operator;
+      if (a.size() > 15)
+        out.operator_name = std::string{a.substr(15)};
+      else if (i + 1 < args.size() && !starts_with(args[i + 1], "--"))
+        out.operator_name = args[++i];
+      if (out.operator_name.empty() || out.operator_name.size() > 64)
+        return fail("--add-operator needs a NAME of 1 to 64 characters");
+      continue;
+    }
     if (!starts_with(a, "--"))
       return fail("unexpected argument \"" + std::string{a} + "\": options start with -- (see brokerd --help)");
     auto eq = a.find('=');
@@ -466,7 +481,7 @@ brokerd_invocation read_brokerd_options(const std::vector<std::string>& args, co
 std::string brokerd_help(const brokerd_settings& defaults) {
   std::ostringstream out;
   out << "brokerd: a stock broker backend (one node: HTTP/WebSocket, accounts, the simulated exchange)\n\n"
-         "usage: brokerd [--name=value | --name value]... [--print-config] [--help]\n\n"
+         "usage: brokerd [--name=value | --name value]... [--print-config | --add-operator NAME] [--help]\n\n"
          "Each option can also be set in the configuration file (--config, read first) as name=value;\n"
          "the command line wins. Booleans: --name, --name=true|false, --no-name. The defaults shown\n"
          "are those in effect before the command line (built in, then the file).\n\n";
@@ -477,6 +492,8 @@ std::string brokerd_help(const brokerd_settings& defaults) {
   }
   out << "  --print-config" << std::string(22, ' ')
       << "print the configuration these options make, in the file's syntax, and exit\n"
+      << "  --add-operator NAME" << std::string(17, ' ')
+      << "create an operator console account; its password is read from stdin\n"
       << "  --help" << std::string(30, ' ') << "print this and exit\n\n"
       << "CAF's own settings are given the same way with their dotted names, e.g.\n"
          "--scheduler.max-threads=2 or --work-stealing.moderate-sleep-duration=1ms, or in the file's\n"

@@ -47,6 +47,11 @@ struct brokerd_settings {
   size_t kyc_delay_ms = 0;
   money payment_fail_above = 0;
   size_t token_ttl_seconds = 86400;
+  // The operator console's own listener (edge/admin_api.hpp); "" for the
+  // address: none.
+  std::string admin_address = "127.0.0.1";
+  uint16_t admin_port = 8081;
+  size_t admin_token_ttl_seconds = 900;
   bool password_cost_minimum = false; // "min": libsodium's floor, for tests
   bool sqlite_sync_full = true;
   std::string database_url;
@@ -81,8 +86,9 @@ struct brokerd_settings {
 };
 
 struct brokerd_invocation {
-  enum class action { run, help, print_config };
+  enum class action { run, help, print_config, add_operator };
   action what = action::run;
+  std::string operator_name; // add_operator: whose account to create
   brokerd_settings settings;
   // The settings in effect before the command line: built-in defaults, then
   // the file. `--help` shows these as the defaults.

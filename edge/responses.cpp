@@ -8,6 +8,18 @@
 
 namespace broker::edge {
 
+std::optional<std::string> bearer_token(const http_request& req) {
+  auto h = req.header("authorization");
+  if (!h || h->size() <= 7 || h->at(6) != ' ')
+    return std::nullopt;
+  auto scheme = h->substr(0, 6); // the scheme is case-insensitive (RFC 9110)
+  for (auto& c : scheme)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "bearer")
+    return std::nullopt;
+  return h->substr(7);
+}
+
 int http_status(reject_reason r) {
   switch (r) {
     case reject_reason::kyc_not_verified: return 403;

@@ -36,6 +36,9 @@ reply<T> answer(respond_fn respond, int status, View view) {
   };
 }
 
+// The token of an "Authorization: Bearer T" header (the scheme in any case).
+std::optional<std::string> bearer_token(const http_request& req);
+
 // Parses a whole positive decimal integer, nothing else.
 std::optional<int64_t> positive_integer(std::string_view s);
 

@@ -273,13 +273,8 @@ void rest_api::on_request(http_request req, respond_fn respond) {
 
   // Everything else needs a valid bearer token.
   std::optional<user_id> user;
-  if (auto h = req.header("authorization"); h && h->size() > 7 && h->at(6) == ' ') {
-    auto scheme = h->substr(0, 6); // the scheme is case-insensitive (RFC 9110)
-    for (auto& c : scheme)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (scheme == "bearer")
-      user = tokens_.verify(h->substr(7));
-  }
+  if (auto token = bearer_token(req))
+    user = tokens_.verify(*token);
   bool known_route = path == "/v1/users/me" || path == "/v1/users/kyc" || path.rfind("/v1/funds/", 0) == 0
                      || path == "/v1/orders" || path.rfind(orders_prefix, 0) == 0
                      || path == "/v1/alerts" || path.rfind(alerts_prefix, 0) == 0

@@ -24,13 +24,16 @@ const unsigned char* key_bytes(const std::string& s) {
 
 } // namespace
 
-token_authority::token_authority(std::string secret, int64_t ttl_seconds, const utc_clock& clock)
-  : secret_(std::move(secret)), ttl_seconds_(ttl_seconds), clock_(clock) {
+token_authority::token_authority(std::string secret, int64_t ttl_seconds, const utc_clock& clock,
+                                 std::string audience)
+  : secret_(std::move(secret)), ttl_seconds_(ttl_seconds), clock_(clock), audience_(std::move(audience)) {
   if (secret_.size() < 32)
     throw std::invalid_argument("token secret must be at least 32 bytes");
 }
 
-issued_token token_authority::issue(user_id user) const {
+issued_token token_authority::issue(user_id user) const { return issue_for(std::to_string(user)); }
+
+issued_token token_authority::issue_for(const std::string& sub) const {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0)
     throw std::runtime_error("jwt_new failed");
@@ -38,7 +41,8 @@ issued_token token_authority::issue(user_id user) const {
   timestamp now = clock_.now();
   long now_s = static_cast<long>(now / ns_per_second);
   long exp_s = now_s + static_cast<long>(ttl_seconds_);
-  auto sub = std::to_string(user);
+  if (!audience_.empty() && jwt_add_grant(j.get(), "aud", audience_.c_str()) != 0)
+    throw std::runtime_error("could not build a token");
   if (jwt_add_grant(j.get(), "sub", sub.c_str()) != 0 || jwt_add_grant_int(j.get(), "iat", now_s) != 0
       || jwt_add_grant_int(j.get(), "exp", exp_s) != 0
       || jwt_set_alg(j.get(), JWT_ALG_HS256, key_bytes(secret_), static_cast<int>(secret_.size())) != 0)
@@ -50,6 +54,21 @@ issued_token token_authority::issue(user_id user) const {
 }
 
 std::optional<user_id> token_authority::verify(const std::string& token) const {
+  auto sub = subject_of(token);
+  if (!sub)
+    return std::nullopt;
+  try {
+    size_t used = 0;
+    long long id = std::stoll(*sub, &used);
+    if (used != sub->size() || id <= 0)
+      return std::nullopt;
+    return static_cast<user_id>(id);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::string> token_authority::subject_of(const std::string& token) const {
   if (token.empty() || token.size() > 4096)
     return std::nullopt;
   jwt_t* raw = nullptr;
@@ -63,18 +82,13 @@ std::optional<user_id> token_authority::verify(const std::string& token) const {
   long exp = jwt_get_grant_int(j.get(), "exp");
   if (errno != 0 || exp * ns_per_second <= clock_.now())
     return std::nullopt;
+  const char* aud = jwt_get_grant(j.get(), "aud");
+  if (audience_.empty() ? aud != nullptr : (!aud || audience_ != aud))
+    return std::nullopt;
   const char* sub = jwt_get_grant(j.get(), "sub");
-  if (!sub)
+  if (!sub || !*sub)
     return std::nullopt;
-  try {
-    size_t used = 0;
-    long long id = std::stoll(sub, &used);
-    if (used != std::string{sub}.size() || id <= 0)
-      return std::nullopt;
-    return static_cast<user_id>(id);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  return std::string{sub};
 }
 
 std::string load_or_create_secret(const std::string& path) {

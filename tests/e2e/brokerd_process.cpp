@@ -49,7 +49,8 @@ std::vector<std::string> store_args(const std::string& data_dir) {
 
 std::vector<std::string> brokerd_args(const std::string& data_dir, const std::vector<std::string>& store,
                                       const std::vector<std::string>& extra) {
-  std::vector<std::string> args{BROKERD_PATH, "--port", "0", "--data-dir", data_dir, "--password-cost", "min"};
+  std::vector<std::string> args{BROKERD_PATH, "--port", "0", "--admin-port", "0", "--data-dir", data_dir,
+                                "--password-cost", "min"};
   args.insert(args.end(), store.begin(), store.end());
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
@@ -93,6 +94,16 @@ brokerd_process::brokerd_process(std::string data_dir, std::vector<std::string> 
     child_->fail("reports data dir '" + dir + "', expected '" + data_dir_ + "'");
   port_ = static_cast<uint16_t>(port);
   host_ = host_port.substr(0, colon);
+  // "brokerd operator console on http://HOST:PORT", printed before, unless
+  // the console is off.
+  const std::string console = "brokerd operator console on http://";
+  const auto& before = child_->before_ready();
+  if (auto at = before.find(console); at != std::string::npos) {
+    auto end = before.find('\n', at);
+    auto url = before.substr(at + console.size(), end == std::string::npos ? std::string::npos : end - at - console.size());
+    auto c = url.rfind(':');
+    admin_port_ = c == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(url.substr(c + 1)));
+  }
 }
 
 brokerd_process::~brokerd_process() = default;

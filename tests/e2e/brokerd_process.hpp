@@ -3,7 +3,7 @@
 //
 //  * temp_dir (tests/e2e/child_process.hpp): a fresh directory from mkdtemp,
 //    removed (recursively) when the object goes away.
-//  * brokerd_process: starts `brokerd --port 0 --data-dir <dir> --password-cost
+//  * brokerd_process: starts `brokerd --port 0 --admin-port 0 --data-dir <dir> --password-cost
 //    min <extra...>`, reads its stdout (poll() with a deadline, no sleeps) until
 //    "brokerd listening on http://127.0.0.1:<PORT> (data in <dir>)" and
 //    exposes the port. The child's stderr is appended to <dir>/brokerd.stderr
@@ -35,6 +35,8 @@ public:
   brokerd_process& operator=(const brokerd_process&) = delete;
 
   uint16_t port() const { return port_; }
+  uint16_t admin_port() const { return admin_port_; } // the operator console's; 0: none
+
   const std::string& host() const { return host_; } // as the listening line gave it
   pid_t pid() const { return child_->pid(); }
   bool running() const { return child_->running(); }
@@ -60,6 +62,7 @@ private:
   std::string data_dir_;
   std::string database_url_;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   std::string host_;
   std::unique_ptr<child_process> child_;
 };

@@ -3089,3 +3089,131 @@ TEST_CASE("brokerd over FIX 4.2 trades against QuickFIX's ordermatch example", "
   // Its two orders' acknowledgements and fills reached it too.
   CHECK(poll_until([&] { return other.reports() >= 4; }));
 }
+
+// --- the operator console ----------------------------------------------------
+
+namespace {
+
+// brokerd --add-operator NAME on the data dir (and database) of a running
+// brokerd, the password on stdin as an operator would type it.
+void add_operator(brokerd_process& b, const std::string& name, const std::string& password) {
+  std::string cmd = "printf '%s\\n' '" + password + "' | '" BROKERD_PATH "' --add-operator " + name
+                    + " --data-dir '" + b.data_dir() + "' --password-cost min";
+  if (!b.database_url().empty())
+    cmd += " --database-url '" + b.database_url() + "'";
+  auto out = broker::e2e::run_to_exit({"/bin/sh", "-c", cmd});
+  INFO(out.out << out.err);
+  REQUIRE(out.exit.exited);
+  REQUIRE(out.exit.code == 0);
+}
+
+struct operator_client {
+  std::unique_ptr<http_client> http;
+  std::string token;
+  operator_client(uint16_t port, const std::string& name, const std::string& password)
+    : http(std::make_unique<http_client>(host, port)) {
+    auto r = http->request("POST", "/admin/v1/login", R"({"name":")" + name + R"(","password":")" + password + "\"}",
+                           {{"Content-Type", "application/json"}});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    token = body_of(r)["token"].str();
+    REQUIRE_FALSE(token.empty());
+  }
+  client_response get(const std::string& target) {
+    return http->request("GET", target, "", {{"Authorization", "Bearer " + token}});
+  }
+  client_response act(const std::string& action, const std::string& body) {
+    return http->request("POST", "/admin/v1/actions/" + action, body,
+                         {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
+  }
+};
+
+} // namespace
+
+TEST_CASE("brokerd: an operator finds the account that took an order, halts its symbol, and the next order is refused",
+          "[e2e][console]") {
+  fresh_brokerd b;
+  REQUIRE(b.proc->admin_port() != 0);
+  REQUIRE(b.proc->admin_port() != b.port());
+  add_operator(*b.proc, "ops", "a long operator password");
+  http_client anon{host, b.proc->admin_port()};
+  const header_list json_ct{{"Content-Type", "application/json"}};
+
+  // Operators only: no token, a user's token, a wrong password.
+  auto t = new_trader(b.port(), "console@example.com", 100000'00);
+  require_error(anon.request("GET", "/admin/v1/actors"), 401, "unauthorized");
+  require_error(anon.request("GET", "/admin/v1/actors", "", {{"Authorization", "Bearer " + t->token}}), 401,
+                "unauthorized");
+  require_error(anon.request("POST", "/admin/v1/login", R"({"name":"ops","password":"wrong"})", json_ct), 401,
+                "invalid_credentials");
+  require_error(anon.request("POST", "/admin/v1/login", R"({"name":"nobody","password":"a long operator password"})",
+                             json_ct),
+                401, "invalid_credentials");
+  // Nor is the console on the users' port.
+  CHECK(t->get("/admin/v1/actors").status == 404);
+  operator_client ops{b.proc->admin_port(), "ops", "a long operator password"};
+
+  place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
+  // The busiest accounts first: ours, with the order among its messages.
+  auto listing = body_of(ops.get("/admin/v1/actors?kind=account&sort=messages&limit=5"));
+  REQUIRE(listing["actors"].items.size() == 1);
+  auto& account = listing["actors"].items[0];
+  CHECK(account["kind"].str() == "account");
+  CHECK(account["key"].str() == t->user_id);
+  CHECK(integer(account["messages"]) >= 4); // KYC, deposit, the order, ...
+  CHECK(integer(account["mailbox"]) >= 0);
+  auto everything = body_of(ops.get("/admin/v1/actors?limit=1000"));
+  CHECK(integer(everything["total"]) == static_cast<int64_t>(everything["actors"].items.size()));
+  CHECK(integer(everything["kinds"]["symbol"]) > 10);
+  require_error(ops.get("/admin/v1/actors?kind=elephant"), 400, "invalid_field", "kind");
+  auto tree = body_of(ops.get("/admin/v1/tree"));
+  CHECK(tree["kind"].str() == "node");
+  CHECK(integer(tree["childCount"]) > 5);
+
+  // An action needs confirming; then new orders in the symbol are refused.
+  require_error(ops.act("halt", R"({"symbol":"TCS","reason":"pending news"})"), 400, "confirmation_required",
+                "confirm");
+  require_error(ops.act("halt", R"({"symbol":"NOSUCH","reason":"x","confirm":true})"), 404, "unknown_symbol",
+                "symbol");
+  auto halted = ops.act("halt", R"({"symbol":"TCS","reason":"pending news","confirm":true})");
+  INFO(halted.body);
+  REQUIRE(halted.status == 200);
+  CHECK(body_of(halted)["operator"].str() == "ops");
+  auto before = get_balance(*t);
+  require_error(t->post("/v1/orders", order_json("TCS", "BUY", "LIMIT", "1", "3800.00")), 409, "symbol_halted",
+                "symbol");
+  CHECK(get_balance(*t) == before); // nothing held for it
+  place(*t, order_json("INFY", "BUY", "LIMIT", "1", "1500.00")); // others trade
+
+  // Everything was recorded, the action before and after it was done.
+  auto audit = body_of(ops.get("/admin/v1/audit?limit=100"));
+  std::vector<std::string> halt_details;
+  for (auto& e : audit["entries"].items)
+    if (e["action"].str() == "POST /admin/v1/actions/halt" && e["target"].str() == "symbol:TCS")
+      halt_details.push_back(e["detail"].str() + " " + std::to_string(integer(e["status"])));
+  CHECK(halt_details == std::vector<std::string>{"halted 200", "requested: pending news 0"}); // newest first
+  bool failed_login_seen = false;
+  for (auto& e : audit["entries"].items)
+    failed_login_seen |= e["action"].str() == "POST /admin/v1/login" && integer(e["status"]) == 401;
+  CHECK(failed_login_seen);
+
+  auto metrics = anon.request("GET", "/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.body.find("\nbrokerd_trading_halts 1\n") != std::string::npos);
+  CHECK(metrics.body.find("\nbrokerd_actors{kind=\"account\"} 1\n") != std::string::npos);
+  CHECK(metrics.body.find("# TYPE brokerd_actor_messages_total counter") != std::string::npos);
+
+  // A restart keeps the halt; resuming lifts it.
+  b.proc->stop();
+  b.proc = std::make_unique<brokerd_process>(b.dir.path(), b.flags);
+  t = std::make_unique<trader>(b.port(), "console@example.com", "s3cret-pass");
+  login(*t);
+  require_error(t->post("/v1/orders", order_json("TCS", "BUY", "LIMIT", "1", "3800.00")), 409, "symbol_halted");
+  operator_client again{b.proc->admin_port(), "ops", "a long operator password"};
+  auto halts = body_of(again.get("/admin/v1/halts"));
+  REQUIRE(halts["halts"].items.size() == 1);
+  CHECK(halts["halts"].items[0]["reason"].str() == "pending news");
+  REQUIRE(again.act("resume", R"({"symbol":"TCS","confirm":true})").status == 200);
+  require_error(again.act("resume", R"({"symbol":"TCS","confirm":true})"), 409, "not_halted");
+  place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
+}

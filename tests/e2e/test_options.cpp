@@ -133,6 +133,9 @@ std::map<std::string, sample> samples(const std::string& dir) {
     {"kyc-delay-ms", {"5", "5"}},
     {"payment-fail-above", {"500.50", in_quotes("500.5")}},
     {"token-ttl-seconds", {"600", "600"}},
+    {"admin-address", {"127.0.0.3", in_quotes("127.0.0.3")}},
+    {"admin-port", {"0", "0"}},
+    {"admin-token-ttl-seconds", {"60", "60"}},
     {"password-cost", {"min", in_quotes("min")}},
     {"sqlite-sync-full", {"false", "false"}},
     {"database-url", {"postgresql://broker@127.0.0.1:1/broker", in_quotes("postgresql://broker@127.0.0.1:1/broker")}},
@@ -170,7 +173,7 @@ std::map<std::string, sample> samples(const std::string& dir) {
 }
 
 // Options that are actions or name the file itself, not settings.
-const std::set<std::string> not_settings{"help", "print-config", "config"};
+const std::set<std::string> not_settings{"help", "print-config", "add-operator", "config"};
 
 void write_instruments(const std::string& path) {
   std::ifstream in{std::string{BROKER_CONFIG_DIR} + "/instruments.csv"};
