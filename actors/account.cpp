@@ -6,6 +6,8 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "protocol/json_writer.hpp"
+#include "protocol/views.hpp"
 #include "actors/watchlist_book.hpp"
 
 namespace broker {
@@ -264,6 +266,34 @@ caf::result<transfer> move_money(account_ptr self, transfer t, write_batch batch
 
 } // namespace
 
+// For the operator console: cash and holds, holdings, the working orders.
+std::string describe(const account_state& st) {
+  const auto& book = *st.book;
+  json_writer w;
+  w.begin_object().field("user", static_cast<int64_t>(book.profile().id)).field("email", book.profile().email);
+  w.key("cash");
+  write_balance(w, book.cash());
+  w.key("holdings").begin_array();
+  for (auto& [symbol, h] : book.holdings())
+    if (h.quantity > 0)
+      w.begin_object()
+        .field("symbol", symbol)
+        .field("quantity", h.quantity)
+        .field("held", h.held_quantity)
+        .end_object();
+  w.end_array().key("openOrders").begin_array();
+  for (auto& [id, o] : book.orders())
+    if (!is_final(o.status))
+      write_order(w, o);
+  w.end_array()
+    .field("sessionsFollowing", static_cast<int64_t>(st.watchers.size()))
+    .field("commitsInFlight", st.commits_in_flight)
+    .field("unwrittenRows", static_cast<int64_t>(st.unwritten.rows()))
+    .field("retryArmed", st.retry_armed)
+    .end_object();
+  return w.take();
+}
+
 caf::behavior account_actor(account_ptr self, account_seed seed,
                             std::shared_ptr<const account_env> env, uint64_t supervisor) {
   self->state.watchlists = std::make_unique<watchlist_book>(seed.profile.id, seed.watchlists);
@@ -277,7 +307,9 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
   // Transfers begun before a stop: their outcome is asked for again.
   for (auto& t : self->state.book->pending_transfers())
     settle_transfer(self, t, [](const transfer&) {});
-  return instrumented(self, self->state.env->census, actor_kind::account, std::to_string(self->state.book->profile().id), supervisor, {
+  return instrumented(self, self->state.env->census, actor_kind::account,
+                      std::to_string(self->state.book->profile().id), supervisor, {
+    [=](inspect_atom) { return describe(self->state); },
     [=](place_atom, const place_order_request& r, const std::string& key,
         timestamp deadline) -> caf::result<order> {
       auto& st = self->state;

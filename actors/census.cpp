@@ -27,6 +27,13 @@ int64_t steady_ns() {
 
 } // namespace
 
+void actor_sample::read_gauge(int64_t now_ns) {
+  messages = entry.gauge->messages.load(std::memory_order_relaxed);
+  handler_ns = entry.gauge->handler_ns.load(std::memory_order_relaxed);
+  last_active_ns = entry.gauge->last_active_ns.load(std::memory_order_relaxed);
+  at_ns = now_ns;
+}
+
 const char* to_string(actor_kind k) { return kind_names[static_cast<size_t>(k)]; }
 
 std::optional<actor_kind> parse_actor_kind(const std::string& s) {

@@ -73,6 +73,7 @@ struct actor_sample {
   uint64_t handler_ns = 0;
   int64_t last_active_ns = 0;
   int64_t at_ns = 0;
+  void read_gauge(int64_t now_ns); // the figures from entry.gauge, as of now
 };
 
 // Held by shared_ptr: an actor that dies after the census is gone finds it gone.

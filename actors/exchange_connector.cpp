@@ -10,6 +10,8 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "protocol/json_writer.hpp"
+#include "protocol/views.hpp"
 
 namespace broker {
 
@@ -203,6 +205,43 @@ void check_stuck(connector_ptr self) {
   }
 }
 
+// For the operator console: the link, its back-off, what is in flight.
+std::string describe(connector_ptr self) {
+  auto& st = self->state;
+  json_writer w;
+  w.begin_object()
+    .field("link", st.opts.link)
+    .field("linked", static_cast<bool>(st.exchange))
+    .field("up", st.status->up.load())
+    .field("marketData", st.status->market_data.load())
+    .field("connects", static_cast<int64_t>(st.status->connects.load()))
+    .field("repairs", static_cast<int64_t>(st.status->repairs.load()))
+    .field("statusChecks", static_cast<int64_t>(st.status->status_checks.load()))
+    .field("backoffMs", static_cast<int64_t>(st.backoff.count()))
+    .field("queuedWhileDown", static_cast<int64_t>(st.waiting.size()))
+    .field("workingOrders", static_cast<int64_t>(st.working.size()))
+    .field("accountsKnown", static_cast<int64_t>(st.accounts.size()));
+  w.key("inFlight").begin_array(); // the oldest first: the ones a stuck link holds longest
+  size_t shown = 0;
+  for (auto& [id, t] : st.working) {
+    if (++shown > 100)
+      break;
+    w.begin_object()
+      .field("orderId", static_cast<int64_t>(id))
+      .field("user", static_cast<int64_t>(t.user))
+      .field("symbol", t.symbol)
+      .field("side", to_string(t.side))
+      .field("quantity", t.quantity)
+      .field("filled", t.filled)
+      .field("acknowledged", t.acknowledged)
+      .field("onLink", t.on_link)
+      .field("cancelRequested", t.cancel_requested)
+      .end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
+}
+
 caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbol_actors> symbols,
                                  connector_options opts) {
   self->state.status = opts.status ? opts.status : std::make_shared<exchange_link_status>();
@@ -247,6 +286,7 @@ caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbo
     return false;
   };
   return instrumented(self, self->state.opts.census, actor_kind::connector, self->state.opts.link, 0, {
+    [=](inspect_atom) { return describe(self); },
     // Where accounts are found (the directory is spawned after the connector).
     [=](account_atom, caf::actor directory) { self->state.directory = std::move(directory); },
     // The exchange link is up; `working` are the broker's non-final orders to reconcile.

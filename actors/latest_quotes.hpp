@@ -63,12 +63,21 @@ public:
   // the quotes are the last known, and whoever shows one says so. Set by the
   // exchange connector.
   void set_stale(bool stale) { stale_.store(stale, std::memory_order_release); }
+
+  // How many sessions follow each symbol, for the operator console: sessions
+  // count themselves in and out (a figure, not a registry: nothing is sent
+  // through it).
+  void count_follower(size_t slot, int delta) const {
+    slots_[slot].followers.fetch_add(delta, std::memory_order_relaxed);
+  }
+  int64_t followers(size_t slot) const { return slots_[slot].followers.load(std::memory_order_relaxed); }
   bool stale() const { return stale_.load(std::memory_order_acquire); }
 
 private:
   struct slot {
     std::shared_ptr<const published_quote> current; // std::atomic_load / atomic_store only
     std::atomic<uint64_t> version{0};
+    mutable std::atomic<int64_t> followers{0};
   };
   std::vector<std::string> symbols_;
   std::map<std::string, size_t> by_symbol_;

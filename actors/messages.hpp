@@ -91,6 +91,8 @@ using call_atom = caf::atom_constant<caf::atom("call")>;   // edge -> gateway: r
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>; // gateway: answer overdue calls
 // Operator console (actors/instrumented_behavior.hpp): an actor's mailbox depth.
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+// Operator console: an actor's state, as a JSON object (its kind's fields).
+using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;   // operator desk: the audit log
 using halt_atom = caf::atom_constant<caf::atom("halt")>;     // operator desk: halt a symbol
 using resume_atom = caf::atom_constant<caf::atom("resume")>; // operator desk: trade it again

@@ -455,12 +455,8 @@ void node::sample_actors(std::chrono::milliseconds patience,
     auto finish_one = [=] {
       if (--g->waiting > 0)
         return;
-      for (auto& s : g->rows) { // the gauges after the depths: never older than them
-        s.messages = s.entry.gauge->messages.load(std::memory_order_relaxed);
-        s.handler_ns = s.entry.gauge->handler_ns.load(std::memory_order_relaxed);
-        s.last_active_ns = s.entry.gauge->last_active_ns.load(std::memory_order_relaxed);
-        s.at_ns = census->now_ns();
-      }
+      for (auto& s : g->rows) // the gauges after the depths: never older than them
+        s.read_gauge(census->now_ns());
       c->answer(std::move(g->rows));
     };
     g->waiting = g->rows.size() + 1; // + 1: held until every request is out
@@ -483,6 +479,56 @@ void node::sample_actors(std::chrono::milliseconds patience,
   });
   call->deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count();
   send_call(gateway_for(next_gateway_++), std::move(call));
+}
+
+void node::inspect_actor(uint64_t id, std::chrono::milliseconds patience, reply<actor_view> done) {
+  auto entry = census_->find(id);
+  auto handle = entry ? caf::actor_cast<caf::actor>(entry->address) : caf::actor{};
+  if (!handle) {
+    done(rejection{reject_reason::actor_not_found, "no live actor has id " + std::to_string(id), "id"});
+    return;
+  }
+  auto census = census_;
+  auto call = make_call<actor_view>(std::move(done), [=](caf::event_based_actor* self, auto c) {
+    auto view = std::make_shared<actor_view>();
+    view->sample.entry = *entry;
+    auto deadline = caf::duration{patience};
+    self->request<caf::message_priority::high>(handle, deadline, stats_atom::value)
+      .then(
+        [=](uint64_t depth) {
+          view->sample.mailbox = static_cast<int64_t>(depth);
+          self->request<caf::message_priority::high>(handle, deadline, inspect_atom::value)
+            .then(
+              [=](std::string& state) {
+                view->state = std::move(state);
+                view->sample.read_gauge(census->now_ns());
+                c->answer(std::move(*view));
+              },
+              [=](caf::error& e) {
+                if (e == caf::sec::unexpected_message) { // a kind with no state to show
+                  view->sample.read_gauge(census->now_ns());
+                  c->answer(std::move(*view));
+                  return;
+                }
+                c->answer(e);
+              });
+        },
+        [=](caf::error& e) { c->answer(e); });
+  });
+  call->deadline = clock_.now() + std::chrono::nanoseconds{opts_.request_timeout}.count();
+  send_call(gateway_for(next_gateway_++), std::move(call));
+}
+
+std::shared_ptr<void> node::every(std::chrono::milliseconds interval, std::function<void()> tick) {
+  using beat_atom = caf::atom_constant<caf::atom("beat")>;
+  auto beat = sys_.spawn([interval, tick = std::move(tick)](caf::event_based_actor* self) -> caf::behavior {
+    self->delayed_send(self, interval, beat_atom::value);
+    return {[=](beat_atom) {
+      tick();
+      self->delayed_send(self, interval, beat_atom::value);
+    }};
+  });
+  return std::shared_ptr<void>(nullptr, [beat](void*) { caf::anon_send_exit(beat, caf::exit_reason::user_shutdown); });
 }
 
 int node::current_tax_year() const {

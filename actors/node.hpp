@@ -176,6 +176,18 @@ public:
   // backlog does not delay the answer; an actor silent for `patience` is
   // shown with mailbox -1.
   void sample_actors(std::chrono::milliseconds patience, reply<std::vector<actor_sample>> done);
+  // One actor's sample and its state as a JSON object ("" for a kind that
+  // keeps none worth showing), asked at high priority; actor_not_found when
+  // no live actor has the id.
+  struct actor_view {
+    actor_sample sample;
+    std::string state;
+  };
+  void inspect_actor(uint64_t id, std::chrono::milliseconds patience, reply<actor_view> done);
+  // Runs `tick` on a worker every `interval` (the actor clock's), first after
+  // one interval, until the returned handle is dropped. For the console's
+  // live feed; `tick` must not block.
+  std::shared_ptr<void> every(std::chrono::milliseconds interval, std::function<void()> tick);
 
 private:
   void exit_all(caf::exit_reason why);

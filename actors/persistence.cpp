@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "protocol/json_writer.hpp"
+#include "protocol/views.hpp"
 
 namespace broker {
 
@@ -25,6 +27,10 @@ struct persistence_state {
   std::chrono::steady_clock::time_point last_commit_start;
   caf::error stopping; // set once asked to exit
   uint64_t commits = 0;
+  // For the console: the last transaction's size and outcome.
+  size_t last_batch_rows = 0;
+  size_t last_batch_requesters = 0;
+  bool last_commit_failed = false;
   uint64_t transactions = 0; // started, committed or not: the probe's numbering
   // Outage state: consecutive failed commits, and when the store may be tried again.
   int failures = 0;
@@ -103,6 +109,9 @@ void flush(persistence_ptr self) {
   caf::error failure;
   if (!batch.empty())
     failure = try_commit(self, batch);
+  st.last_batch_rows = batch.rows();
+  st.last_batch_requesters = waiting.size();
+  st.last_commit_failed = static_cast<bool>(failure);
   for (auto& rp : waiting)
     failure ? rp.deliver(failure) : rp.deliver(caf::ok_atom::value);
 }
@@ -135,6 +144,23 @@ caf::behavior persistence_actor(persistence_ptr self, std::shared_ptr<store> db,
     self->send(self, flush_now_atom::value);
   });
   return instrumented(self, opts.census, actor_kind::persistence, "", 0, {
+    [=](inspect_atom) {
+      auto& st = self->state;
+      json_writer w;
+      w.begin_object()
+        .field("openRows", static_cast<int64_t>(st.open.rows()))
+        .field("waitingRequesters", static_cast<int64_t>(st.waiting.size()))
+        .field("commits", static_cast<int64_t>(st.commits))
+        .field("transactions", static_cast<int64_t>(st.transactions))
+        .field("lastBatchRows", static_cast<int64_t>(st.last_batch_rows))
+        .field("lastBatchRequesters", static_cast<int64_t>(st.last_batch_requesters))
+        .field("lastCommitFailed", st.last_commit_failed)
+        .field("consecutiveFailures", st.failures)
+        .field("maxBatchRows", static_cast<int64_t>(st.opts.max_batch_rows))
+        .field("minCommitIntervalUs", static_cast<int64_t>(st.opts.min_commit_interval.count()))
+        .end_object();
+      return w.take();
+    },
     [=](commit_atom, write_batch& batch) -> caf::result<caf::ok_atom> {
       if (self->state.opts.probe && !batch.empty())
         self->state.opts.probe->arrived(batch, self->state.transactions,

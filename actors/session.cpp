@@ -41,6 +41,8 @@ struct session_state {
   // Symbols followed. Nothing waits here to be sent: the latest quotes are on
   // the node's board, so a slow client's session holds no backlog at all.
   std::map<std::string, followed> watching;
+  // Their board slots, shared with the exit handler that counts them out.
+  std::shared_ptr<std::set<size_t>> followed_slots = std::make_shared<std::set<size_t>>();
   // What the client was last told of the market data: stale or not.
   bool told_stale = false;
   // When the socket queue was first found full, while it stays full.
@@ -259,10 +261,15 @@ void on_symbols(session_ptr self, const std::string& action, const json_field& f
         continue;
       } else {
         st.watching.emplace(symbol, followed{*slot, *mode, 0});
+        st.services.quotes->count_follower(*slot, +1);
+        st.followed_slots->insert(*slot);
       }
     } else if (action == "unsubscribe") {
-      if (w != st.watching.end())
+      if (w != st.watching.end()) {
+        st.services.quotes->count_follower(w->second.slot, -1);
+        st.followed_slots->erase(w->second.slot);
         st.watching.erase(w);
+      }
     } else { // mode
       if (w == st.watching.end()) {
         send_error(self, "not_subscribed", "not subscribed to " + symbol, "symbols");
@@ -459,6 +466,33 @@ void unwatch_all(session_ptr self) {
     self->send(st.services.fanout, unwatch_atom::value, me);
 }
 
+// For the operator console: who, what it follows, how far behind its socket is.
+std::string describe(const session_state& st) {
+  json_writer w;
+  w.begin_object();
+  if (st.user)
+    w.field("user", static_cast<int64_t>(*st.user));
+  else
+    w.key("user").null();
+  w.key("channels").begin_array();
+  for (auto& c : st.channels)
+    w.value(c);
+  w.end_array().field("symbols", static_cast<int64_t>(st.watching.size())).key("following").begin_array();
+  size_t shown = 0;
+  for (auto& [symbol, f] : st.watching) {
+    if (++shown > 100)
+      break;
+    w.value(symbol);
+  }
+  w.end_array()
+    .field("outboundQueue", static_cast<int64_t>(st.sink->queued_frames()))
+    .field("maxOutboundQueue", static_cast<int64_t>(st.opts.max_queued_frames))
+    .field("behind", st.behind_since.has_value())
+    .field("toldStale", st.told_stale)
+    .end_object();
+  return w.take();
+}
+
 caf::behavior session_actor(session_ptr self, session_services services, session_options opts,
                             std::shared_ptr<frame_sink> sink, token_verifier verify) {
   self->state.sink = std::move(sink);
@@ -469,8 +503,11 @@ caf::behavior session_actor(session_ptr self, session_services services, session
   // The signed-in user's place is given back however the session ends.
   auto signed_in = std::make_shared<std::optional<user_id>>();
   self->attach_functor([sink = self->state.sink, connections = self->state.services.connections,
-                        signed_in](const caf::error&) {
+                        signed_in, quotes = self->state.services.quotes,
+                        followed = self->state.followed_slots](const caf::error&) {
     sink->close(close_normal, "session ended");
+    for (auto slot : *followed)
+      quotes->count_follower(slot, -1);
     if (*signed_in)
       connections->give_back(**signed_in);
   });
@@ -480,6 +517,7 @@ caf::behavior session_actor(session_ptr self, session_services services, session
       refollow_account(self);
   });
   return instrumented(self, self->state.services.census, actor_kind::session, "", 0, {
+    [=](inspect_atom) { return describe(self->state); },
     [=](frame_atom, const std::string& text) { on_frame(self, text); },
     [=](frame_atom, bool /* binary */) {
       send_error(self, "unsupported_frame", "binary frames are not supported; send JSON text");

@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "protocol/json_writer.hpp"
+#include "protocol/views.hpp"
 
 namespace broker {
 
@@ -100,6 +102,35 @@ void on_trade(symbol_ptr self, const tick& t) {
   fire_alerts(self, t.last_price, t.exchange_time);
 }
 
+// For the operator console: the last tick, today's candles, the trigger book.
+std::string describe(const symbol_state& st) {
+  json_writer w;
+  w.begin_object().key("quote");
+  write_quote(w, st.current, quote_mode::full);
+  w.field("candlesToday", static_cast<int64_t>(st.minutes.size()));
+  w.field("subscribers", static_cast<int64_t>(st.board->followers(st.slot)));
+  auto triggers = [&](const char* name, const std::multimap<money, std::pair<user_id, int64_t>>& book) {
+    w.key(name).begin_array();
+    size_t shown = 0;
+    for (auto& [price, who] : book) {
+      if (++shown > 100)
+        break;
+      w.begin_object()
+        .money_field("price", price)
+        .field("user", static_cast<int64_t>(who.first))
+        .field("alertId", who.second)
+        .end_object();
+    }
+    w.end_array();
+  };
+  w.field("alertsAbove", static_cast<int64_t>(st.above.size()));
+  w.field("alertsBelow", static_cast<int64_t>(st.below.size()));
+  triggers("above", st.above);
+  triggers("below", st.below);
+  w.end_object();
+  return w.take();
+}
+
 caf::behavior symbol_actor(symbol_ptr self, instrument inst,
                            std::shared_ptr<const market_calendar> calendar,
                            caf::actor persistence, std::vector<candle> today,
@@ -148,6 +179,7 @@ caf::behavior symbol_actor(symbol_ptr self, instrument inst,
     self->quit(em.reason);
   });
   return instrumented(self, opts.census, actor_kind::symbol, inst.symbol, supervisor, {
+    [=](inspect_atom) { return describe(self->state); },
     [=](ticks_atom, const std::vector<tick>& ticks) {
       auto& st = self->state;
       for (auto& t : ticks) {

@@ -1,7 +1,11 @@
 #include "edge/admin_api.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iterator>
 
+#include "edge/console_feed.hpp"
 #include "edge/prometheus_text.hpp"
 #include "edge/responses.hpp"
 #include "protocol/json_reader.hpp"
@@ -11,10 +15,10 @@ namespace broker::edge {
 namespace {
 
 constexpr std::chrono::milliseconds sample_patience{1000};
-constexpr int64_t max_actor_rows = 1000;
 constexpr size_t max_tree_children = 100;
 
 const std::string actions_prefix = "/admin/v1/actions/";
+const std::string actor_prefix = "/admin/v1/actors/";
 
 // A string field of a JSON body: the value, or nullopt with a 400 sent.
 std::optional<std::string> text_field(const json_object& body, const char* name, size_t max_len,
@@ -36,29 +40,21 @@ std::optional<std::string> text_field(const json_object& body, const char* name,
   return f->text;
 }
 
-void write_actor(json_writer& w, const actor_sample& s, double rate, int64_t now_ns) {
-  const auto& e = s.entry;
-  w.begin_object()
-    .field("id", static_cast<int64_t>(e.id))
-    .field("kind", to_string(e.kind))
-    .field("key", e.key)
-    .field("parent", static_cast<int64_t>(e.parent))
-    .field("restarts", static_cast<int64_t>(e.incarnation - 1))
-    .field("mailbox", s.mailbox)
-    .field("messages", static_cast<int64_t>(s.messages));
-  w.key("messagesPerSecond").raw(std::to_string(static_cast<int64_t>(rate * 10 + 0.5) / 10.0));
-  w.key("handlerMs").raw(std::to_string(static_cast<double>(s.handler_ns) / 1e6));
-  if (s.last_active_ns > 0)
-    w.field("idleMs", (now_ns - s.last_active_ns) / 1'000'000);
-  else
-    w.key("idleMs").null();
-  w.field("ageMs", (now_ns - e.enrolled_ns) / 1'000'000).end_object();
-}
-
 } // namespace
 
 void admin_api::on_request(http_request req, respond_fn respond) {
   const auto& path = req.path;
+  if (path == "/favicon.ico") { // asked by every browser; the page has none
+    http_response r;
+    r.status = 204;
+    r.content_type.clear();
+    respond(std::move(r));
+    return;
+  }
+  if (path == "/" || path.rfind("/console/", 0) == 0) {
+    on_page(req, std::move(respond));
+    return;
+  }
   if (path == "/metrics") {
     if (req.method != "GET") {
       respond(error(405, "method_not_allowed", "GET only"));
@@ -84,7 +80,8 @@ void admin_api::on_request(http_request req, respond_fn respond) {
     return;
   }
   bool known = path == "/admin/v1/actors" || path == "/admin/v1/tree" || path == "/admin/v1/halts"
-               || path == "/admin/v1/audit" || path.rfind(actions_prefix, 0) == 0;
+               || path == "/admin/v1/audit" || path.rfind(actions_prefix, 0) == 0
+               || path.rfind(actor_prefix, 0) == 0;
   if (!known) {
     respond(error(404, "not_found", "no such endpoint"));
     return;
@@ -109,6 +106,10 @@ void admin_api::on_request(http_request req, respond_fn respond) {
     on_action(req, *who, std::move(respond));
     return;
   }
+  if (path.rfind(actor_prefix, 0) == 0) {
+    on_actor(req, *who, std::move(respond));
+    return;
+  }
   record(req, *who, 200, "", "");
   if (path == "/admin/v1/actors")
     on_actors(req, std::move(respond));
@@ -131,8 +132,56 @@ void admin_api::on_request(http_request req, respond_fn respond) {
   }
 }
 
-std::shared_ptr<ws_handler> admin_api::on_websocket(const http_request&, std::shared_ptr<ws_sink>) {
-  return nullptr; // the live feed is not served yet: 404
+std::shared_ptr<ws_handler> admin_api::on_websocket(const http_request& req, std::shared_ptr<ws_sink> sink) {
+  if (req.path != "/admin/v1/live")
+    return nullptr; // 404
+  return open_console_feed(node_, tokens_, table_, std::move(sink), [this, req](const std::string& who) {
+    record(req, who, 101, "", "live feed");
+  });
+}
+
+void admin_api::on_page(const http_request& req, respond_fn respond) {
+  if (req.method != "GET") {
+    respond(error(405, "method_not_allowed", "GET only"));
+    return;
+  }
+  if (req.path == "/") {
+    http_response r;
+    r.status = 302;
+    r.content_type.clear();
+    r.headers.emplace_back("Location", "/console/");
+    respond(std::move(r));
+    return;
+  }
+  std::string name = req.path.substr(std::string{"/console/"}.size());
+  if (name.empty())
+    name = "index.html";
+  // Only the directory's own files, by plain name: no path can climb out.
+  bool plain = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+  });
+  std::ifstream in;
+  if (plain && name.front() != '.' && !console_dir_.empty())
+    in.open(console_dir_ + "/" + name, std::ios::binary);
+  if (!in) {
+    respond(error(404, "not_found", "no such file"));
+    return;
+  }
+  http_response r;
+  r.body.assign(std::istreambuf_iterator<char>{in}, {});
+  auto ends = [&](const char* ext) {
+    std::string e{ext};
+    return name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0;
+  };
+  r.content_type = ends(".html") ? "text/html; charset=utf-8"
+                   : ends(".js") ? "text/javascript; charset=utf-8"
+                   : ends(".css") ? "text/css; charset=utf-8"
+                                  : "application/octet-stream";
+  // Everything the page loads comes from here; nothing else may run in it.
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  respond(std::move(r));
 }
 
 void admin_api::on_login(const http_request& req, respond_fn respond) {
@@ -167,83 +216,48 @@ void admin_api::on_login(const http_request& req, respond_fn respond) {
                        });
 }
 
-double admin_api::rate_of(const actor_sample& s) {
-  std::lock_guard<std::mutex> guard{rates_mutex_};
-  auto& last = last_seen_[s.entry.id];
-  auto [messages, at] = last.second > 0 ? last : std::make_pair(uint64_t{0}, s.entry.enrolled_ns);
-  last = {s.messages, s.at_ns};
-  if (s.at_ns <= at || s.messages < messages)
-    return 0;
-  return static_cast<double>(s.messages - messages) * 1e9 / static_cast<double>(s.at_ns - at);
-}
-
 void admin_api::on_actors(const http_request& req, respond_fn respond) {
-  std::optional<actor_kind> kind;
-  if (auto k = req.query_param("kind"); k && !k->empty()) {
-    kind = parse_actor_kind(*k);
-    if (!kind) {
-      respond(error(400, "invalid_field", "kind must be an actor kind (account, symbol, session, ...)", "kind"));
+  actor_query q;
+  for (auto& [name, value] : req.query)
+    if (auto bad = set_query_field(q, name, value)) {
+      respond(error(400, "invalid_field", bad->message, bad->field));
       return;
     }
-  }
-  std::string key = req.query_param("key") ? *req.query_param("key") : "";
-  std::string sort = req.query_param("sort") ? *req.query_param("sort") : "mailbox";
-  if (sort != "mailbox" && sort != "messages" && sort != "rate" && sort != "handler" && sort != "id") {
-    respond(error(400, "invalid_field", "sort is one of mailbox, messages, rate, handler, id", "sort"));
-    return;
-  }
-  int64_t limit = 50;
-  if (auto l = req.query_param("limit")) {
-    auto n = positive_integer(*l);
-    if (!n) {
-      respond(error(400, "invalid_field", "limit is a whole number from 1", "limit"));
-      return;
-    }
-    limit = std::min(*n, max_actor_rows);
-  }
-  node_.sample_actors(sample_patience, [=](std::variant<std::vector<actor_sample>, rejection> r) {
+  node_.sample_actors(sample_patience, [this, q, respond](std::variant<std::vector<actor_sample>, rejection> r) {
     if (auto rej = std::get_if<rejection>(&r)) {
       respond(error(*rej));
       return;
     }
-    auto& all = std::get<std::vector<actor_sample>>(r);
-    struct row {
-      const actor_sample* s;
-      double rate;
-    };
-    std::vector<row> rows;
-    std::map<std::string, int64_t> by_kind;
-    for (auto& s : all) {
-      double rate = rate_of(s);
-      ++by_kind[to_string(s.entry.kind)];
-      if ((kind && s.entry.kind != *kind) || s.entry.key.find(key) == std::string::npos)
-        continue;
-      rows.push_back({&s, rate});
-    }
-    auto rank = [&](const row& x) -> double {
-      if (sort == "mailbox")
-        return static_cast<double>(x.s->mailbox);
-      if (sort == "messages")
-        return static_cast<double>(x.s->messages);
-      if (sort == "rate")
-        return x.rate;
-      if (sort == "handler")
-        return static_cast<double>(x.s->handler_ns);
-      return -static_cast<double>(x.s->entry.id);
-    };
-    std::stable_sort(rows.begin(), rows.end(), [&](const row& a, const row& b) { return rank(a) > rank(b); });
-    int64_t now = all.empty() ? 0 : all.front().at_ns;
-    json_writer w;
-    w.begin_object().field("total", static_cast<int64_t>(all.size())).field("matched", static_cast<int64_t>(rows.size()));
-    w.field("sort", sort).field("limit", limit).key("kinds").begin_object();
-    for (auto& [k, n] : by_kind)
-      w.field(k, n);
-    w.end_object().key("actors").begin_array();
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < limit; ++i)
-      write_actor(w, *rows[i].s, rows[i].rate, now);
-    w.end_array().end_object();
-    respond(json(200, w.take()));
+    respond(json(200, table_.render(std::get<std::vector<actor_sample>>(r), q)));
   });
+}
+
+void admin_api::on_actor(const http_request& req, const std::string& who, respond_fn respond) {
+  auto id = positive_integer(std::string_view{req.path}.substr(actor_prefix.size()));
+  if (!id) {
+    respond(error(400, "invalid_field", "an actor id is a whole number from 1", "id"));
+    record(req, who, 400, "", "invalid id");
+    return;
+  }
+  record(req, who, 200, "actor:" + std::to_string(*id), "");
+  node_.inspect_actor(static_cast<uint64_t>(*id), sample_patience,
+                      [this, respond](std::variant<node::actor_view, rejection> r) {
+                        if (auto rej = std::get_if<rejection>(&r)) {
+                          respond(error(*rej));
+                          return;
+                        }
+                        auto& v = std::get<node::actor_view>(r);
+                        json_writer w;
+                        w.begin_object().key("actor");
+                        table_.write_row(w, v.sample);
+                        w.key("state");
+                        if (v.state.empty())
+                          w.null();
+                        else
+                          w.raw(v.state);
+                        w.end_object();
+                        respond(json(200, w.take()));
+                      });
 }
 
 void admin_api::on_tree(respond_fn respond) {

@@ -2,13 +2,16 @@
 // The operator console's HTTP API, on its own listener (brokerd's
 // --admin-address/--admin-port, loopback by default), apart from users'.
 //
+//   GET  /, /console/...                        -> the console page (edge/console/), no token
 //   POST /admin/v1/login {name, password}      -> {token, operator, expiresAt}
 //   GET  /admin/v1/actors?kind=&key=&sort=&limit= -> the census with mailbox depths
+//   GET  /admin/v1/actors/ID                     -> {actor, state}: one actor's state, asked of it
 //   GET  /admin/v1/tree                          -> node -> supervisors -> actors
 //   GET  /admin/v1/halts                         -> symbols halted now
 //   GET  /admin/v1/audit?before=&limit=          -> the audit log, newest first
 //   POST /admin/v1/actions/halt {symbol, reason, confirm: true}
 //   POST /admin/v1/actions/resume {symbol, confirm: true}
+//   WS   /admin/v1/live                         -> the actor table pushed each second (console_feed.hpp)
 //   GET  /metrics                                -> Prometheus text (no token)
 //
 // Everything but login and /metrics needs an operator's Bearer token (its own
@@ -20,6 +23,7 @@
 #include <mutex>
 
 #include "actors/node.hpp"
+#include "edge/actor_table.hpp"
 #include "edge/http_server.hpp"
 #include "edge/tokens.hpp"
 
@@ -27,28 +31,29 @@ namespace broker::edge {
 
 class admin_api final : public request_handler {
 public:
-  admin_api(node& n, const token_authority& operator_tokens) : node_(n), tokens_(operator_tokens) {}
+  // `console_dir`: the page's static files (edge/console/), served at /console/.
+  admin_api(node& n, const token_authority& operator_tokens, std::string console_dir = {})
+    : node_(n), tokens_(operator_tokens), console_dir_(std::move(console_dir)) {}
   void on_request(http_request req, respond_fn respond) override;
   std::shared_ptr<ws_handler> on_websocket(const http_request& req,
                                            std::shared_ptr<ws_sink> sink) override;
 
 private:
   void on_login(const http_request& req, respond_fn respond);
+  void on_page(const http_request& req, respond_fn respond);
   void on_actors(const http_request& req, respond_fn respond);
+  void on_actor(const http_request& req, const std::string& operator_name, respond_fn respond);
   void on_tree(respond_fn respond);
   void on_action(const http_request& req, const std::string& operator_name, respond_fn respond);
   void on_audit(const http_request& req, respond_fn respond);
   // Appends one audit entry; `done` (may be empty) hears whether it was written.
   void record(const http_request& req, std::string operator_name, int status, std::string target,
               std::string detail, std::function<void(bool)> done = {});
-  // Messages per second of each actor since the previous listing (or since
-  // it enrolled): the console's refresh makes the window.
-  double rate_of(const actor_sample& s);
 
   node& node_;
   const token_authority& tokens_;
-  std::mutex rates_mutex_;
-  std::map<uint64_t, std::pair<uint64_t, int64_t>> last_seen_; // id -> (messages, at_ns)
+  std::string console_dir_;
+  actor_table table_;
 };
 
 } // namespace broker::edge

@@ -36,6 +36,9 @@
 #ifndef BROKER_CONFIG_DIR
 #define BROKER_CONFIG_DIR "config"
 #endif
+#ifndef BROKER_CONSOLE_DIR
+#define BROKER_CONSOLE_DIR "edge/console"
+#endif
 
 namespace {
 
@@ -272,7 +275,7 @@ int main(int argc, char** argv) {
       if (cfg.prefault_memory_mib > 0)
         http.on_io_thread_start = [] { broker::join_books_arena(); };
       // The console first: the listening line is the last one a starter waits for.
-      broker::edge::admin_api admin{node, operator_tokens};
+      broker::edge::admin_api admin{node, operator_tokens, BROKER_CONSOLE_DIR};
       std::unique_ptr<broker::edge::http_server> admin_server;
       if (!cfg.admin_address.empty()) {
         broker::edge::server_options console;

@@ -39,6 +39,7 @@ enum class reject_reason : uint8_t {
   notification_not_found,
   interrupted, // the actor handling it died mid-request (it restarts from the store): done or not, unknown
   symbol_halted, // an operator halted trading in the symbol: new orders wait until it resumes
+  actor_not_found, // operator console: no live actor has that id
 };
 
 std::string_view code_of(reject_reason r); // "insufficient_funds"

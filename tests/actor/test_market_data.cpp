@@ -125,7 +125,7 @@ struct market_fixture {
     std::shared_ptr<fake_sink> sink, session_options so,
     std::shared_ptr<connection_count> count = std::make_shared<connection_count>(10),
     token_verifier verify = [](const std::string&) { return std::optional<user_id>{}; }) {
-    session_services services{caf::actor{}, quotes, fanout, std::move(count), nullptr};
+    session_services services{caf::actor{}, quotes, fanout, std::move(count), nullptr, nullptr};
     return open_session(*sys, services, so, std::move(sink), std::move(verify));
   }
   void trade(const std::string& s, money price, int64_t qty, timestamp at) {

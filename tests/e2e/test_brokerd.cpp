@@ -3217,3 +3217,25 @@ TEST_CASE("brokerd: an operator finds the account that took an order, halts its 
   require_error(again.act("resume", R"({"symbol":"TCS","confirm":true})"), 409, "not_halted");
   place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
 }
+
+TEST_CASE("brokerd: the console page in headless Chromium finds the account that took an order and halts a symbol",
+          "[e2e][console][browser]") {
+  fresh_brokerd b;
+  add_operator(*b.proc, "ops", "a long operator password");
+  auto t = new_trader(b.port(), "page@example.com", 100000'00);
+  place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00")); // rests: the market maker sells higher
+  std::string script = std::string{BROKER_CONFIG_DIR} + "/../tests/e2e/console_page.py";
+  auto out = broker::e2e::run_to_exit({"/usr/bin/python3", script, "--url",
+                                       "http://127.0.0.1:" + std::to_string(b.proc->admin_port()) + "/console/",
+                                       "--name", "ops", "--password", "a long operator password", "--account",
+                                       t->user_id, "--order-symbol", "TCS", "--halt", "INFY"},
+                                      std::chrono::seconds(120));
+  INFO(out.out << out.err);
+  REQUIRE(out.exit.exited);
+  REQUIRE(out.exit.code == 0);
+  CHECK(out.out.find("\"ok\": true") != std::string::npos);
+  // What the page did is real: the user's next order in the halted symbol is refused.
+  require_error(t->post("/v1/orders", order_json("INFY", "BUY", "LIMIT", "1", "1500.00")), 409, "symbol_halted",
+                "symbol");
+  place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
+}
