@@ -3239,3 +3239,68 @@ TEST_CASE("brokerd: the console page in headless Chromium finds the account that
                 "symbol");
   place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
 }
+
+namespace {
+
+// tmux on a socket of the test's own, so it neither sees nor disturbs anyone's sessions.
+struct tmux_server {
+  std::string socket = "brokerctl-test-" + std::to_string(::getpid());
+  ~tmux_server() { run({"kill-server"}); }
+  broker::e2e::command_output run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"/usr/bin/tmux", "-L", socket});
+    return broker::e2e::run_to_exit(args);
+  }
+  std::string screen(const std::string& session) const { return run({"capture-pane", "-p", "-t", session}).out; }
+  bool shows(const std::string& session, const std::string& text) const {
+    return poll_until([&] { return screen(session).find(text) != std::string::npos; }, 300);
+  }
+};
+
+} // namespace
+
+TEST_CASE("brokerd: brokerctl in tmux shows the actors live and halts only when told yes", "[e2e][console][tmux]") {
+  fresh_brokerd b;
+  add_operator(*b.proc, "ops", "a long operator password");
+  auto t = new_trader(b.port(), "tmux@example.com", 100000'00);
+  temp_dir home{"brokerctl-home"};
+  std::string ctl = std::string{BROKERCTL_PATH} + " --admin http://127.0.0.1:" + std::to_string(b.proc->admin_port())
+                    + " --token-file " + home.path() + "/token";
+  auto login = broker::e2e::run_to_exit(
+    {"/bin/sh", "-c", "printf '%s\\n' 'a long operator password' | " + ctl + " login ops"});
+  INFO(login.out << login.err);
+  REQUIRE(login.exit.code == 0);
+  tmux_server tmux;
+
+  // top redraws every second: the account that placed an order appears with its messages.
+  REQUIRE(tmux.run({"new-session", "-d", "-s", "top", "-x", "150", "-y", "40", ctl + " top --kind account --sort messages"})
+            .exit.code == 0);
+  CHECK(tmux.shows("top", "KIND"));
+  place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
+  INFO(tmux.screen("top"));
+  CHECK(tmux.shows("top", "account        " + t->user_id + " "));
+  tmux.run({"send-keys", "-t", "top", "q"});
+  CHECK(poll_until([&] { return tmux.run({"has-session", "-t", "top"}).exit.code != 0; }, 300)); // q ended it
+
+  // An action asks first: no leaves the symbol trading, yes halts it.
+  tmux.run({"new-session", "-d", "-s", "no", "-x", "150", "-y", "20",
+            ctl + " halt TCS --reason 'from tmux'; echo EXIT=$?; sleep 60"});
+  REQUIRE(tmux.shows("no", "[y/N]"));
+  tmux.run({"send-keys", "-t", "no", "n", "Enter"});
+  CHECK(tmux.shows("no", "EXIT=1"));
+  CHECK(tmux.screen("no").find("nothing done") != std::string::npos);
+  place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
+
+  tmux.run({"new-session", "-d", "-s", "yes", "-x", "150", "-y", "20",
+            ctl + " halt TCS --reason 'from tmux'; echo EXIT=$?; sleep 60"});
+  REQUIRE(tmux.shows("yes", "[y/N]"));
+  tmux.run({"send-keys", "-t", "yes", "y", "Enter"});
+  CHECK(tmux.shows("yes", "EXIT=0"));
+  CHECK(tmux.screen("yes").find("halted TCS") != std::string::npos);
+  require_error(t->post("/v1/orders", order_json("TCS", "BUY", "LIMIT", "1", "3800.00")), 409, "symbol_halted");
+
+  auto halts = broker::e2e::run_to_exit({"/bin/sh", "-c", ctl + " halts"});
+  CHECK(halts.out.find("TCS  from tmux  (by ops") != std::string::npos);
+  auto show = broker::e2e::run_to_exit({"/bin/sh", "-c", ctl + " show 1"});
+  CHECK(show.exit.code == 1); // no actor 1: the error, not a crash
+  CHECK(show.err.find("actor_not_found") != std::string::npos);
+}
