@@ -140,6 +140,9 @@ struct user_profile {
   std::string date_of_birth; // YYYY-MM-DD
   std::string address;
   std::string kyc_reason;    // why KYC was rejected
+  // An operator blocked this user from placing orders (the console's
+  // "block a user"); cancels, funds and reads go on.
+  bool trading_blocked = false;
   timestamp created_at = 0;
 };
 

@@ -567,6 +567,17 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
   FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change();
 )sql";
 
+// Migration 9. Users an operator blocked from placing orders (the console's
+// "block a user"). Stored as 0 / 1, like the other flags; the users already
+// there are not blocked.
+const char* const v9_sqlite = R"sql(
+ALTER TABLE users ADD COLUMN trading_blocked INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+const char* const v9_postgres = R"sql(
+ALTER TABLE users ADD COLUMN trading_blocked BIGINT  NOT NULL DEFAULT 0;
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
@@ -580,6 +591,7 @@ const std::vector<migration>& all_migrations() {
     {6, "double-entry journal, settlement, charges", v6_sqlite, v6_postgres},
     {7, "notifications and watchlists", v7_sqlite, v7_postgres},
     {8, "operators, their audit log, trading halts", v8_sqlite, v8_postgres},
+    {9, "users blocked from trading", v9_sqlite, v9_postgres},
   };
   return list;
 }

@@ -187,7 +187,8 @@ const table_spec users_table{
   "upsert_users", "users",
   {{"id", "bigint"}, {"email", "text"}, {"password_hash", "text"}, {"name", "text"},
    {"phone", "text"}, {"kyc", "text"}, {"pan", "text"}, {"date_of_birth", "text"},
-   {"address", "text"}, {"kyc_reason", "text"}, {"created_at", "bigint"}},
+   {"address", "text"}, {"kyc_reason", "text"}, {"created_at", "bigint"},
+   {"trading_blocked", "bigint"}},
   {"id"}, false};
 
 const table_spec accounts_table{
@@ -319,7 +320,8 @@ private:
 // Row encoders, in each table's column order.
 void encode(column_arrays& c, const user_profile& u) {
   c.row(u.id, u.email, u.password_hash, u.name, u.phone, to_string(u.kyc), u.pan,
-        u.date_of_birth, u.address, u.kyc_reason, u.created_at);
+        u.date_of_birth, u.address, u.kyc_reason, u.created_at,
+        int64_t{u.trading_blocked ? 1 : 0});
 }
 void encode(column_arrays& c, const account_row& a) { c.row(a.user, a.cash, a.next_transfer_id); }
 void encode(column_arrays& c, const holding_row& h) {
@@ -483,7 +485,7 @@ const std::vector<std::pair<const char*, std::string>>& reader_statements() {
     std::vector<std::pair<const char*, std::string>> l{
       {"select_users",
        "SELECT id, email, password_hash, name, phone, kyc, pan, date_of_birth, address,"
-       " kyc_reason, created_at FROM users ORDER BY id"},
+       " kyc_reason, created_at, trading_blocked FROM users ORDER BY id"},
       {"select_accounts", "SELECT user_id, cash, next_transfer_id FROM accounts ORDER BY user_id"},
       {"select_holdings",
        "SELECT user_id, symbol, quantity, held_quantity, cost_basis FROM holdings"
@@ -612,6 +614,7 @@ user_profile read_user(const pqxx::row& row) {
   u.address = r.text();
   u.kyc_reason = r.text();
   u.created_at = r.i64();
+  u.trading_blocked = r.i64() != 0;
   return u;
 }
 

@@ -121,19 +121,21 @@ void apply_migrations(SQLite::Database& db) {
 
 constexpr const char* upsert_user_sql =
   "INSERT INTO users (id, email, password_hash, name, phone, kyc, pan, date_of_birth,"
-  " address, kyc_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+  " address, kyc_reason, created_at, trading_blocked)"
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
   " ON CONFLICT (id) DO UPDATE SET email = excluded.email,"
   " password_hash = excluded.password_hash, name = excluded.name, phone = excluded.phone,"
   " kyc = excluded.kyc, pan = excluded.pan, date_of_birth = excluded.date_of_birth,"
   " address = excluded.address, kyc_reason = excluded.kyc_reason,"
-  " created_at = excluded.created_at";
+  " created_at = excluded.created_at, trading_blocked = excluded.trading_blocked";
 constexpr const char* select_users_sql =
   "SELECT id, email, password_hash, name, phone, kyc, pan, date_of_birth, address,"
-  " kyc_reason, created_at FROM users ORDER BY id";
+  " kyc_reason, created_at, trading_blocked FROM users ORDER BY id";
 
 void write_row(SQLite::Statement& s, const user_profile& u) {
   run(s, u.id, u.email, u.password_hash, u.name, u.phone, to_string(u.kyc), u.pan,
-      u.date_of_birth, u.address, u.kyc_reason, u.created_at);
+      u.date_of_birth, u.address, u.kyc_reason, u.created_at,
+      int64_t{u.trading_blocked ? 1 : 0});
 }
 user_profile read_user(SQLite::Statement& s) {
   row_reader r(s);
@@ -149,6 +151,7 @@ user_profile read_user(SQLite::Statement& s) {
   u.address = r.text();
   u.kyc_reason = r.text();
   u.created_at = r.i64();
+  u.trading_blocked = r.i64() != 0;
   return u;
 }
 

@@ -7,8 +7,9 @@
 // Round trips of every row type, upsert and insert-once rules, all-or-nothing
 // batches, retries, durability across instances, migrations (and migration
 // 6's opening balances), unparseable enums, reads racing commits, candles,
-// the journal, settlements, notifications, watchlists, and the operator
-// console's rows: operators, the audit log, trading halts.
+// the journal, settlements, notifications, watchlists, users blocked from
+// trading (migration 9), and the operator console's rows: operators, the
+// audit log, trading halts.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -77,6 +78,7 @@ inline user_profile make_user(user_id id, kyc_status kyc) {
   u.date_of_birth = "1990-02-28";
   u.address = "12, MG Road\nBengaluru 560001";
   u.kyc_reason = kyc == kyc_status::rejected ? "PAN name mismatch" : "";
+  u.trading_blocked = id % 2 == 1; // both values in full_batch(): 11 and 13 are blocked
   u.created_at = 1'700'000'000'123'456'789 + id;
   return u;
 }
@@ -244,6 +246,7 @@ inline void check_same(const user_profile& a, const user_profile& b) {
   CHECK(a.date_of_birth == b.date_of_birth);
   CHECK(a.address == b.address);
   CHECK(a.kyc_reason == b.kyc_reason);
+  CHECK(a.trading_blocked == b.trading_blocked);
   CHECK(a.created_at == b.created_at);
 }
 
@@ -518,6 +521,8 @@ inline void upserts_keep_the_latest_state(const backend& b) {
   u.email = "renamed@example.in";
   u.kyc = kyc_status::verified;
   u.name = "Ananya R.";
+  REQUIRE(u.trading_blocked); // make_user(1, ...)
+  u.trading_blocked = false;
   second.users = {u};
   account_row a = first.accounts[0];
   a.cash = 1;
@@ -1111,6 +1116,127 @@ inline void watchlists_round_trip_and_upsert(const backend& b) {
   CHECK(got[0].symbols == std::vector<std::string>{"TCS"});
   CHECK(got[0].updated_at == 12);
   CHECK(got[0].created_at == 10);
+}
+
+// ---- Users blocked from trading (migration 9) -----------------------------------
+
+// Whether each user a read holds is blocked, by id.
+inline std::map<user_id, bool> blocked_by_user(const store_snapshot& s) {
+  std::map<user_id, bool> out;
+  for (const user_profile& u : s.users)
+    out[u.id] = u.trading_blocked;
+  return out;
+}
+
+// The operator console's "block a user" is a field of the user's row: written
+// with it, read by load() and load_user(), cleared by an upsert, and kept
+// across reopening. Only that user's row carries it.
+inline void trading_blocked_round_trips_and_is_upserted(const backend& b) {
+  using blocked_map = std::map<user_id, bool>;
+  user_profile blocked = make_user(20, kyc_status::verified);
+  blocked.trading_blocked = true;
+  const user_profile other = make_user(22, kyc_status::verified);
+  REQUIRE_FALSE(other.trading_blocked);
+
+  std::unique_ptr<store> st = b.open();
+  write_batch first;
+  first.users = {blocked, other};
+  st->commit(first);
+  check_same(st->load().users, first.users);
+  CHECK(blocked_by_user(st->load()) == blocked_map{{20, true}, {22, false}});
+  check_same(st->load_user(20).users, {blocked});
+  CHECK(blocked_by_user(st->load_user(20)) == blocked_map{{20, true}});
+  CHECK(blocked_by_user(st->load_user(22)) == blocked_map{{22, false}});
+  // Stored as 1 (0 / 1, like the other flags): what a SQL shell sees.
+  b.exec("UPDATE users SET phone = 'seen' WHERE trading_blocked = 1");
+  CHECK(st->load().users[0].phone == "seen");
+  CHECK(st->load().users[1].phone == other.phone);
+  blocked.phone = "seen";
+
+  // Closed and opened again: still blocked.
+  st.reset();
+  st = b.open();
+  check_same(st->load().users, {blocked, other});
+  CHECK(blocked_by_user(st->load_user(20)) == blocked_map{{20, true}});
+
+  // Unblocked: the upsert writes the flag, and only that user's row changes.
+  user_profile unblocked = blocked;
+  unblocked.trading_blocked = false;
+  write_batch second;
+  second.users = {unblocked};
+  st->commit(second);
+  check_same(st->load().users, {unblocked, other});
+  CHECK(blocked_by_user(st->load()) == blocked_map{{20, false}, {22, false}});
+  check_same(st->load_user(20).users, {unblocked});
+  CHECK(blocked_by_user(st->load_user(20)) == blocked_map{{20, false}});
+
+  st.reset();
+  st = b.open();
+  CHECK(blocked_by_user(st->load()) == blocked_map{{20, false}, {22, false}});
+  CHECK(blocked_by_user(st->load_user(20)) == blocked_map{{20, false}});
+
+  SECTION("within one batch the later row of the user wins") {
+    write_batch twice;
+    twice.users = {unblocked, blocked, unblocked, blocked};
+    st->commit(twice);
+    CHECK(blocked_by_user(st->load()) == blocked_map{{20, true}, {22, false}});
+    twice.users = {blocked, unblocked};
+    st->commit(twice);
+    CHECK(blocked_by_user(st->load_user(20)) == blocked_map{{20, false}});
+  }
+
+  SECTION("blocked again, and still blocked after reopening") {
+    write_batch again;
+    again.users = {blocked};
+    st->commit(again);
+    st.reset();
+    st = b.open();
+    check_same(st->load().users, {blocked, other});
+    check_same(st->load_user(20).users, {blocked});
+  }
+}
+
+// Migration 9 on a database that has users: none of them is blocked, and the
+// column refuses NULL and defaults to not blocked for a row that omits it.
+inline void migration_9_leaves_existing_users_unblocked(const backend& b) {
+  b.create_at_version(8);
+  const std::string columns =
+    "INSERT INTO users (id, email, password_hash, name, phone, kyc, pan, date_of_birth,"
+    " address, kyc_reason, created_at) VALUES ";
+  b.exec(columns + "(3, 'a@example.in', 'h', 'A', '1', 'VERIFIED', 'P', '1990-01-01', 'x', '', 5),"
+                   " (4, 'b@example.in', 'h', 'B', '2', 'PENDING', 'P', '1990-01-02', 'y', '', 6)");
+
+  std::unique_ptr<store> st = b.open();
+  store_snapshot snap = st->load();
+  REQUIRE(snap.users.size() == 2);
+  for (const user_profile& u : snap.users) {
+    INFO("user " << u.id);
+    CHECK_FALSE(u.trading_blocked);
+  }
+  CHECK(snap.users[0].email == "a@example.in"); // the rest of the row is kept
+  CHECK(snap.users[1].kyc == kyc_status::pending);
+  CHECK(snap.users[1].created_at == 6);
+  CHECK(blocked_by_user(st->load_user(4)) == std::map<user_id, bool>{{4, false}});
+  const std::vector<migration_record> recorded = b.recorded_migrations();
+  REQUIRE(recorded.size() == all_migrations().size());
+  CHECK(std::any_of(recorded.begin(), recorded.end(),
+                    [](const migration_record& m) { return m.version == 9; }));
+
+  // A row written without the column (as by hand) is not blocked either.
+  b.exec(columns + "(5, 'c@example.in', 'h', 'C', '3', 'VERIFIED', 'P', '1990-01-03', 'z', '', 7)");
+  CHECK(blocked_by_user(st->load())
+        == std::map<user_id, bool>{{3, false}, {4, false}, {5, false}});
+  REQUIRE_THROWS(b.exec("UPDATE users SET trading_blocked = NULL WHERE id = 3"));
+  CHECK(blocked_by_user(st->load_user(3)) == std::map<user_id, bool>{{3, false}});
+
+  // The store blocks one of them; the others stay as they were.
+  user_profile u = st->load_user(4).users.at(0);
+  u.trading_blocked = true;
+  write_batch batch;
+  batch.users = {u};
+  st->commit(batch);
+  CHECK(blocked_by_user(st->load())
+        == std::map<user_id, bool>{{3, false}, {4, true}, {5, false}});
 }
 
 // ---- The operator console: operators, the audit log, halts ----------------------

@@ -259,6 +259,16 @@ TEST_CASE("postgres_store: candles_of returns one symbol's candles in [from, to)
   candles_of_returns_one_symbols_range(pg_backend());
 }
 
+TEST_CASE("postgres_store: a user's trading block round-trips, is upserted and survives reopening",
+          "[postgres_store]") {
+  trading_blocked_round_trips_and_is_upserted(pg_backend());
+}
+
+TEST_CASE("postgres_store: migration 9 leaves the users already there unblocked",
+          "[postgres_store][migrations]") {
+  migration_9_leaves_existing_users_unblocked(pg_backend());
+}
+
 TEST_CASE("postgres_store: operators round-trip and a taken name stays taken",
           "[postgres_store][operator_console]") {
   operators_round_trip_and_names_stay_taken(pg_backend());

@@ -156,6 +156,16 @@ TEST_CASE("sqlite_store: candles_of returns one symbol's candles in [from, to)",
   candles_of_returns_one_symbols_range(sqlite_backend());
 }
 
+TEST_CASE("sqlite_store: a user's trading block round-trips, is upserted and survives reopening",
+          "[sqlite_store]") {
+  trading_blocked_round_trips_and_is_upserted(sqlite_backend());
+}
+
+TEST_CASE("sqlite_store: migration 9 leaves the users already there unblocked",
+          "[sqlite_store][migrations]") {
+  migration_9_leaves_existing_users_unblocked(sqlite_backend());
+}
+
 TEST_CASE("sqlite_store: operators round-trip and a taken name stays taken",
           "[sqlite_store][operator_console]") {
   operators_round_trip_and_names_stay_taken(sqlite_backend());
