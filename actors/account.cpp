@@ -325,6 +325,11 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       if (st.env->exchange_status && !st.env->exchange_status->up.load() && !st.book->knows_idempotency_key(key))
         return to_error(rejection{reject_reason::exchange_unavailable,
                                   "the exchange is not reachable: the order was not placed, try again", {}});
+      if (st.book->profile().trading_blocked && !st.book->knows_idempotency_key(key))
+        return to_error(rejection{reject_reason::trading_blocked,
+                                  "this account may not place orders now (an operator blocked it); cancels, "
+                                  "funds and reports go on",
+                                  {}});
       if (auto halt = st.env->halts ? st.env->halts->of(r.symbol) : std::nullopt;
           halt && !st.book->knows_idempotency_key(key))
         return to_error(rejection{reject_reason::symbol_halted,
@@ -441,6 +446,26 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       if (auto rej = std::get_if<rejection>(&started))
         return to_error(*rej);
       return move_money(self, std::get<transfer>(started), std::move(batch));
+    },
+    // Passivation: stops now unless something waits for a commit (then false).
+    [=](passivate_atom) {
+      auto& st = self->state;
+      if (st.commits_in_flight > 0 || !st.unwritten.empty() || !st.once_written.empty())
+        return false;
+      self->quit();
+      return true;
+    },
+    [=](block_atom, bool blocked) -> caf::result<user_profile> {
+      write_batch batch;
+      bool before = self->state.book->profile().trading_blocked;
+      auto out = self->state.book->set_trading_blocked(blocked, batch);
+      return answer_when_durable<user_profile>(
+        self, std::variant<user_profile, rejection>{out}, std::move(batch),
+        [=](const user_profile&) {
+          write_batch ignored;
+          self->state.book->set_trading_blocked(before, ignored);
+        },
+        [](const user_profile&) {});
     },
     [=](kyc_atom, const kyc_request& r) -> caf::result<user_profile> {
       write_batch batch;

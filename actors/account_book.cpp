@@ -919,6 +919,12 @@ std::variant<user_profile, rejection> account_book::submit_kyc(const kyc_request
   return profile_;
 }
 
+user_profile account_book::set_trading_blocked(bool blocked, write_batch& out) {
+  profile_.trading_blocked = blocked;
+  out.users.push_back(profile_);
+  return profile_;
+}
+
 void account_book::record_kyc_verdict(bool verified, const std::string& reason, write_batch& out) {
   profile_.kyc = verified ? kyc_status::verified : kyc_status::rejected;
   profile_.kyc_reason = verified ? std::string{} : reason;

@@ -144,6 +144,8 @@ public:
   // Transfers still PENDING (after a restart: the gateway is asked again).
   std::vector<transfer> pending_transfers() const;
 
+  // An operator blocks (or unblocks) the user from placing orders.
+  user_profile set_trading_blocked(bool blocked, write_batch& out);
   std::variant<user_profile, rejection> submit_kyc(const kyc_request& r, timestamp now,
                                                    write_batch& out);
   void record_kyc_verdict(bool verified, const std::string& reason, write_batch& out);

@@ -27,6 +27,32 @@ int64_t steady_ns() {
 
 } // namespace
 
+void actor_gauge::record(traced_message m) {
+  std::lock_guard<std::mutex> guard{trace_mutex};
+  ++traced;
+  if (trace.size() < trace_capacity) {
+    trace.push_back(std::move(m));
+    return;
+  }
+  trace[trace_next] = std::move(m);
+  trace_next = (trace_next + 1) % trace_capacity;
+}
+
+std::vector<traced_message> actor_gauge::traced_so_far() const {
+  std::lock_guard<std::mutex> guard{trace_mutex};
+  std::vector<traced_message> out(trace.begin() + static_cast<std::ptrdiff_t>(trace_next), trace.end());
+  out.insert(out.end(), trace.begin(), trace.begin() + static_cast<std::ptrdiff_t>(trace_next));
+  return out;
+}
+
+void actor_gauge::start_trace(int64_t until_ns) {
+  std::lock_guard<std::mutex> guard{trace_mutex};
+  trace.clear();
+  trace_next = 0;
+  traced = 0;
+  trace_until_ns.store(until_ns, std::memory_order_relaxed);
+}
+
 void actor_sample::read_gauge(int64_t now_ns) {
   messages = entry.gauge->messages.load(std::memory_order_relaxed);
   handler_ns = entry.gauge->handler_ns.load(std::memory_order_relaxed);
@@ -124,6 +150,19 @@ uint32_t actor_census::restarts(actor_kind kind, const std::string& key) const {
   std::lock_guard<std::mutex> guard{mutex_};
   auto it = incarnations_.find({kind, key});
   return it == incarnations_.end() ? 0 : it->second - 1;
+}
+
+bool actor_census::start_trace(uint64_t id, int64_t duration_ns) {
+  std::shared_ptr<actor_gauge> gauge;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto it = entries_.find(id);
+    if (it == entries_.end())
+      return false;
+    gauge = it->second.gauge;
+  }
+  gauge->start_trace(now_ns_() + duration_ns);
+  return true;
 }
 
 size_t actor_census::size() const {

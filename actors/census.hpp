@@ -45,12 +45,34 @@ enum class actor_kind : uint8_t {
 const char* to_string(actor_kind k);
 std::optional<actor_kind> parse_actor_kind(const std::string& s);
 
+// One message an actor handled while traced: what it was (its first atom, or
+// its first element's type; never its contents, which may hold a password),
+// who sent it, and how long the handler took.
+struct traced_message {
+  int64_t at_ns = 0; // census clock, when the handler ended
+  std::string type;
+  uint64_t sender = 0; // actor id; 0: anonymous
+  int64_t handler_ns = 0;
+};
+
 // Written by its actor only, so relaxed stores suffice; readers may see one
 // handler's figures a little late, never torn.
 struct actor_gauge {
   std::atomic<uint64_t> messages{0};   // messages its behavior handled
   std::atomic<uint64_t> handler_ns{0}; // time spent in those handlers
   std::atomic<int64_t> last_active_ns{0}; // census clock; 0: never
+  // A trace: on while the census clock is before trace_until_ns (it switches
+  // itself off), at most trace_capacity messages kept, the oldest dropped.
+  // Off, it costs the actor one relaxed load per message.
+  static constexpr size_t trace_capacity = 200;
+  std::atomic<int64_t> trace_until_ns{0};
+  mutable std::mutex trace_mutex;
+  std::vector<traced_message> trace; // a ring once full
+  size_t trace_next = 0;             // where the next one goes, once full
+  uint64_t traced = 0;               // handled while traced, kept or not
+  void record(traced_message m);
+  std::vector<traced_message> traced_so_far() const; // oldest first
+  void start_trace(int64_t until_ns); // clears what an earlier trace kept
 };
 
 struct census_entry {
@@ -61,7 +83,7 @@ struct census_entry {
   uint32_t incarnation = 1; // 2 after its first restart (same kind and key), ...
   int64_t enrolled_ns = 0;  // census clock
   caf::actor_addr address;
-  std::shared_ptr<const actor_gauge> gauge;
+  std::shared_ptr<actor_gauge> gauge; // its actor writes the figures; anyone may start a trace
 };
 
 // One actor as the console shows it: its entry, its gauge read at `at_ns`,
@@ -103,6 +125,8 @@ public:
   retired_totals retired(actor_kind kind) const;
   size_t size() const;
   int64_t now_ns() const { return now_ns_(); }
+  // Traces one actor's messages for `duration_ns` from now; false: no such actor.
+  bool start_trace(uint64_t id, int64_t duration_ns);
 
 private:
   void leave(uint64_t id);

@@ -2,6 +2,7 @@
 #include "actors/instrumented_behavior.hpp"
 
 #include <cstdio>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -20,6 +21,8 @@ struct directory_state {
   // Accounts being reloaded from the store after a crash, and who asked for
   // them meanwhile (answered once the account is back).
   std::map<user_id, std::vector<caf::response_promise>> reloading;
+  // Accounts an operator asked to stop until their next use (passivate).
+  std::set<user_id> passivating;
   std::shared_ptr<const account_env> env;
   static inline const char* name = "directory";
 };
@@ -45,7 +48,8 @@ caf::actor account_of(directory_ptr self, user_id user) {
 // was acknowledged), so it is rebuilt from the store, as at a restart. First
 // an empty commit: persistence answers in order, so every batch the dead
 // account had handed over is written (or failed) before the store is read.
-void reload(directory_ptr self, user_id user) {
+// `respawn`: spawn it at once (a crash) or only when next asked for (a passivation).
+void reload(directory_ptr self, user_id user, bool respawn = true) {
   auto& st = self->state;
   if (st.reloading.count(user))
     return;
@@ -69,6 +73,8 @@ void reload(directory_ptr self, user_id user) {
               st.reloading.erase(user);
               if (seed)
                 st.seeds[user] = *seed;
+              if (!respawn && waiting.empty())
+                return;
               auto a = account_of(self, user);
               for (auto& rp : waiting)
                 a ? rp.deliver(a)
@@ -93,6 +99,12 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
       if (it->second.address() == em.source) {
         user_id user = it->first;
         accounts.erase(it);
+        if (self->state.passivating.erase(user) > 0) {
+          std::fprintf(stderr, "directory: account %lld passivated; it is read from the store on next use\n",
+                       static_cast<long long>(user));
+          reload(self, user, false);
+          return;
+        }
         std::fprintf(stderr, "directory: account %lld stopped (%s); reloading it from the store\n",
                      static_cast<long long>(user), caf::to_string(em.reason).c_str());
         reload(self, user);
@@ -130,6 +142,26 @@ caf::behavior directory_actor(directory_ptr self, std::map<user_id, account_seed
     [=](verdict_atom, user_id user, const kyc_verdict& v) {
       if (auto a = account_of(self, user))
         self->send(a, verdict_atom::value, v);
+    },
+    // An operator stops a live account until its next use; false when it is
+    // not live or is busy committing (try again).
+    [=](passivate_atom, user_id user) -> caf::result<bool> {
+      auto& st = self->state;
+      auto it = st.accounts.find(user);
+      if (it == st.accounts.end() || st.reloading.count(user))
+        return false;
+      // Marked before asking: the account's exit may overtake its answer.
+      st.passivating.insert(user);
+      auto rp = self->make_response_promise<bool>();
+      self->request(it->second, caf::infinite, passivate_atom::value)
+        .then(
+          [=](bool stopping) mutable {
+            if (!stopping)
+              self->state.passivating.erase(user);
+            rp.deliver(stopping);
+          },
+          [=](caf::error&) mutable { rp.deliver(true); }); // gone on the way: stopped either way
+      return rp;
     },
     [=](caf::get_atom) { // how many accounts are live, for the console and tests
       return static_cast<int64_t>(self->state.accounts.size());

@@ -287,6 +287,15 @@ caf::behavior exchange_connector(connector_ptr self, std::shared_ptr<const symbo
   };
   return instrumented(self, self->state.opts.census, actor_kind::connector, self->state.opts.link, 0, {
     [=](inspect_atom) { return describe(self); },
+    // An operator restarts the link: it goes down as if dropped, is opened
+    // again after the back-off, and reconciles. False: there was none.
+    [=](relink_atom) {
+      if (!self->state.exchange)
+        return false;
+      std::fprintf(stderr, "exchange_connector: an operator restarts the %s link\n", self->state.opts.link.c_str());
+      self->send_exit(self->state.exchange, caf::exit_reason::user_shutdown);
+      return true;
+    },
     // Where accounts are found (the directory is spawned after the connector).
     [=](account_atom, caf::actor directory) { self->state.directory = std::move(directory); },
     // The exchange link is up; `working` are the broker's non-final orders to reconcile.

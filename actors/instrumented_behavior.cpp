@@ -1,5 +1,9 @@
 #include "actors/instrumented_behavior.hpp"
 
+#include <cstdlib>
+#include <cxxabi.h>
+#include <memory>
+
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
@@ -25,9 +29,15 @@ public:
       f(depth);
       return caf::match_case::match;
     }
+    bool traced = gauge_->trace_until_ns.load(std::memory_order_relaxed) > 0;
+    // Before the handler: one that makes a response promise takes the sender.
+    uint64_t sender = traced ? sender_id() : 0;
     int64_t started = census_->now_ns();
     auto result = inner_->invoke(f, xs);
     int64_t ended = census_->now_ns();
+    if (traced && result != caf::match_case::no_match
+        && gauge_->trace_until_ns.load(std::memory_order_relaxed) > ended)
+      gauge_->record(traced_message{ended, type_of(xs), sender, ended - started});
     if (result != caf::match_case::no_match) {
       // Single writer: load + store, no read-modify-write needed.
       gauge_->messages.store(gauge_->messages.load(std::memory_order_relaxed) + 1,
@@ -47,6 +57,26 @@ public:
   void handle_timeout() override { inner_->handle_timeout(); }
 
 private:
+  // The message's kind without its contents: its first atom's name, or its
+  // first element's type.
+  static std::string type_of(const caf::type_erased_tuple& xs) {
+    if (xs.size() == 0)
+      return "(empty)";
+    if (xs.match_element<caf::atom_value>(0))
+      return caf::to_string(xs.get_as<caf::atom_value>(0)) + "/" + std::to_string(xs.size());
+    auto* info = xs.type(0).second;
+    if (!info)
+      return "(unnamed)/" + std::to_string(xs.size());
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> name{abi::__cxa_demangle(info->name(), nullptr, nullptr, &status),
+                                                     &std::free};
+    return std::string{status == 0 && name ? name.get() : info->name()} + "/" + std::to_string(xs.size());
+  }
+  uint64_t sender_id() const {
+    auto& s = self_->current_sender();
+    return s ? s->id() : 0;
+  }
+
   caf::scheduled_actor* self_;
   std::shared_ptr<actor_census> census_;
   std::shared_ptr<actor_gauge> gauge_;

@@ -96,6 +96,10 @@ using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
 using audit_atom = caf::atom_constant<caf::atom("audit")>;   // operator desk: the audit log
 using halt_atom = caf::atom_constant<caf::atom("halt")>;     // operator desk: halt a symbol
 using resume_atom = caf::atom_constant<caf::atom("resume")>; // operator desk: trade it again
+using kick_atom = caf::atom_constant<caf::atom("kick")>;       // session: an operator disconnects it
+using relink_atom = caf::atom_constant<caf::atom("relink")>;   // connector: drop the link, reopen, reconcile
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>; // directory: stop an account until next use
+using block_atom = caf::atom_constant<caf::atom("block")>;     // account: (un)block placing orders
 
 // One watchlist call for the account: which verb, on which list, with what.
 struct watchlist_command {
@@ -165,7 +169,7 @@ template <class F> typename F::result_type inspect(F& f, kyc_request& x) {
 }
 template <class F> typename F::result_type inspect(F& f, user_profile& x) {
   return f(caf::meta::type_name("user_profile"), x.id, x.email, x.password_hash, x.name, x.phone,
-           x.kyc, x.pan, x.date_of_birth, x.address, x.kyc_reason, x.created_at);
+           x.kyc, x.pan, x.date_of_birth, x.address, x.kyc_reason, x.trading_blocked, x.created_at);
 }
 template <class F> typename F::result_type inspect(F& f, cash_balance& x) {
   return f(caf::meta::type_name("cash_balance"), x.available, x.held, x.unsettled,

@@ -425,6 +425,28 @@ void node::resume_trading(const std::string& symbol, reply<bool> done) {
   ask(desk_, std::move(done), resume_atom::value, symbol);
 }
 
+void node::disconnect_session(uint64_t session, std::string reason, reply<bool> done) {
+  auto entry = census_->find(session);
+  auto handle = entry && entry->kind == actor_kind::session ? caf::actor_cast<caf::actor>(entry->address)
+                                                            : caf::actor{};
+  if (!handle) {
+    done(rejection{reject_reason::actor_not_found, "no live session has id " + std::to_string(session), "actor"});
+    return;
+  }
+  caf::anon_send(handle, kick_atom::value, std::move(reason));
+  done(true);
+}
+
+void node::restart_exchange_link(reply<bool> done) { ask(connector_, std::move(done), relink_atom::value); }
+
+void node::passivate_account(user_id u, reply<bool> done) {
+  ask(directory_, std::move(done), passivate_atom::value, u);
+}
+
+void node::block_trading(user_id u, bool blocked, reply<user_profile> done) {
+  ask_account(u, std::move(done), block_atom::value, blocked);
+}
+
 void node::operator_login(std::string name, std::string password, reply<std::string> done) {
   ask(desk_, std::move(done), login_atom::value, std::move(name), std::move(password));
 }

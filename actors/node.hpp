@@ -171,6 +171,18 @@ public:
   void operator_login(std::string name, std::string password, reply<std::string> done);
   void audit(audit_entry e, reply<int64_t> done); // appended before the answer
   void audit_log(int64_t before_id, int64_t limit, reply<std::vector<audit_entry>> done);
+  // Operators' other actions. A session is closed with the reason (its
+  // client sees it in the close frame); actor_not_found unless `session` is
+  // a live session's id.
+  void disconnect_session(uint64_t session, std::string reason, reply<bool> done);
+  // The exchange link goes down as if dropped, is reopened after the
+  // back-off and reconciles. False: there was no link to restart.
+  void restart_exchange_link(reply<bool> done);
+  // The account actor stops until its next use (then read from the store);
+  // false when it is not live or is busy committing.
+  void passivate_account(user_id u, reply<bool> done);
+  // While blocked, new orders are refused trading_blocked; stored.
+  void block_trading(user_id u, bool blocked, reply<user_profile> done);
   const std::shared_ptr<actor_census>& census() const { return census_; }
   // Every enrolled actor with its mailbox depth, asked at high priority so a
   // backlog does not delay the answer; an actor silent for `patience` is

@@ -518,6 +518,10 @@ caf::behavior session_actor(session_ptr self, session_services services, session
   });
   return instrumented(self, self->state.services.census, actor_kind::session, "", 0, {
     [=](inspect_atom) { return describe(self->state); },
+    [=](kick_atom, const std::string& reason) {
+      self->state.sink->close(close_policy_violation, "disconnected by an operator: " + reason);
+      self->quit();
+    },
     [=](frame_atom, const std::string& text) { on_frame(self, text); },
     [=](frame_atom, bool /* binary */) {
       send_error(self, "unsupported_frame", "binary frames are not supported; send JSON text");

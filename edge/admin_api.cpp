@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "edge/console_feed.hpp"
 #include "edge/prometheus_text.hpp"
@@ -97,6 +98,12 @@ void admin_api::on_request(http_request req, respond_fn respond) {
     return;
   }
   bool is_action = path.rfind(actions_prefix, 0) == 0;
+  bool is_trace = path.rfind(actor_prefix, 0) == 0 && path.size() > 6
+                  && path.compare(path.size() - 6, 6, "/trace") == 0;
+  if (is_trace) {
+    on_trace(req, *who, std::move(respond));
+    return;
+  }
   if (req.method != (is_action ? "POST" : "GET")) {
     respond(error(405, "method_not_allowed", is_action ? "POST only" : "GET only"));
     record(req, *who, 405, "", "");
@@ -260,6 +267,76 @@ void admin_api::on_actor(const http_request& req, const std::string& who, respon
                       });
 }
 
+void admin_api::on_trace(const http_request& req, const std::string& who, respond_fn respond) {
+  auto id_text = req.path.substr(actor_prefix.size(), req.path.size() - actor_prefix.size() - 6);
+  auto id = positive_integer(id_text);
+  if (!id) {
+    respond(error(400, "invalid_field", "an actor id is a whole number from 1", "id"));
+    record(req, who, 400, "", "invalid id");
+    return;
+  }
+  auto target = "actor:" + std::to_string(*id);
+  auto census = node_.census();
+  if (req.method == "POST") { // start (or restart) it
+    int64_t seconds = 60;
+    if (!req.body.empty()) {
+      std::string why;
+      auto body = json_object::parse(req.body, &why);
+      auto f = body ? body->find("seconds") : nullptr;
+      std::optional<int64_t> n = f && f->type == json_field::kind::number ? positive_integer(f->text) : std::nullopt;
+      if (!body || (f && (!n || *n > 300))) {
+        respond(error(400, "invalid_field", "seconds is a whole number from 1 to 300", "seconds"));
+        record(req, who, 400, target, "invalid seconds");
+        return;
+      }
+      if (n)
+        seconds = *n;
+    }
+    if (!census->start_trace(static_cast<uint64_t>(*id), seconds * 1'000'000'000)) {
+      respond(error(404, "actor_not_found", "no live actor has id " + std::to_string(*id), "id"));
+      record(req, who, 404, target, "actor_not_found");
+      return;
+    }
+    json_writer w;
+    w.begin_object().field("actor", *id).field("tracing", true).field("seconds", seconds)
+      .field("keeps", static_cast<int64_t>(actor_gauge::trace_capacity)).end_object();
+    respond(json(200, w.take()));
+    record(req, who, 200, target, "trace for " + std::to_string(seconds) + " s");
+    return;
+  }
+  if (req.method != "GET") {
+    respond(error(405, "method_not_allowed", "GET (what it recorded) or POST (start it)"));
+    return;
+  }
+  auto entry = census->find(static_cast<uint64_t>(*id));
+  if (!entry) {
+    respond(error(404, "actor_not_found", "no live actor has id " + std::to_string(*id), "id"));
+    return;
+  }
+  record(req, who, 200, target, "");
+  auto& g = *entry->gauge;
+  auto now = census->now_ns();
+  auto until = g.trace_until_ns.load(std::memory_order_relaxed);
+  auto kept = g.traced_so_far();
+  json_writer w;
+  w.begin_object().field("actor", *id).field("tracing", until > now);
+  w.field("secondsLeft", until > now ? (until - now) / 1'000'000'000 : int64_t{0});
+  {
+    std::lock_guard<std::mutex> guard{g.trace_mutex};
+    w.field("handled", static_cast<int64_t>(g.traced));
+  }
+  w.key("messages").begin_array();
+  for (auto& m : kept)
+    w.begin_object()
+      .field("agoMs", (now - m.at_ns) / 1'000'000)
+      .field("type", m.type)
+      .field("sender", static_cast<int64_t>(m.sender))
+      .field("handlerUs", m.handler_ns / 1000)
+      .end_object();
+  w.end_array().end_object();
+  respond(json(200, w.take()));
+}
+
 void admin_api::on_tree(respond_fn respond) {
   auto entries = node_.census()->entries();
   std::map<uint64_t, std::vector<const census_entry*>> children;
@@ -337,10 +414,54 @@ void admin_api::on_audit(const http_request& req, respond_fn respond) {
   });
 }
 
+namespace {
+
+// An id field: a JSON number or a string of digits (the API writes ids as
+// strings). nullopt, with a 400 sent, when absent or not a whole number >= 1.
+std::optional<int64_t> id_field(const json_object& body, const char* name, respond_fn& respond) {
+  auto f = body.find(name);
+  std::optional<int64_t> id;
+  if (f && (f->type == json_field::kind::number || f->type == json_field::kind::string))
+    id = positive_integer(f->text);
+  if (!id)
+    respond(error(f ? 400 : 400, f ? "invalid_field" : "missing_field",
+                  std::string{name} + " is required: an id, a whole number from 1", name));
+  return id;
+}
+
+http_response done_json(const std::function<void(json_writer&)>& fields) {
+  json_writer w;
+  w.begin_object();
+  fields(w);
+  w.end_object();
+  return json(200, w.take());
+}
+
+// Turns a node reply into the action's answer: `on_value` writes the body
+// (or refuses) and names the outcome for the audit log.
+template <class T>
+reply<T> finish(std::function<void(http_response, std::string)> end,
+                std::function<std::pair<http_response, std::string>(const T&)> on_value) {
+  return [end = std::move(end), on_value = std::move(on_value)](std::variant<T, rejection> r) {
+    if (auto rej = std::get_if<rejection>(&r)) {
+      end(error(*rej), std::string{code_of(rej->reason)});
+      return;
+    }
+    auto [response, outcome] = on_value(std::get<T>(r));
+    end(std::move(response), std::move(outcome));
+  };
+}
+
+} // namespace
+
 void admin_api::on_action(const http_request& req, const std::string& who, respond_fn respond) {
   auto action = req.path.substr(actions_prefix.size());
-  if (action != "halt" && action != "resume") {
-    respond(error(404, "not_found", "no such action; there are halt and resume"));
+  static const std::set<std::string> actions{"halt", "resume", "disconnect", "restart-exchange-link",
+                                             "passivate", "block", "unblock"};
+  if (!actions.count(action)) {
+    respond(error(404, "not_found",
+                  "no such action; there are halt, resume, disconnect, restart-exchange-link, passivate, block, "
+                  "unblock"));
     record(req, who, 404, "", "");
     return;
   }
@@ -351,78 +472,132 @@ void admin_api::on_action(const http_request& req, const std::string& who, respo
     record(req, who, 400, "", "malformed_json");
     return;
   }
-  auto refuse = [&](http_response r, const std::string& code) {
-    int status = r.status;
+  // Every refusal below is answered and recorded alike.
+  int refused_status = 0;
+  respond_fn checked = [&](http_response r) {
+    refused_status = r.status;
     respond(std::move(r));
-    record(req, who, status, "", code);
+  };
+  auto refuse_recorded = [&](const std::string& target, const std::string& detail) {
+    record(req, who, refused_status, target, detail);
   };
   auto confirm = body->find("confirm");
   if (!confirm || confirm->type != json_field::kind::boolean || confirm->text != "true") {
-    refuse(error(400, "confirmation_required", "an action is carried out only with \"confirm\": true", "confirm"),
-           "confirmation_required");
+    checked(error(400, "confirmation_required", "an action is carried out only with \"confirm\": true", "confirm"));
+    refuse_recorded("", "confirmation_required");
     return;
   }
-  respond_fn checked = respond; // text_field answers 400 through it
-  auto symbol = text_field(*body, "symbol", 32, true, checked);
-  if (!symbol) {
-    record(req, who, 400, "", "invalid symbol");
-    return;
+  // Each action: what it is about, and how it is carried out.
+  using end_fn = std::function<void(http_response, std::string)>;
+  std::string target, detail;
+  std::function<void(end_fn)> perform;
+  if (action == "halt" || action == "resume") {
+    auto symbol = text_field(*body, "symbol", 32, true, checked);
+    auto reason = symbol ? text_field(*body, "reason", 200, action == "halt", checked) : std::nullopt;
+    if (!symbol || !reason)
+      return refuse_recorded("", "invalid field");
+    if (!node_.instruments().find(*symbol)) {
+      checked(error(404, "unknown_symbol", "unknown symbol " + *symbol, "symbol"));
+      return refuse_recorded("symbol:" + *symbol, "unknown_symbol");
+    }
+    target = "symbol:" + *symbol;
+    detail = *reason;
+    if (action == "halt")
+      perform = [this, who, symbol = *symbol, reason = *reason](end_fn end) {
+        node_.halt_trading(symbol, reason, who, finish<trading_halt>(end, [](const trading_halt& h) {
+                             return std::make_pair(done_json([&](json_writer& w) {
+                                                     w.field("symbol", h.symbol)
+                                                       .field("halted", true)
+                                                       .field("reason", h.reason)
+                                                       .time_field("since", h.since)
+                                                       .field("operator", h.operator_name);
+                                                   }),
+                                                   std::string{"halted"});
+                           }));
+      };
+    else
+      perform = [this, symbol = *symbol](end_fn end) {
+        node_.resume_trading(symbol, finish<bool>(end, [symbol](const bool& was) {
+                               if (!was)
+                                 return std::make_pair(error(409, "not_halted", symbol + " is not halted", "symbol"),
+                                                       std::string{"not_halted"});
+                               return std::make_pair(done_json([&](json_writer& w) {
+                                                       w.field("symbol", symbol).field("halted", false);
+                                                     }),
+                                                     std::string{"resumed"});
+                             }));
+      };
+  } else if (action == "disconnect") {
+    auto actor = id_field(*body, "actor", checked);
+    auto reason = actor ? text_field(*body, "reason", 200, false, checked) : std::nullopt;
+    if (!actor || !reason)
+      return refuse_recorded("", "invalid field");
+    target = "actor:" + std::to_string(*actor);
+    detail = *reason;
+    perform = [this, actor = *actor, reason = reason->empty() ? std::string{"by an operator"} : *reason](end_fn end) {
+      node_.disconnect_session(static_cast<uint64_t>(actor), reason, finish<bool>(end, [actor](const bool&) {
+                                 return std::make_pair(done_json([&](json_writer& w) {
+                                                         w.field("actor", actor).field("disconnected", true);
+                                                       }),
+                                                       std::string{"disconnected"});
+                               }));
+    };
+  } else if (action == "restart-exchange-link") {
+    target = "exchange";
+    perform = [this](end_fn end) {
+      node_.restart_exchange_link(finish<bool>(end, [](const bool& had) {
+        if (!had)
+          return std::make_pair(error(409, "no_exchange_link", "there is no exchange link to restart; one is being opened"),
+                                std::string{"no_exchange_link"});
+        return std::make_pair(done_json([](json_writer& w) { w.field("restarting", true); }),
+                              std::string{"link dropped; it reopens and reconciles"});
+      }));
+    };
+  } else { // passivate, block, unblock: one user
+    auto user = id_field(*body, "user", checked);
+    auto reason = user ? text_field(*body, "reason", 200, false, checked) : std::nullopt;
+    if (!user || !reason)
+      return refuse_recorded("", "invalid field");
+    target = "user:" + std::to_string(*user);
+    detail = *reason;
+    if (action == "passivate")
+      perform = [this, user = *user](end_fn end) {
+        node_.passivate_account(user, finish<bool>(end, [user](const bool& stopped) {
+                                  if (!stopped)
+                                    return std::make_pair(
+                                      error(409, "not_passivated",
+                                            "the account is not live here, or is committing; try again", "user"),
+                                      std::string{"not_passivated"});
+                                  return std::make_pair(done_json([&](json_writer& w) {
+                                                          w.field("user", std::to_string(user)).field("passivated", true);
+                                                        }),
+                                                        std::string{"passivated"});
+                                }));
+      };
+    else
+      perform = [this, user = *user, blocked = action == "block"](end_fn end) {
+        node_.block_trading(user, blocked, finish<user_profile>(end, [](const user_profile& p) {
+                              return std::make_pair(done_json([&](json_writer& w) {
+                                                      w.field("user", std::to_string(p.id))
+                                                        .field("tradingBlocked", p.trading_blocked);
+                                                    }),
+                                                    std::string{p.trading_blocked ? "blocked" : "unblocked"});
+                            }));
+      };
   }
-  auto reason = text_field(*body, "reason", 200, action == "halt", checked);
-  if (!reason) {
-    record(req, who, 400, "symbol:" + *symbol, "invalid reason");
-    return;
-  }
-  if (!node_.instruments().find(*symbol)) {
-    refuse(error(404, "unknown_symbol", "unknown symbol " + *symbol, "symbol"), "unknown_symbol");
-    return;
-  }
-  std::string target = "symbol:" + *symbol;
   // Written before it is done: an action the log cannot hold is not carried out.
-  record(req, who, 0, target, "requested: " + *reason, [=](bool written) {
-    if (!written) {
-      respond(error(503, "storage_unavailable", "the audit log cannot be written; nothing was done"));
-      return;
-    }
-    auto outcome = [=](int status, const std::string& detail) { record(req, who, status, target, detail); };
-    if (action == "halt") {
-      node_.halt_trading(*symbol, *reason, who, [=](std::variant<trading_halt, rejection> r) {
-        if (auto rej = std::get_if<rejection>(&r)) {
-          respond(error(*rej));
-          outcome(http_status(rej->reason), std::string{code_of(rej->reason)});
-          return;
-        }
-        auto& h = std::get<trading_halt>(r);
-        json_writer w;
-        w.begin_object()
-          .field("symbol", h.symbol)
-          .field("halted", true)
-          .field("reason", h.reason)
-          .time_field("since", h.since)
-          .field("operator", h.operator_name)
-          .end_object();
-        respond(json(200, w.take()));
-        outcome(200, "halted");
-      });
-      return;
-    }
-    node_.resume_trading(*symbol, [=](std::variant<bool, rejection> r) {
-      if (auto rej = std::get_if<rejection>(&r)) {
-        respond(error(*rej));
-        outcome(http_status(rej->reason), std::string{code_of(rej->reason)});
-        return;
-      }
-      if (!std::get<bool>(r)) {
-        respond(error(409, "not_halted", *symbol + " is not halted", "symbol"));
-        outcome(409, "not_halted");
-        return;
-      }
-      json_writer w;
-      w.begin_object().field("symbol", *symbol).field("halted", false).end_object();
-      respond(json(200, w.take()));
-      outcome(200, "resumed");
-    });
-  });
+  record(req, who, 0, target, "requested" + (detail.empty() ? std::string{} : ": " + detail),
+         [=](bool written) {
+           if (!written) {
+             respond(error(503, "storage_unavailable", "the audit log cannot be written; nothing was done"));
+             return;
+           }
+           perform([=](http_response r, std::string outcome) {
+             int status = r.status;
+             respond(std::move(r));
+             record(req, who, status, target, outcome);
+           });
+         });
 }
 
 void admin_api::record(const http_request& req, std::string operator_name, int status, std::string target,

@@ -6,6 +6,8 @@
 //   POST /admin/v1/login {name, password}      -> {token, operator, expiresAt}
 //   GET  /admin/v1/actors?kind=&key=&sort=&limit= -> the census with mailbox depths
 //   GET  /admin/v1/actors/ID                     -> {actor, state}: one actor's state, asked of it
+//   POST /admin/v1/actors/ID/trace {seconds}     -> trace its messages (type, sender, handler time)
+//   GET  /admin/v1/actors/ID/trace               -> what the trace kept (the last 200), oldest first
 //   GET  /admin/v1/tree                          -> node -> supervisors -> actors
 //   GET  /admin/v1/halts                         -> symbols halted now
 //   GET  /admin/v1/audit?before=&limit=          -> the audit log, newest first
@@ -43,6 +45,7 @@ private:
   void on_page(const http_request& req, respond_fn respond);
   void on_actors(const http_request& req, respond_fn respond);
   void on_actor(const http_request& req, const std::string& operator_name, respond_fn respond);
+  void on_trace(const http_request& req, const std::string& operator_name, respond_fn respond);
   void on_tree(respond_fn respond);
   void on_action(const http_request& req, const std::string& operator_name, respond_fn respond);
   void on_audit(const http_request& req, respond_fn respond);

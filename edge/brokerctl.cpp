@@ -6,6 +6,7 @@
 //   brokerctl top [--sort S] [--kind K] [--key K] [--limit N] [--once]
 //                                   the actor table, redrawn every second (q or Ctrl-C ends it)
 //   brokerctl tree | show ID | halts | audit [--limit N] | metrics
+//   brokerctl trace ID [--seconds N]  the actor's messages as they come, until the trace ends
 //   brokerctl halt SYMBOL --reason R [--yes]     asks before it acts, unless --yes
 //   brokerctl resume SYMBOL [--yes]
 //
@@ -235,11 +236,50 @@ int top(const invocation& inv, const std::string& token) {
   return rc;
 }
 
+// Starts a trace of one actor and prints its messages as they come, until
+// the trace switches itself off (or q).
+int trace(const invocation& inv, const std::string& token, const std::string& id) {
+  std::string seconds = inv.flags.count("seconds") ? inv.flags.at("seconds") : "30";
+  auto started = call(inv, "POST", "/admin/v1/actors/" + id + "/trace", "{\"seconds\":" + seconds + "}", token);
+  if (started.status != 200)
+    return refused(started);
+  std::cout << "tracing actor " << id << " for " << seconds << " s (q stops watching)\n"
+            << "   AGO_MS  TYPE                           SENDER  HANDLER_US\n" << std::flush;
+  int64_t printed = 0;
+  for (;;) {
+    auto a = call(inv, "GET", "/admin/v1/actors/" + id + "/trace", "", token);
+    if (a.status != 200)
+      return refused(a);
+    simdjson::dom::parser p;
+    auto doc = p.parse(a.body).value();
+    int64_t handled = doc["handled"].get_int64().value();
+    auto messages = doc["messages"].get_array().value();
+    int64_t kept = static_cast<int64_t>(messages.size());
+    int64_t skip = kept - std::min<int64_t>(kept, handled - printed); // only the new ones
+    int64_t i = 0;
+    for (auto m : messages) {
+      if (i++ < skip)
+        continue;
+      char line[256];
+      std::snprintf(line, sizeof line, "%9s  %-30.30s %7s %11s\n", field_text(m["agoMs"]).c_str(),
+                    field_text(m["type"]).c_str(), field_text(m["sender"]).c_str(), field_text(m["handlerUs"]).c_str());
+      std::cout << line;
+    }
+    std::cout << std::flush;
+    printed = handled;
+    bool tracing = false;
+    if (doc["tracing"].get(tracing) || !tracing || inv.once || quit_key(1000))
+      break;
+  }
+  std::cout << "trace over: " << printed << " messages\n";
+  return 0;
+}
+
 int usage() {
   std::cerr << "usage: brokerctl [--admin URL] [--token-file F] COMMAND\n"
                "  login NAME                    the password is read from stdin\n"
                "  top [--sort mailbox|messages|rate|handler|id] [--kind K] [--key K] [--limit N] [--once]\n"
-               "  tree | show ID | halts | audit [--limit N] | metrics\n"
+               "  tree | show ID | trace ID [--seconds N] | halts | audit [--limit N] | metrics\n"
                "  halt SYMBOL --reason R [--yes] | resume SYMBOL [--yes]\n";
   return 2;
 }
@@ -295,6 +335,8 @@ int main(int argc, char** argv) {
     auto token = read_token(inv);
     if (cmd == "top")
       return top(inv, token);
+    if (cmd == "trace")
+      return arg(1).empty() ? usage() : trace(inv, token, arg(1));
     if (cmd == "metrics") {
       auto a = call(inv, "GET", "/metrics");
       std::cout << a.body;

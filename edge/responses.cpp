@@ -53,6 +53,7 @@ int http_status(reject_reason r) {
     case reject_reason::interrupted: return 503;
     case reject_reason::symbol_halted: return 409;
     case reject_reason::actor_not_found: return 404;
+    case reject_reason::trading_blocked: return 403;
     case reject_reason::internal_error: return 500;
   }
   return 500;

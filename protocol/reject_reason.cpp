@@ -36,6 +36,7 @@ std::string_view code_of(reject_reason r) {
     case reject_reason::interrupted: return "interrupted";
     case reject_reason::symbol_halted: return "symbol_halted";
     case reject_reason::actor_not_found: return "actor_not_found";
+    case reject_reason::trading_blocked: return "trading_blocked";
   }
   return "internal_error";
 }

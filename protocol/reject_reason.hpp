@@ -40,6 +40,7 @@ enum class reject_reason : uint8_t {
   interrupted, // the actor handling it died mid-request (it restarts from the store): done or not, unknown
   symbol_halted, // an operator halted trading in the symbol: new orders wait until it resumes
   actor_not_found, // operator console: no live actor has that id
+  trading_blocked, // an operator blocked the user from placing orders
 };
 
 std::string_view code_of(reject_reason r); // "insufficient_funds"

@@ -147,7 +147,7 @@ void write_profile(json_writer& w, const user_profile& p) {
     .field("kycStatus", to_string(p.kyc));
   if (!p.kyc_reason.empty())
     w.field("kycReason", p.kyc_reason);
-  w.time_field("createdAt", p.created_at).end_object();
+  w.field("tradingBlocked", p.trading_blocked).time_field("createdAt", p.created_at).end_object();
 }
 
 void write_transfer(json_writer& w, const transfer& t) {

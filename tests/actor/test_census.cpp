@@ -131,3 +131,49 @@ TEST_CASE("an actor spawned again is a new incarnation under the same supervisor
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a trace keeps an actor's messages without their contents and ends by itself", "[actors][census]") {
+  auto dir = std::filesystem::temp_directory_path() / ("broker-census-trace-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    node_harness h{dir};
+    auto& census = *h.broker->census();
+    auto u = h.funded_user("traced@example.com", 10'000'000);
+    auto entry = find_entry(census, actor_kind::account, std::to_string(u));
+    REQUIRE(entry);
+    CHECK_FALSE(census.start_trace(999'999, 1'000'000'000));
+    REQUIRE(census.start_trace(entry->id, 10'000'000'000)); // 10 s of the simulated clock
+    place_order_request r;
+    r.symbol = "TCS";
+    r.quantity = 1;
+    ok(h.ask<order>([&](auto done) { h.broker->place_order(u, r, "secret-key-123", done); }));
+    h.run();
+    auto kept = entry->gauge->traced_so_far();
+    REQUIRE_FALSE(kept.empty());
+    CHECK(kept.front().type == "place/4"); // the atom and the arity, not the request
+    CHECK(kept.front().sender != 0);       // the gateway that carried the call
+    for (auto& m : kept)
+      CHECK(m.type.find("secret-key-123") == std::string::npos);
+    auto seen = kept.size();
+
+    h.advance(std::chrono::seconds{11}); // past its end: nothing more is kept
+    ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(entry->gauge->traced_so_far().size() <= seen + 20); // what arrived before the end only
+    auto before = entry->gauge->traced_so_far().size();
+    ok(h.ask<cash_balance>([&](auto done) { h.broker->balance(u, done); }));
+    CHECK(entry->gauge->traced_so_far().size() == before);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a trace keeps the last messages once full", "[actors][census]") {
+  actor_gauge g;
+  g.start_trace(std::numeric_limits<int64_t>::max());
+  for (int i = 0; i < static_cast<int>(actor_gauge::trace_capacity) + 5; ++i)
+    g.record({i, "m" + std::to_string(i), 0, 0});
+  auto kept = g.traced_so_far();
+  REQUIRE(kept.size() == actor_gauge::trace_capacity);
+  CHECK(kept.front().type == "m5");
+  CHECK(kept.back().type == "m" + std::to_string(actor_gauge::trace_capacity + 4));
+  CHECK(g.traced == actor_gauge::trace_capacity + 5);
+}

@@ -3122,6 +3122,7 @@ struct operator_client {
   client_response get(const std::string& target) {
     return http->request("GET", target, "", {{"Authorization", "Bearer " + token}});
   }
+  client_response metrics() { return http->request("GET", "/metrics"); }
   client_response act(const std::string& action, const std::string& body) {
     return http->request("POST", "/admin/v1/actions/" + action, body,
                          {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
@@ -3298,9 +3299,93 @@ TEST_CASE("brokerd: brokerctl in tmux shows the actors live and halts only when 
   CHECK(tmux.screen("yes").find("halted TCS") != std::string::npos);
   require_error(t->post("/v1/orders", order_json("TCS", "BUY", "LIMIT", "1", "3800.00")), 409, "symbol_halted");
 
+  // trace: the account's messages as they come, until the trace ends by itself.
+  operator_client ops{b.proc->admin_port(), "ops", "a long operator password"};
+  auto accounts = body_of(ops.get("/admin/v1/actors?kind=account"));
+  REQUIRE(accounts["actors"].items.size() == 1);
+  auto account_id = std::to_string(integer(accounts["actors"].items[0]["id"]));
+  tmux.run({"new-session", "-d", "-s", "trace", "-x", "150", "-y", "30",
+            ctl + " trace " + account_id + " --seconds 4; echo TRACE_EXIT=$?; sleep 60"});
+  REQUIRE(tmux.shows("trace", "HANDLER_US"));
+  place(*t, order_json("INFY", "BUY", "LIMIT", "1", "1500.00"));
+  INFO(tmux.screen("trace"));
+  CHECK(tmux.shows("trace", "place/4"));
+  CHECK(tmux.shows("trace", "TRACE_EXIT=0"));
+
   auto halts = broker::e2e::run_to_exit({"/bin/sh", "-c", ctl + " halts"});
   CHECK(halts.out.find("TCS  from tmux  (by ops") != std::string::npos);
   auto show = broker::e2e::run_to_exit({"/bin/sh", "-c", ctl + " show 1"});
   CHECK(show.exit.code == 1); // no actor 1: the error, not a crash
   CHECK(show.err.find("actor_not_found") != std::string::npos);
+}
+
+TEST_CASE("brokerd: an operator disconnects a session, blocks and passivates a user, restarts the exchange link",
+          "[e2e][console]") {
+  fresh_brokerd b;
+  add_operator(*b.proc, "ops", "a long operator password");
+  operator_client ops{b.proc->admin_port(), "ops", "a long operator password"};
+  auto t = new_trader(b.port(), "acted@example.com", 100000'00);
+
+  // The live feed pushes the table; a user's session is in it, keyed by the user.
+  ws_client feed{host, b.proc->admin_port(), "/admin/v1/live"};
+  feed.send_text(R"({"action":"auth","token":"not a token"})");
+  CHECK(next_json(feed)["code"].str() == "unauthorized");
+  feed.send_text(R"({"action":"auth","token":")" + ops.token + R"("})");
+  CHECK(next_json(feed)["action"].str() == "auth");
+  feed.send_text(R"({"action":"watch","kind":"session","limit":5})");
+  CHECK(next_json(feed)["action"].str() == "watch");
+  ws_client ws{host, b.port()};
+  ws.send_text(R"({"action":"auth","token":")" + t->token + R"("})");
+  CHECK(next_json(ws)["type"].str() == "auth");
+  std::string session;
+  for (int i = 0; i < 10 && session.empty(); ++i) { // one push a second
+    auto push = next_json(feed);
+    REQUIRE(push["type"].str() == "actors");
+    for (auto& a : push["table"]["actors"].items)
+      if (a["key"].str() == "user " + t->user_id)
+        session = std::to_string(integer(a["id"]));
+  }
+  REQUIRE_FALSE(session.empty());
+  require_error(ops.act("disconnect", R"({"actor":)" + session + "}"), 400, "confirmation_required");
+  REQUIRE(ops.act("disconnect", R"({"actor":)" + session + R"(,"reason":"maintenance","confirm":true})").status == 200);
+  CHECK_FALSE(ws.read_text(patience).has_value());
+  REQUIRE(ws.close_code());
+  CHECK(*ws.close_code() == 1008);
+  CHECK(ws.close_reason().find("maintenance") != std::string::npos);
+  require_error(ops.act("disconnect", R"({"actor":)" + session + R"(,"confirm":true})"), 404, "actor_not_found");
+
+  // Blocked: new orders refused until unblocked.
+  std::string user = R"("user":")" + t->user_id + "\"";
+  REQUIRE(ops.act("block", "{" + user + R"(,"reason":"suspicious activity","confirm":true})").status == 200);
+  require_error(t->post("/v1/orders", order_json("TCS", "BUY", "LIMIT", "1", "3800.00")), 403, "trading_blocked");
+  REQUIRE(ops.act("unblock", "{" + user + R"(,"confirm":true})").status == 200);
+  place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
+
+  // Passivated: out of memory, back from the store on next use.
+  REQUIRE(ops.act("passivate", "{" + user + R"(,"confirm":true})").status == 200);
+  CHECK(poll_until([&] {
+    return integer(body_of(ops.get("/admin/v1/actors?kind=account"))["matched"]) == 0;
+  }));
+  auto bal = get_balance(*t);
+  CHECK(bal.held > 0); // the resting order's hold, read back
+  CHECK(list_orders(*t).total == 1);
+
+  // The exchange link: dropped, reopened, reconciled; orders go on.
+  auto connects = [&] {
+    auto m = ops.metrics().body;
+    auto at = m.find("\nbrokerd_exchange_connects_total ");
+    return at == std::string::npos ? -1 : std::stoll(m.substr(at + 33));
+  };
+  auto before = connects();
+  REQUIRE(ops.act("restart-exchange-link", R"({"confirm":true})").status == 200);
+  CHECK(poll_until([&] { return connects() == before + 1; }));
+  place(*t, order_json("INFY", "BUY", "LIMIT", "1", "1500.00"));
+
+  auto audit = body_of(ops.get("/admin/v1/audit?limit=200"));
+  std::set<std::string> done;
+  for (auto& e : audit["entries"].items)
+    if (integer(e["status"]) == 200 && e["action"].str().rfind("POST /admin/v1/actions/", 0) == 0)
+      done.insert(e["detail"].str());
+  for (const char* outcome : {"disconnected", "blocked", "unblocked", "passivated", "link dropped; it reopens and reconciles"})
+    CHECK(done.count(outcome) == 1);
 }
