@@ -320,11 +320,10 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
       if (deadline != 0 && now(self) > deadline)
         return to_error(rejection{reject_reason::overloaded,
                                   "the broker is busy: the order was not placed, try again", {}});
-      // The exchange is away: refused here, before anything is held or
-      // written, unless this is a retry of an order already placed.
-      if (st.env->exchange_status && !st.env->exchange_status->up.load() && !st.book->knows_idempotency_key(key))
-        return to_error(rejection{reject_reason::exchange_unavailable,
-                                  "the exchange is not reachable: the order was not placed, try again", {}});
+      // An operator's block or halt, then the exchange being away: each
+      // refused here, before anything is held or written, unless this is a
+      // retry of an order already placed. The broker's own rules first: they
+      // do not pass when the link comes back.
       if (st.book->profile().trading_blocked && !st.book->knows_idempotency_key(key))
         return to_error(rejection{reject_reason::trading_blocked,
                                   "this account may not place orders now (an operator blocked it); cancels, "
@@ -336,6 +335,9 @@ caf::behavior account_actor(account_ptr self, account_seed seed,
                                   "trading in " + r.symbol + " is halted (" + halt->reason
                                     + "): the order was not placed",
                                   "symbol"});
+      if (st.env->exchange_status && !st.env->exchange_status->up.load() && !st.book->knows_idempotency_key(key))
+        return to_error(rejection{reject_reason::exchange_unavailable,
+                                  "the exchange is not reachable: the order was not placed, try again", {}});
       write_batch batch;
       auto inst = st.env->instruments->find(r.symbol);
       auto out = st.book->place(r, key, inst, st.env->calendar->is_open(now(self)), now(self), batch);

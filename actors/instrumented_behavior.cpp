@@ -25,7 +25,11 @@ public:
   caf::match_case::result invoke(caf::detail::invoke_result_visitor& f,
                                  caf::type_erased_tuple& xs) override {
     if (xs.size() == 1 && xs.match_element<stats_atom>(0)) {
-      uint64_t depth = self_->mailbox().size();
+      // What the actor fetched into its queues at its last turn, without
+      // fetching more: mailbox().size() would, and CAF 0.17's fetch path
+      // downcasts its queue sentinel, which UBSan rejects. Messages that
+      // arrived since wait for the next turn and the next sample.
+      uint64_t depth = self_->mailbox().queue().total_task_size();
       f(depth);
       return caf::match_case::match;
     }

@@ -541,15 +541,25 @@ void node::inspect_actor(uint64_t id, std::chrono::milliseconds patience, reply<
   send_call(gateway_for(next_gateway_++), std::move(call));
 }
 
-std::shared_ptr<void> node::every(std::chrono::milliseconds interval, std::function<void()> tick) {
-  using beat_atom = caf::atom_constant<caf::atom("beat")>;
-  auto beat = sys_.spawn([interval, tick = std::move(tick)](caf::event_based_actor* self) -> caf::behavior {
+namespace {
+
+using beat_atom = caf::atom_constant<caf::atom("beat")>;
+
+// Spawned with its arguments: CAF 0.17 binding a function of `self` alone
+// trips UBSan (a null reference to its empty argument tuple).
+caf::behavior ticker(caf::event_based_actor* self, std::chrono::milliseconds interval,
+                     std::function<void()> tick) {
+  self->delayed_send(self, interval, beat_atom::value);
+  return {[=](beat_atom) {
+    tick();
     self->delayed_send(self, interval, beat_atom::value);
-    return {[=](beat_atom) {
-      tick();
-      self->delayed_send(self, interval, beat_atom::value);
-    }};
-  });
+  }};
+}
+
+} // namespace
+
+std::shared_ptr<void> node::every(std::chrono::milliseconds interval, std::function<void()> tick) {
+  auto beat = sys_.spawn(ticker, interval, std::move(tick));
   return std::shared_ptr<void>(nullptr, [beat](void*) { caf::anon_send_exit(beat, caf::exit_reason::user_shutdown); });
 }
 

@@ -1601,6 +1601,10 @@ TEST_CASE("brokerd: Idempotency-Key makes an order placement safe to retry", "[e
   auto a = new_trader(b.port(), "retry@example.com", 50000'00);
   const std::string body = order_json("RELIANCE", "BUY", "LIMIT", "2", "1960.00");
   const std::string key = "order-7f3a-0001";
+  // A slow start (the sanitizer build) may not have linked the exchange yet.
+  REQUIRE(poll_until([&] {
+    return a->http->request("GET", "/v1/metrics").body.find("broker_exchange_link_up 1") != std::string::npos;
+  }));
 
   auto first = place(*a, body, key);
   auto id = first["orderId"].str();
@@ -3362,7 +3366,13 @@ TEST_CASE("brokerd: an operator disconnects a session, blocks and passivates a u
   place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00"));
 
   // Passivated: out of memory, back from the store on next use.
-  REQUIRE(ops.act("passivate", "{" + user + R"(,"confirm":true})").status == 200);
+  // 409 while the account commits (the order's exchange reports): try again, as an operator would.
+  int passivated = 0;
+  REQUIRE(poll_until([&] {
+    passivated = ops.act("passivate", "{" + user + R"(,"confirm":true})").status;
+    return passivated != 409;
+  }));
+  REQUIRE(passivated == 200);
   CHECK(poll_until([&] {
     return integer(body_of(ops.get("/admin/v1/actors?kind=account"))["matched"]) == 0;
   }));
