@@ -120,6 +120,16 @@ actor_census::retired_totals actor_census::retired(actor_kind kind) const {
   return it == retired_.end() ? retired_totals{} : it->second;
 }
 
+uint64_t actor_census::messages_total() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  uint64_t total = 0;
+  for (auto& [kind, r] : retired_)
+    total += r.messages;
+  for (auto& [id, e] : entries_)
+    total += e.gauge->messages.load(std::memory_order_relaxed);
+  return total;
+}
+
 void actor_census::set_key(uint64_t id, std::string key) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (auto it = entries_.find(id); it != entries_.end())

@@ -123,6 +123,8 @@ public:
     uint64_t handler_ns = 0;
   };
   retired_totals retired(actor_kind kind) const;
+  // Messages handled by every actor so far, the dead included.
+  uint64_t messages_total() const;
   size_t size() const;
   int64_t now_ns() const { return now_ns_(); }
   // Traces one actor's messages for `duration_ns` from now; false: no such actor.

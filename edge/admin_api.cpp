@@ -1,7 +1,7 @@
 #include "edge/admin_api.hpp"
 
 #include <algorithm>
-#include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -41,7 +41,48 @@ std::optional<std::string> text_field(const json_object& body, const char* name,
   return f->text;
 }
 
+bool ends_with(const std::string& s, std::string_view tail) {
+  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 } // namespace
+
+admin_api::admin_api(node& n, const token_authority& operator_tokens, const std::string& console_dir,
+                     load_figures load)
+  : node_(n), tokens_(operator_tokens), load_(std::move(load)) {
+  // The page's files, read once: a request never waits on the disk, and the
+  // served set is fixed (only plain names in this one directory).
+  std::error_code ec;
+  if (!console_dir.empty())
+    for (auto& f : std::filesystem::directory_iterator{console_dir, ec}) {
+      if (!f.is_regular_file())
+        continue;
+      auto name = f.path().filename().string();
+      std::ifstream in{f.path(), std::ios::binary};
+      page_file p;
+      p.body.assign(std::istreambuf_iterator<char>{in}, {});
+      p.content_type = ends_with(name, ".html") ? "text/html; charset=utf-8"
+                       : ends_with(name, ".js") ? "text/javascript; charset=utf-8"
+                       : ends_with(name, ".css") ? "text/css; charset=utf-8"
+                                                 : "application/octet-stream";
+      page_files_.emplace(std::move(name), std::move(p));
+    }
+  rates_source_->n = &node_;
+  observe_node_counters(node_, *load_.rates);
+  // Each counter is observed a few times a slot, so that none is missed.
+  auto every = std::clamp(std::chrono::milliseconds{load_.rates->slot_ns() / 4'000'000}, std::chrono::milliseconds{250},
+                          std::chrono::milliseconds{1000});
+  rates_ticker_ = node_.every(every, [source = rates_source_, rates = load_.rates] {
+    std::lock_guard<std::mutex> guard{source->mutex};
+    if (source->n)
+      observe_node_counters(*source->n, *rates);
+  });
+}
+
+admin_api::~admin_api() {
+  std::lock_guard<std::mutex> guard{rates_source_->mutex};
+  rates_source_->n = nullptr;
+}
 
 void admin_api::on_request(http_request req, respond_fn respond) {
   const auto& path = req.path;
@@ -66,7 +107,7 @@ void admin_api::on_request(http_request req, respond_fn respond) {
                                                           : std::get<std::vector<actor_sample>>(std::move(r));
       http_response out;
       out.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      out.body = prometheus_text(node_, samples);
+      out.body = prometheus_text(node_, samples, *load_.requests);
       respond(std::move(out));
       record(req, "", 200, "", "");
     });
@@ -81,7 +122,7 @@ void admin_api::on_request(http_request req, respond_fn respond) {
     return;
   }
   bool known = path == "/admin/v1/actors" || path == "/admin/v1/tree" || path == "/admin/v1/halts"
-               || path == "/admin/v1/audit" || path.rfind(actions_prefix, 0) == 0
+               || path == "/admin/v1/audit" || path == "/admin/v1/charts" || path.rfind(actions_prefix, 0) == 0
                || path.rfind(actor_prefix, 0) == 0;
   if (!known) {
     respond(error(404, "not_found", "no such endpoint"));
@@ -124,6 +165,8 @@ void admin_api::on_request(http_request req, respond_fn respond) {
     on_tree(std::move(respond));
   else if (path == "/admin/v1/audit")
     on_audit(req, std::move(respond));
+  else if (path == "/admin/v1/charts")
+    on_charts(std::move(respond));
   else { // halts
     json_writer w;
     w.begin_object().key("halts").begin_array();
@@ -142,7 +185,7 @@ void admin_api::on_request(http_request req, respond_fn respond) {
 std::shared_ptr<ws_handler> admin_api::on_websocket(const http_request& req, std::shared_ptr<ws_sink> sink) {
   if (req.path != "/admin/v1/live")
     return nullptr; // 404
-  return open_console_feed(node_, tokens_, table_, std::move(sink), [this, req](const std::string& who) {
+  return open_console_feed(node_, tokens_, table_, load_, std::move(sink), [this, req](const std::string& who) {
     record(req, who, 101, "", "live feed");
   });
 }
@@ -163,32 +206,23 @@ void admin_api::on_page(const http_request& req, respond_fn respond) {
   std::string name = req.path.substr(std::string{"/console/"}.size());
   if (name.empty())
     name = "index.html";
-  // Only the directory's own files, by plain name: no path can climb out.
-  bool plain = std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
-  });
-  std::ifstream in;
-  if (plain && name.front() != '.' && !console_dir_.empty())
-    in.open(console_dir_ + "/" + name, std::ios::binary);
-  if (!in) {
+  auto file = page_files_.find(name);
+  if (file == page_files_.end()) {
     respond(error(404, "not_found", "no such file"));
     return;
   }
   http_response r;
-  r.body.assign(std::istreambuf_iterator<char>{in}, {});
-  auto ends = [&](const char* ext) {
-    std::string e{ext};
-    return name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0;
-  };
-  r.content_type = ends(".html") ? "text/html; charset=utf-8"
-                   : ends(".js") ? "text/javascript; charset=utf-8"
-                   : ends(".css") ? "text/css; charset=utf-8"
-                                  : "application/octet-stream";
+  r.body = file->second.body;
+  r.content_type = file->second.content_type;
   // Everything the page loads comes from here; nothing else may run in it.
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'");
   r.headers.emplace_back("Cache-Control", "no-cache");
   respond(std::move(r));
+}
+
+void admin_api::on_charts(respond_fn respond) {
+  respond(json(200, render_load_charts(load_)));
 }
 
 void admin_api::on_login(const http_request& req, respond_fn respond) {

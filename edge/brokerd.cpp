@@ -22,6 +22,7 @@
 #include "edge/admin_api.hpp"
 #include "edge/brokerd_options.hpp"
 #include "edge/http_server.hpp"
+#include "edge/request_metrics.hpp"
 #include "edge/rest_api.hpp"
 #include "edge/tokens.hpp"
 #include "sim/books_arena_hook.hpp"
@@ -266,6 +267,9 @@ int main(int argc, char** argv) {
         feed = broker::sim::spawn_feed(sys, instruments, &clock, node.connector(),
                                        {cfg.feed_ticks_per_second, cfg.seed});
       broker::edge::rest_api api{node, tokens};
+      // Both listeners' requests are timed by endpoint, for the console.
+      broker::edge::load_figures load{cfg.console_chart_slot_seconds};
+      broker::edge::timed_requests timed_api{api, load.requests};
       broker::edge::server_options http;
       http.address = cfg.address;
       http.port = cfg.port;
@@ -275,19 +279,20 @@ int main(int argc, char** argv) {
       if (cfg.prefault_memory_mib > 0)
         http.on_io_thread_start = [] { broker::join_books_arena(); };
       // The console first: the listening line is the last one a starter waits for.
-      broker::edge::admin_api admin{node, operator_tokens, BROKER_CONSOLE_DIR};
+      broker::edge::admin_api admin{node, operator_tokens, BROKER_CONSOLE_DIR, load};
+      broker::edge::timed_requests timed_admin{admin, load.requests};
       std::unique_ptr<broker::edge::http_server> admin_server;
       if (!cfg.admin_address.empty()) {
         broker::edge::server_options console;
         console.address = cfg.admin_address;
         console.port = cfg.admin_port;
         console.io_threads = 1;
-        admin_server = std::make_unique<broker::edge::http_server>(admin, console);
+        admin_server = std::make_unique<broker::edge::http_server>(timed_admin, console);
         admin_server->start();
         std::cout << "brokerd operator console on http://" << cfg.admin_address << ":" << admin_server->port()
                   << std::endl;
       }
-      broker::edge::http_server server{api, http};
+      broker::edge::http_server server{timed_api, http};
       server.start();
       std::cout << "brokerd listening on http://" << cfg.address << ":" << server.port()
                 << " (data in " << cfg.data_dir << ")" << std::endl;

@@ -198,6 +198,9 @@ const std::vector<option>& option_table() {
                     &s::admin_port),
     whole<size_t>("admin-token-ttl-seconds", "N", "operator login token lifetime",
                   &s::admin_token_ttl_seconds),
+    whole<int>("console-chart-slot-seconds", "N",
+               "the console's charts: one point per N seconds, 90 points (10: the last 15 minutes)",
+               &s::console_chart_slot_seconds, 1, 60),
     {"password-cost", "C", "argon2id cost: interactive (libsodium's) or min (tests only)",
      "interactive or min",
      [](brokerd_settings& st, std::string_view v) {

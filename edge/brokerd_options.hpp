@@ -52,6 +52,7 @@ struct brokerd_settings {
   std::string admin_address = "127.0.0.1";
   uint16_t admin_port = 8081;
   size_t admin_token_ttl_seconds = 900;
+  int console_chart_slot_seconds = 10;
   bool password_cost_minimum = false; // "min": libsodium's floor, for tests
   bool sqlite_sync_full = true;
   std::string database_url;

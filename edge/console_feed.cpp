@@ -15,9 +15,10 @@ constexpr std::chrono::milliseconds push_every{1000};
 // CAF worker); one mutex over what both touch.
 class console_feed final : public ws_handler, public std::enable_shared_from_this<console_feed> {
 public:
-  console_feed(node& n, const token_authority& tokens, actor_table& table, std::shared_ptr<ws_sink> sink,
-               std::function<void(const std::string&)> audit)
-    : node_(n), tokens_(tokens), table_(table), sink_(std::move(sink)), audit_(std::move(audit)) {}
+  console_feed(node& n, const token_authority& tokens, actor_table& table, load_figures load,
+               std::shared_ptr<ws_sink> sink, std::function<void(const std::string&)> audit)
+    : node_(n), tokens_(tokens), table_(table), load_(std::move(load)), sink_(std::move(sink)),
+      audit_(std::move(audit)) {}
 
   void on_text(std::string frame) override {
     std::string why;
@@ -36,6 +37,7 @@ public:
       {
         std::lock_guard<std::mutex> guard{mutex_};
         operator_name_ = *who;
+        charts_slot_ = -1; // the charts go out with the first push
         old_ticker = std::move(ticker_);
         std::weak_ptr<console_feed> me = shared_from_this();
         ticker_ = node_.every(push_every, [me] {
@@ -81,6 +83,7 @@ private:
     }
     if (sink_->queued_frames() > 0)
       return; // the client has not read the last one yet
+    push_charts();
     std::weak_ptr<console_feed> me = shared_from_this();
     node_.sample_actors(std::chrono::milliseconds{900}, [me, q](std::variant<std::vector<actor_sample>, rejection> r) {
       auto feed = me.lock();
@@ -99,6 +102,19 @@ private:
       feed->sink_->send_text(w.take());
     });
   }
+  // The charts change once a slot: sent when one has closed since the last.
+  void push_charts() {
+    int64_t slot = load_.requests->now_ns() / load_.requests->settings().slot_ns;
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      if (slot == charts_slot_)
+        return;
+      charts_slot_ = slot;
+    }
+    json_writer w;
+    w.begin_object().field("type", "charts").key("charts").raw(render_load_charts(load_)).end_object();
+    sink_->send_text(w.take());
+  }
   void send_ack(const char* action) {
     json_writer w;
     w.begin_object().field("type", "ack").field("action", action).end_object();
@@ -116,20 +132,22 @@ private:
   node& node_;
   const token_authority& tokens_;
   actor_table& table_;
+  load_figures load_;
   std::shared_ptr<ws_sink> sink_;
   std::function<void(const std::string&)> audit_;
   std::mutex mutex_;
   std::string operator_name_;
   actor_query query_;
+  int64_t charts_slot_ = -1;
   std::shared_ptr<void> ticker_;
 };
 
 } // namespace
 
 std::shared_ptr<ws_handler> open_console_feed(node& n, const token_authority& operator_tokens, actor_table& table,
-                                              std::shared_ptr<ws_sink> sink,
+                                              const load_figures& load, std::shared_ptr<ws_sink> sink,
                                               std::function<void(const std::string&)> audit) {
-  return std::make_shared<console_feed>(n, operator_tokens, table, std::move(sink), std::move(audit));
+  return std::make_shared<console_feed>(n, operator_tokens, table, load, std::move(sink), std::move(audit));
 }
 
 } // namespace broker::edge

@@ -3137,7 +3137,7 @@ struct operator_client {
 
 TEST_CASE("brokerd: an operator finds the account that took an order, halts its symbol, and the next order is refused",
           "[e2e][console]") {
-  fresh_brokerd b;
+  fresh_brokerd b{{"--console-chart-slot-seconds", "1"}};
   REQUIRE(b.proc->admin_port() != 0);
   REQUIRE(b.proc->admin_port() != b.port());
   add_operator(*b.proc, "ops", "a long operator password");
@@ -3207,6 +3207,49 @@ TEST_CASE("brokerd: an operator finds the account that took an order, halts its 
   CHECK(metrics.body.find("\nbrokerd_trading_halts 1\n") != std::string::npos);
   CHECK(metrics.body.find("\nbrokerd_actors{kind=\"account\"} 1\n") != std::string::npos);
   CHECK(metrics.body.find("# TYPE brokerd_actor_messages_total counter") != std::string::npos);
+  // Requests by endpoint (its template, not the order id) and status, and
+  // their latency as a histogram: two orders taken, one refused.
+  const std::string orders = R"(method="POST",endpoint="/v1/orders")";
+  CHECK(metrics.body.find("\nbrokerd_http_requests_total{" + orders + R"(,code="201"} 2)" + "\n")
+        != std::string::npos);
+  CHECK(metrics.body.find("\nbrokerd_http_requests_total{" + orders + R"(,code="409"} 1)" + "\n")
+        != std::string::npos);
+  CHECK(metrics.body.find("\nbrokerd_http_request_duration_seconds_count{" + orders + "} 3\n") != std::string::npos);
+  CHECK(metrics.body.find("\nbrokerd_http_request_duration_seconds_bucket{" + orders + R"(,le="+Inf"} 3)" + "\n")
+        != std::string::npos);
+  CHECK(metrics.body.find("# TYPE brokerd_store_commit_duration_seconds histogram") != std::string::npos);
+
+  // The charts: once the 1 s slot of those orders has closed, they are in it,
+  // with their latency, and the node's rates are charted beside them.
+  jvalue charts;
+  auto orders_charted = [&] {
+    charts = body_of(ops.get("/admin/v1/charts"));
+    for (auto& e : charts["endpoints"].items)
+      if (e["endpoint"].str() == "/v1/orders" && e["method"].str() == "POST") {
+        double seen = 0;
+        for (auto& v : e["perSecond"].items)
+          seen += std::stod(v.text);
+        return seen == 3;
+      }
+    return false;
+  };
+  REQUIRE(poll_until(orders_charted));
+  CHECK(charts["slotSeconds"].text == "1");
+  CHECK(integer(charts["slots"]) == 90);
+  for (auto& e : charts["endpoints"].items) {
+    CHECK(e["perSecond"].items.size() == 90);
+    CHECK(e["p99Ms"].items.size() == 90);
+    if (e["endpoint"].str() == "/v1/orders" && e["method"].str() == "POST") {
+      double worst = 0;
+      for (auto& v : e["p99Ms"].items)
+        worst = std::max(worst, std::stod(v.text));
+      CHECK(worst > 0);
+    }
+  }
+  std::set<std::string> rates;
+  for (auto& r : charts["rates"].items)
+    rates.insert(r["name"].str());
+  CHECK(rates == std::set<std::string>{"actorMessages", "quotePushes", "storeCommits", "ticksIngested"});
 
   // A restart keeps the halt; resuming lifts it.
   b.proc->stop();

@@ -136,6 +136,7 @@ std::map<std::string, sample> samples(const std::string& dir) {
     {"admin-address", {"127.0.0.3", in_quotes("127.0.0.3")}},
     {"admin-port", {"0", "0"}},
     {"admin-token-ttl-seconds", {"60", "60"}},
+    {"console-chart-slot-seconds", {"2", "2"}},
     {"password-cost", {"min", in_quotes("min")}},
     {"sqlite-sync-full", {"false", "false"}},
     {"database-url", {"postgresql://broker@127.0.0.1:1/broker", in_quotes("postgresql://broker@127.0.0.1:1/broker")}},

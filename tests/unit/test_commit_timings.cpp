@@ -26,3 +26,23 @@ TEST_CASE("commit timings count commits over each threshold", "[persistence]") {
   CHECK(f.slower_than[2] == 1);
   CHECK(f.slower_than[3] == 1);
 }
+
+TEST_CASE("commit timings fill histogram buckets by upper bound", "[persistence]") {
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  broker::commit_timings t;
+  t.record(microseconds{400});  // le 1 ms
+  t.record(milliseconds{1});    // on the bound: still le 1 ms
+  t.record(microseconds{1001}); // le 2 ms
+  t.record(milliseconds{5000}); // above every bound
+  auto f = t.read();
+  static_assert(broker::commit_timings::bucket_ms[0] == 1 && broker::commit_timings::bucket_ms[1] == 2);
+  CHECK(f.buckets[0] == 2);
+  CHECK(f.buckets[1] == 1);
+  CHECK(f.buckets.back() == 1);
+  uint64_t sum = 0;
+  for (auto b : f.buckets)
+    sum += b;
+  CHECK(sum == f.commits);
+  CHECK(f.total_s == Approx(0.0004 + 0.001 + 0.001001 + 5.0));
+}
