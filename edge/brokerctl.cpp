@@ -5,6 +5,8 @@
 //   brokerctl login NAME            password on stdin; the token is kept in --token-file
 //   brokerctl top [--sort S] [--kind K] [--key K] [--limit N] [--once]
 //                                   the actor table, redrawn every second (q or Ctrl-C ends it)
+//   brokerctl load [--once]          requests per endpoint and the node's rates, charted
+//                                   over the last 15 minutes, redrawn every second
 //   brokerctl tree | show ID | halts | audit [--limit N] | metrics
 //   brokerctl trace ID [--seconds N]  the actor's messages as they come, until the trace ends
 //   brokerctl halt SYMBOL --reason R [--yes]     asks before it acts, unless --yes
@@ -23,6 +25,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -206,11 +209,10 @@ bool quit_key(int ms) {
   return ::read(STDIN_FILENO, &c, 1) == 1 && (c == 'q' || c == 'Q');
 }
 
-int top(const invocation& inv, const std::string& token) {
-  std::string query = "/admin/v1/actors?limit=" + (inv.flags.count("limit") ? inv.flags.at("limit") : "20");
-  for (const char* f : {"sort", "kind", "key"})
-    if (inv.flags.count(f))
-      query += std::string{"&"} + f + "=" + inv.flags.at(f);
+// Shows GET `query`, rendered by `render`, redrawn every second until q (or
+// once, with --once).
+int redraw(const invocation& inv, const std::string& token, const std::string& query,
+           std::string (*render)(const std::string&)) {
   termios saved{};
   bool raw = !inv.once && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
   if (raw) { // keys one at a time, unechoed, so q ends it at once
@@ -227,13 +229,123 @@ int top(const invocation& inv, const std::string& token) {
     }
     if (!inv.once)
       std::cout << "\033[H\033[2J"; // home, clear
-    std::cout << "brokerd " << inv.admin << "   (q quits)\n" << actor_table(a.body) << std::flush;
+    std::cout << "brokerd " << inv.admin << "   (q quits)\n" << render(a.body) << std::flush;
     if (inv.once || quit_key(1000))
       break;
   }
   if (raw)
     tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   return rc;
+}
+
+int top(const invocation& inv, const std::string& token) {
+  std::string query = "/admin/v1/actors?limit=" + (inv.flags.count("limit") ? inv.flags.at("limit") : "20");
+  for (const char* f : {"sort", "kind", "key"})
+    if (inv.flags.count(f))
+      query += std::string{"&"} + f + "=" + inv.flags.at(f);
+  return redraw(inv, token, query, actor_table);
+}
+
+// A sparkline of `values` in `width` cells (neighbouring slots averaged), each
+// one of eight block heights scaled to the top value; unknown slots are blank.
+std::string sparkline(const std::vector<std::optional<double>>& values, size_t width) {
+  static const char* const blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+                                       "\u2585", "\u2586", "\u2587", "\u2588"};
+  width = std::max<size_t>(1, std::min(width, values.size()));
+  std::vector<std::optional<double>> cells(width);
+  double top = 0;
+  for (size_t c = 0; c < width; ++c) {
+    size_t from = c * values.size() / width, to = (c + 1) * values.size() / width;
+    double sum = 0;
+    size_t known = 0;
+    for (size_t i = from; i < to; ++i)
+      if (values[i]) {
+        sum += *values[i];
+        ++known;
+      }
+    if (known > 0) {
+      cells[c] = sum / static_cast<double>(known);
+      top = std::max(top, *cells[c]);
+    }
+  }
+  std::string out;
+  for (auto& v : cells) {
+    if (!v)
+      out += " ";
+    else
+      out += blocks[top > 0 ? std::min<size_t>(7, static_cast<size_t>(*v / top * 7.999)) : 0];
+  }
+  return out;
+}
+
+std::vector<std::optional<double>> numbers(simdjson::dom::element array) {
+  std::vector<std::optional<double>> out;
+  for (auto v : array.get_array()) {
+    double d = 0;
+    if (v.is_null())
+      out.emplace_back();
+    else if (!v.get(d))
+      out.emplace_back(d);
+    else
+      out.emplace_back(static_cast<double>(v.get_int64().value()));
+  }
+  return out;
+}
+
+// The mean of the last `n` known values.
+double recent(const std::vector<std::optional<double>>& v, size_t n) {
+  double sum = 0;
+  size_t known = 0;
+  for (size_t i = v.size() > n ? v.size() - n : 0; i < v.size(); ++i)
+    if (v[i]) {
+      sum += *v[i];
+      ++known;
+    }
+  return known ? sum / static_cast<double>(known) : 0;
+}
+
+// GET /admin/v1/charts as text: the node's rates, then each endpoint's
+// requests and latency over the last minute, with sparklines over the window.
+std::string load_charts(const std::string& body) {
+  simdjson::dom::parser p;
+  auto doc = p.parse(body).value();
+  double slot_s = doc["slotSeconds"].get_double().value();
+  auto slots = static_cast<double>(doc["slots"].get_int64().value());
+  size_t minute = std::max<size_t>(1, static_cast<size_t>(60 / slot_s + 0.5));
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof line, "last %.0f min, one point per %g s; figures over the last minute\n\n",
+                slots * slot_s / 60, slot_s);
+  out << line;
+  std::snprintf(line, sizeof line, "%-36s %9s  %s\n", "RATE (/s)", "LAST_MIN", "WINDOW");
+  out << line;
+  for (auto r : doc["rates"].get_array()) {
+    auto v = numbers(r["perSecond"]);
+    std::snprintf(line, sizeof line, "%-36s %9.1f  %s\n", field_text(r["name"]).c_str(), recent(v, minute),
+                  sparkline(v, 45).c_str());
+    out << line;
+  }
+  std::snprintf(line, sizeof line, "\n%-36s %9s %8s %8s %5s  %s\n", "ENDPOINT", "REQ/S", "P50_MS", "P99_MS", "5XX",
+                "REQUESTS/S, WINDOW");
+  out << line;
+  for (auto e : doc["endpoints"].get_array()) {
+    auto rate = numbers(e["perSecond"]), p50 = numbers(e["p50Ms"]), p99 = numbers(e["p99Ms"]);
+    auto errors = numbers(e["serverErrors"]);
+    // The minute's quantiles: each slot's, weighted by its requests.
+    double weight = 0, w50 = 0, w99 = 0, errs = 0;
+    for (size_t i = rate.size() > minute ? rate.size() - minute : 0; i < rate.size(); ++i) {
+      double w = rate[i].value_or(0);
+      weight += w;
+      w50 += w * p50[i].value_or(0);
+      w99 += w * p99[i].value_or(0);
+      errs += errors[i].value_or(0);
+    }
+    std::string name = field_text(e["method"]) + " " + field_text(e["endpoint"]);
+    std::snprintf(line, sizeof line, "%-36.36s %9.2f %8.2f %8.2f %5.0f  %s\n", name.c_str(), recent(rate, minute),
+                  weight > 0 ? w50 / weight : 0, weight > 0 ? w99 / weight : 0, errs, sparkline(rate, 45).c_str());
+    out << line;
+  }
+  return out.str();
 }
 
 // Starts a trace of one actor and prints its messages as they come, until
@@ -279,6 +391,7 @@ int usage() {
   std::cerr << "usage: brokerctl [--admin URL] [--token-file F] COMMAND\n"
                "  login NAME                    the password is read from stdin\n"
                "  top [--sort mailbox|messages|rate|handler|id] [--kind K] [--key K] [--limit N] [--once]\n"
+               "  load [--once]                 requests per endpoint and the node's rates, 15 min\n"
                "  tree | show ID | trace ID [--seconds N] | halts | audit [--limit N] | metrics\n"
                "  halt SYMBOL --reason R [--yes] | resume SYMBOL [--yes]\n";
   return 2;
@@ -335,6 +448,8 @@ int main(int argc, char** argv) {
     auto token = read_token(inv);
     if (cmd == "top")
       return top(inv, token);
+    if (cmd == "load")
+      return redraw(inv, token, "/admin/v1/charts", load_charts);
     if (cmd == "trace")
       return arg(1).empty() ? usage() : trace(inv, token, arg(1));
     if (cmd == "metrics") {

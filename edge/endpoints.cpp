@@ -46,6 +46,7 @@ constexpr std::array routes{
   std::string_view{"/v1/market/movers"},
   std::string_view{"/v1/market/indices"},
   std::string_view{"/"},
+  std::string_view{"/favicon.ico"},
   std::string_view{"/console/{file}"},
   std::string_view{"/metrics"},
   std::string_view{"/admin/v1/login"},

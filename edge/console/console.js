@@ -83,6 +83,7 @@ function connectLive() {
   live.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === "actors") showActors(msg);
+    else if (msg.type === "charts") showCharts(msg.charts);
     else if (msg.type === "error" && msg.code === "unauthorized") logout("Your session ended; log in again.");
   };
   live.onclose = () => {
@@ -115,6 +116,94 @@ function showActors(msg) {
 for (const id of ["actor-sort", "actor-kind", "actor-key", "actor-limit"])
   $(id).addEventListener("change", () => live && live.readyState === WebSocket.OPEN && live.send(JSON.stringify(watchQuery())));
 $("actor-filter").addEventListener("submit", (ev) => ev.preventDefault());
+
+// --- load charts: requests per endpoint and the node's rates, 15 minutes ------
+
+const svgNS = "http://www.w3.org/2000/svg";
+
+// A sparkline of `values` (null: unknown, drawn as a gap), scaled to its own top.
+function sparkline(values, title) {
+  const svg = document.createElementNS(svgNS, "svg");
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("viewBox", "0 0 " + values.length + " 100");
+  svg.setAttribute("preserveAspectRatio", "none");
+  const top = Math.max(1e-9, ...values.filter((v) => v !== null));
+  let points = [];
+  const flush = () => {
+    if (points.length > 0) {
+      const line = document.createElementNS(svgNS, "polyline");
+      line.setAttribute("points", points.join(" "));
+      line.setAttribute("vector-effect", "non-scaling-stroke");
+      svg.appendChild(line);
+    }
+    points = [];
+  };
+  values.forEach((v, i) => {
+    if (v === null) flush();
+    else points.push(i + "," + (100 - (v / top) * 96 - 2).toFixed(1));
+  });
+  flush();
+  const t = document.createElementNS(svgNS, "title");
+  t.textContent = title + " (top " + top.toPrecision(3) + ")";
+  svg.appendChild(t);
+  return svg;
+}
+
+// The mean of the last `n` known values.
+function recent(values, n) {
+  const known = values.slice(-n).filter((v) => v !== null);
+  return known.length ? known.reduce((a, b) => a + b, 0) / known.length : 0;
+}
+
+const rateNames = {
+  quotePushes: "quotes fanned out /s",
+  storeCommits: "store commits /s",
+  ticksIngested: "ticks ingested /s",
+  actorMessages: "actor messages /s",
+};
+
+function showCharts(c) {
+  const minute = Math.max(1, Math.round(60 / c.slotSeconds));
+  const windowText = "last " + Math.round((c.slots * c.slotSeconds) / 60) + " min";
+  $("load-summary").textContent = windowText + ", one point per " + c.slotSeconds + " s; figures: last minute";
+  for (const th of document.querySelectorAll("#endpoints th.window"))
+    th.textContent = th.textContent.split(",")[0] + ", " + windowText;
+  const rates = $("rates");
+  rates.textContent = "";
+  for (const r of c.rates) {
+    const box = document.createElement("div");
+    box.className = "rate";
+    box.dataset.rate = r.name;
+    const label = document.createElement("span");
+    label.textContent = (rateNames[r.name] || r.name) + ": " + recent(r.perSecond, minute).toFixed(1);
+    box.appendChild(label);
+    box.appendChild(sparkline(r.perSecond, rateNames[r.name] || r.name));
+    rates.appendChild(box);
+  }
+  const body = $("endpoints").tBodies[0];
+  body.textContent = "";
+  for (const e of c.endpoints) {
+    const row = document.createElement("tr");
+    row.dataset.endpoint = e.method + " " + e.endpoint;
+    const last = e.perSecond.slice(-minute);
+    cell(row, e.method + " " + e.endpoint);
+    cell(row, recent(e.perSecond, minute).toFixed(2));
+    // Per-slot quantiles averaged over the minute, weighted by requests.
+    const weighted = (q) => {
+      const w = last.reduce((a, b) => a + b, 0);
+      return w ? q.slice(-minute).reduce((a, v, i) => a + v * last[i], 0) / w : 0;
+    };
+    cell(row, weighted(e.p50Ms).toFixed(2));
+    cell(row, weighted(e.p99Ms).toFixed(2));
+    cell(row, e.serverErrors.slice(-minute).reduce((a, b) => a + b, 0));
+    for (const [values, title] of [[e.perSecond, "requests/s"], [e.p99Ms, "p99 ms"]]) {
+      const td = document.createElement("td");
+      td.appendChild(sparkline(values, title));
+      row.appendChild(td);
+    }
+    body.appendChild(row);
+  }
+}
 
 async function showState(id) {
   selectedActor = id;

@@ -110,6 +110,15 @@ async def drive(args, debugger_url):
         if args.order_symbol not in symbols:
             raise RuntimeError(f"the account's open orders are {symbols}, not one in {args.order_symbol}")
 
+        # The load charts: the endpoint that took the order is charted, with
+        # a line drawn for it, and the node's rates beside it.
+        endpoint = f"document.querySelector('#endpoints tr[data-endpoint={json.dumps(args.charted_endpoint)}]')"
+        await page.wait_for(f"!!{endpoint} && {endpoint}.querySelectorAll('svg polyline').length > 0",
+                            f"{args.charted_endpoint} charted", args.timeout)
+        rates = await page.evaluate("[...document.querySelectorAll('#rates .rate')].map(r => r.dataset.rate).sort()")
+        if rates != ["actorMessages", "quotePushes", "storeCommits", "ticksIngested"]:
+            raise RuntimeError(f"the rates charted are {rates}")
+
         # Halt a symbol: asked, confirmed, listed.
         await page.evaluate(set_value("halt-symbol", args.halt))
         await page.evaluate(set_value("halt-reason", "console test"))
@@ -143,6 +152,7 @@ def main():
     p.add_argument("--account", required=True, help="the user id whose account actor to find")
     p.add_argument("--order-symbol", required=True, help="a symbol the account has an open order in")
     p.add_argument("--halt", required=True, help="the symbol to halt")
+    p.add_argument("--charted-endpoint", required=True, help="an endpoint that must be in the load charts")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--screenshot", help="save a PNG of the page at the end (for people, not the test)")
     args = p.parse_args()

@@ -3268,7 +3268,7 @@ TEST_CASE("brokerd: an operator finds the account that took an order, halts its 
 
 TEST_CASE("brokerd: the console page in headless Chromium finds the account that took an order and halts a symbol",
           "[e2e][console][browser]") {
-  fresh_brokerd b;
+  fresh_brokerd b{{"--console-chart-slot-seconds", "1"}};
   add_operator(*b.proc, "ops", "a long operator password");
   auto t = new_trader(b.port(), "page@example.com", 100000'00);
   place(*t, order_json("TCS", "BUY", "LIMIT", "1", "3800.00")); // rests: the market maker sells higher
@@ -3276,7 +3276,8 @@ TEST_CASE("brokerd: the console page in headless Chromium finds the account that
   auto out = broker::e2e::run_to_exit({"/usr/bin/python3", script, "--url",
                                        "http://127.0.0.1:" + std::to_string(b.proc->admin_port()) + "/console/",
                                        "--name", "ops", "--password", "a long operator password", "--account",
-                                       t->user_id, "--order-symbol", "TCS", "--halt", "INFY"},
+                                       t->user_id, "--order-symbol", "TCS", "--halt", "INFY",
+                                       "--charted-endpoint", "POST /v1/orders"},
                                       std::chrono::seconds(120));
   INFO(out.out << out.err);
   REQUIRE(out.exit.exited);
@@ -3307,7 +3308,7 @@ struct tmux_server {
 } // namespace
 
 TEST_CASE("brokerd: brokerctl in tmux shows the actors live and halts only when told yes", "[e2e][console][tmux]") {
-  fresh_brokerd b;
+  fresh_brokerd b{{"--console-chart-slot-seconds", "1"}};
   add_operator(*b.proc, "ops", "a long operator password");
   auto t = new_trader(b.port(), "tmux@example.com", 100000'00);
   temp_dir home{"brokerctl-home"};
@@ -3359,6 +3360,21 @@ TEST_CASE("brokerd: brokerctl in tmux shows the actors live and halts only when 
   CHECK(tmux.shows("trace", "place/4"));
   CHECK(tmux.shows("trace", "TRACE_EXIT=0"));
 
+  // load: the orders endpoint charted, live in tmux and once on stdout.
+  tmux.run({"new-session", "-d", "-s", "load", "-x", "150", "-y", "40", ctl + " load"});
+  INFO(tmux.screen("load"));
+  CHECK(tmux.shows("load", "POST /v1/orders "));
+  CHECK(tmux.shows("load", "actorMessages"));
+  tmux.run({"send-keys", "-t", "load", "q"});
+  CHECK(poll_until([&] { return tmux.run({"has-session", "-t", "load"}).exit.code != 0; }, 300));
+  auto load = broker::e2e::run_to_exit({"/bin/sh", "-c", ctl + " load --once"});
+  INFO(load.out << load.err);
+  CHECK(load.exit.code == 0);
+  auto orders_row = load.out.find("\nPOST /v1/orders ");
+  REQUIRE(orders_row != std::string::npos);
+  auto row = load.out.substr(orders_row + 1, load.out.find('\n', orders_row + 1) - orders_row - 1);
+  CHECK(row.find("\u2588") != std::string::npos); // the slot of the orders is the sparkline's top
+
   auto halts = broker::e2e::run_to_exit({"/bin/sh", "-c", ctl + " halts"});
   CHECK(halts.out.find("TCS  from tmux  (by ops") != std::string::npos);
   auto show = broker::e2e::run_to_exit({"/bin/sh", "-c", ctl + " show 1"});
@@ -3385,14 +3401,21 @@ TEST_CASE("brokerd: an operator disconnects a session, blocks and passivates a u
   ws.send_text(R"({"action":"auth","token":")" + t->token + R"("})");
   CHECK(next_json(ws)["type"].str() == "auth");
   std::string session;
+  bool charts_seen = false;
   for (int i = 0; i < 10 && session.empty(); ++i) { // one push a second
     auto push = next_json(feed);
+    if (push["type"].str() == "charts") { // the first push, then one a slot
+      charts_seen = true;
+      CHECK(push["charts"]["endpoints"].type == jvalue::kind::array);
+      continue;
+    }
     REQUIRE(push["type"].str() == "actors");
     for (auto& a : push["table"]["actors"].items)
       if (a["key"].str() == "user " + t->user_id)
         session = std::to_string(integer(a["id"]));
   }
   REQUIRE_FALSE(session.empty());
+  CHECK(charts_seen);
   require_error(ops.act("disconnect", R"({"actor":)" + session + "}"), 400, "confirmation_required");
   REQUIRE(ops.act("disconnect", R"({"actor":)" + session + R"(,"reason":"maintenance","confirm":true})").status == 200);
   CHECK_FALSE(ws.read_text(patience).has_value());
